@@ -1,0 +1,92 @@
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const services = ['ingest', 'identity', 'enrichment', 'recommendation', 'renderer', 'delivery'];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-extraneous-class': 'off',
+      'import-x/no-cycle': 'off',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@mesh/*/*'],
+              message: 'Import a lib through its alias only (@mesh/<lib>), never a file inside it.',
+            },
+            {
+              regex: '^(\\.\\./)+(libs|apps)/',
+              message: 'Reach libs through @mesh/<lib>; apps talk to each other only over NATS.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // An app never imports another app: each app may only reach its own folder and the libs.
+  ...services.map((service) => ({
+    files: [`apps/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@mesh/*/*'], message: 'Import a lib through its alias only (@mesh/<lib>).' },
+            {
+              regex: '^(\\.\\./)+(libs|apps)/',
+              message: 'Reach libs through @mesh/<lib>; apps talk to each other only over NATS.',
+            },
+            ...services
+              .filter((other) => other !== service)
+              .map((other) => ({
+                regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./\\.\\./${other}/`,
+                message: `apps/${service} must not import apps/${other}: services talk only over NATS subjects.`,
+              })),
+          ],
+        },
+      ],
+    },
+  })),
+  // libs never import apps.
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@mesh/*/*'], message: 'Import a lib through its alias only (@mesh/<lib>).' },
+            { regex: '(^|/)apps/', message: 'libs never import apps.' },
+            { regex: '^(\\.\\./)+(libs)/', message: 'Reach another lib through @mesh/<lib>.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  prettier,
+);

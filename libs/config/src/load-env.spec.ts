@@ -1,0 +1,37 @@
+import { IsInt, Min } from 'class-validator';
+import { EnvValidationError, IsMongoUrl, loadEnv, ServiceEnv } from './index.js';
+
+class ExampleEnv extends ServiceEnv {
+  @IsMongoUrl() MONGO_URL!: string;
+  @IsInt() @Min(1) BATCH = 10;
+}
+
+const valid = { PORT: '3001', MESH_ADMIN_TOKEN: 'a'.repeat(32), MONGO_URL: 'mongodb://127.0.0.1:27017/x' };
+
+describe('loadEnv', () => {
+  it('converts types and applies defaults', () => {
+    const env = loadEnv('example', ExampleEnv, valid);
+    expect(env.PORT).toBe(3001);
+    expect(env.BATCH).toBe(10);
+    expect(env.NATS_URL).toBe('nats://127.0.0.1:4222');
+    expect(env.LOG_LEVEL).toBe('info');
+  });
+
+  it('lists every problem at once, naming each variable', () => {
+    let error: unknown;
+    try {
+      loadEnv('example', ExampleEnv, { PORT: 'http', MONGO_URL: 'postgres://x', LOG_LEVEL: 'loud', BATCH: '' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EnvValidationError);
+    const text = (error as EnvValidationError).message;
+    for (const variable of ['PORT', 'MONGO_URL', 'LOG_LEVEL', 'MESH_ADMIN_TOKEN']) expect(text).toContain(variable);
+    expect(text).toContain('example: the environment is not valid');
+  });
+
+  it('ignores variables the service does not declare', () => {
+    const env = loadEnv('example', ExampleEnv, { ...valid, HOME: '/root' }) as unknown as Record<string, unknown>;
+    expect(env.HOME).toBeUndefined();
+  });
+});

@@ -1,0 +1,47 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Turns "true"/"1"/"yes" into true and "false"/"0"/"no" into false; anything else stays to fail validation. */
+export const BooleanFromEnv = () =>
+  Transform(({ value }: { value: unknown }) => {
+    if (typeof value === 'boolean') return value;
+    const text = String(value).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    return value;
+  });
+
+/** Variables every service reads. Each app's EnvDto extends this with its own. */
+export class ServiceEnv {
+  @IsInt() @Min(0) @Max(65535) PORT!: number;
+
+  @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevel = 'info';
+
+  @Matches(/^(nats|tls|wss?):\/\/[^\s]+(,(nats|tls|wss?):\/\/[^\s]+)*$/, {
+    message: 'NATS_URL must be one or more nats:// URLs separated by commas',
+  })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
+  /** Replicas of each stream this service provisions (3 in production, 1 locally). */
+  @IsInt() @Min(1) @Max(5) NATS_STREAM_REPLICAS = 1;
+
+  /** Deliveries of one message before it is dead-lettered. */
+  @IsInt() @Min(1) @Max(100) MESSAGING_MAX_DELIVER = 5;
+
+  /** Handlers a consumer runs at once. */
+  @IsInt() @Min(1) @Max(1024) MESSAGING_CONCURRENCY = 64;
+
+  @IsString() @MinLength(16, { message: 'MESH_ADMIN_TOKEN must be at least 16 characters' })
+  MESH_ADMIN_TOKEN!: string;
+
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+}
+
+export const IsMongoUrl = () =>
+  Matches(/^mongodb(\+srv)?:\/\/[^\s]+$/, { message: 'MONGO_URL must be a mongodb:// URL' });
+
+export const IsRedisUrl = () =>
+  Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' });

@@ -1,0 +1,2 @@
+export * from './product.dto.js';
+export * from './profile.dto.js';

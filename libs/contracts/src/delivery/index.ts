@@ -1,0 +1,1 @@
+export * from './delivery-events.dto.js';

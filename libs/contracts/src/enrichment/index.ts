@@ -1,0 +1,1 @@
+export * from './enrichment-events.dto.js';

@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+export * from './subjects.js';
+export * from './ids.js';
+export * from './envelope.js';
+export * from './subject-payloads.js';
+export * from './common/index.js';
+export * from './ingest/index.js';
+export * from './identity/index.js';
+export * from './enrichment/index.js';
+export * from './recommendation/index.js';
+export * from './renderer/index.js';
+export * from './delivery/index.js';
+export * from './privacy/index.js';
+export * from './dlq/index.js';

@@ -1,0 +1,1 @@
+export * from './ingested-event.dto.js';

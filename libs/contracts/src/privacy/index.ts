@@ -1,0 +1,1 @@
+export * from './privacy-events.dto.js';

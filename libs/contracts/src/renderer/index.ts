@@ -1,0 +1,1 @@
+export * from './renderer-events.dto.js';

@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Envelope, type PayloadOf, type Subject } from '@mesh/contracts';
+import { withPublishSpan } from '@mesh/telemetry';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
+import { NatsConnection } from './nats-connection.js';
+
+export interface Published {
+  stream: string;
+  sequence: number;
+  /** True when the stream already had this message id (a retry or a redelivered input). */
+  duplicate: boolean;
+}
+
+/**
+ * Publishes envelopes into JetStream: the envelope id is the `Nats-Msg-Id`, the stream's ack is
+ * awaited, a timed-out publish is retried with the same id, and the trace context rides in headers.
+ * The subject fixes the payload type, so the wrong payload does not compile.
+ */
+@Injectable()
+export class MessagePublisher {
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    private readonly connection: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {}
+
+  publish<S extends Subject>(subject: S, envelope: Envelope<PayloadOf<S>>): Promise<Published> {
+    return this.publishRaw(subject, envelope.id, this.encoder.encode(JSON.stringify(envelope)));
+  }
+
+  /** For the dead-letter path and replay tools: bytes that may not be a valid envelope. */
+  async publishRaw(
+    subject: string,
+    messageId: string,
+    body: Uint8Array,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Published> {
+    const headers = natsHeaders();
+    for (const [key, value] of Object.entries(extraHeaders)) headers.set(key, value);
+    return withPublishSpan(
+      headers,
+      { destination: subject, messageId, bodySize: body.byteLength },
+      async (span) => {
+        const ack = await this.connection.js.publish(subject, body, {
+          msgID: messageId,
+          headers,
+          timeout: this.options.publishTimeoutMs,
+          retries: this.options.publishAttempts,
+        });
+        span.setAttribute('messaging.nats.stream', ack.stream);
+        span.setAttribute('messaging.nats.duplicate', ack.duplicate);
+        return { stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
+      },
+    );
+  }
+}

@@ -1,0 +1,37 @@
+import { type ServiceName } from '@mesh/contracts';
+import { type RetryPolicy } from './settlement.js';
+
+export interface MessagingOptions {
+  service: ServiceName;
+  /** Comma-separated NATS URLs. */
+  servers: string;
+  /** Replicas of each stream (3 in production). */
+  streamReplicas: number;
+  retry: RetryPolicy;
+  /** Handlers one consumer runs at once; also the most messages it holds unacknowledged. */
+  concurrency: number;
+  /** How long the server waits for an ack before redelivering (handlers in progress extend it). */
+  ackWaitMs: number;
+  /** How long a publish waits for the stream's ack before retrying with the same message id. */
+  publishTimeoutMs: number;
+  /** Publish attempts on timeout or no responders. */
+  publishAttempts: number;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+export function messagingOptions(
+  partial: Pick<MessagingOptions, 'service' | 'servers'> & Partial<Omit<MessagingOptions, 'retry'>> & {
+    retry?: Partial<RetryPolicy>;
+  },
+): MessagingOptions {
+  return {
+    streamReplicas: 1,
+    concurrency: 64,
+    ackWaitMs: 30_000,
+    publishTimeoutMs: 5_000,
+    publishAttempts: 5,
+    ...partial,
+    retry: { maxDeliver: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, ...partial.retry },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './health.controller.js';
+export * from './health.module.js';
+export * from './service-core.module.js';
+export * from './create-service-app.js';
+export * from './run-service.js';

@@ -1,0 +1,28 @@
+import { type DynamicModule } from '@nestjs/common';
+import { EnvValidationError } from '@mesh/config';
+import { type Telemetry } from '@mesh/telemetry';
+import { createServiceApp, type ServiceAppOptions } from './create-service-app.js';
+
+/**
+ * The body of every main.ts after telemetry: builds the config (exiting with every problem listed
+ * when it is invalid), boots the app, and flushes telemetry when the process stops.
+ */
+export async function runService(
+  build: () => { module: DynamicModule; app: ServiceAppOptions },
+  telemetry: Telemetry,
+): Promise<void> {
+  let spec: { module: DynamicModule; app: ServiceAppOptions };
+  try {
+    spec = build();
+  } catch (error) {
+    if (!(error instanceof EnvValidationError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const app = await createServiceApp(spec.module, spec.app);
+  const shutdownTelemetry = async () => {
+    await telemetry.shutdown().catch(() => undefined);
+  };
+  process.once('beforeExit', () => void shutdownTelemetry());
+  app.getHttpServer().once('close', () => void shutdownTelemetry());
+}

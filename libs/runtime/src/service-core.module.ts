@@ -1,0 +1,43 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type ServiceName } from '@mesh/contracts';
+import { type ServiceEnv } from '@mesh/config';
+import { messagingOptions, MessagingModule } from '@mesh/messaging';
+import { MongoModule, RedisModule } from '@mesh/storage';
+import { loggerParams } from '@mesh/telemetry';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthModule } from './health.module.js';
+
+export interface ServiceCoreOptions {
+  service: ServiceName;
+  env: ServiceEnv;
+  /** The service's own MongoDB database, if it has state there. */
+  mongoUrl?: string;
+  /** The service's Redis, if it has state there; keys are prefixed with `<service>:`. */
+  redisUrl?: string;
+}
+
+/** What every service is made of besides its capabilities: logs, messaging, storage, health. */
+@Module({})
+export class ServiceCoreModule {
+  static forRoot(options: ServiceCoreOptions): DynamicModule {
+    const { service, env } = options;
+    return {
+      module: ServiceCoreModule,
+      imports: [
+        LoggerModule.forRoot(loggerParams({ service, level: env.LOG_LEVEL })),
+        MessagingModule.forRoot(
+          messagingOptions({
+            service,
+            servers: env.NATS_URL,
+            streamReplicas: env.NATS_STREAM_REPLICAS,
+            concurrency: env.MESSAGING_CONCURRENCY,
+            retry: { maxDeliver: env.MESSAGING_MAX_DELIVER },
+          }),
+        ),
+        ...(options.mongoUrl ? [MongoModule.forRoot({ url: options.mongoUrl, defaultDatabase: service })] : []),
+        ...(options.redisUrl ? [RedisModule.forRoot({ url: options.redisUrl, keyPrefix: `${service}:` })] : []),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './mongo.module.js';
+export * from './redis.module.js';
