@@ -28,6 +28,9 @@ export class ServiceEnv {
   /** Replicas of each stream this service provisions (3 in production, 1 locally). */
   @IsInt() @Min(1) @Max(5) NATS_STREAM_REPLICAS = 1;
 
+  /** Cap on each stream's size in bytes (JetStream reserves it against its storage). */
+  @IsInt() @Min(1024 * 1024) NATS_STREAM_MAX_BYTES = 1024 ** 3;
+
   /** Deliveries of one message before it is dead-lettered. */
   @IsInt() @Min(1) @Max(100) MESSAGING_MAX_DELIVER = 5;
 

@@ -30,6 +30,9 @@ import { durableName, streamFor } from './streams.js';
 /** Runs one handler: receives the validated envelope, resolves when its effect is durable. */
 export type EnvelopeHandler = (envelope: Envelope, message: JsMsg) => Promise<void>;
 
+/** Messages with the same key are handled one after another; undefined: no ordering. */
+export type OrderingKey = (envelope: Envelope) => string | undefined;
+
 export interface ConsumerLoopDeps {
   connection: NatsConnection;
   publisher: MessagePublisher;
@@ -51,6 +54,8 @@ export class ConsumerLoop {
   private running?: Promise<void>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The last queued handler run per ordering key. */
+  private readonly tails = new Map<string, Promise<unknown>>();
   private readonly attributes: Record<string, string>;
   private readonly decoder = new TextDecoder();
 
@@ -58,6 +63,7 @@ export class ConsumerLoop {
     readonly filter: string,
     private readonly handle: EnvelopeHandler,
     private readonly deps: ConsumerLoopDeps,
+    private readonly orderBy?: OrderingKey,
   ) {
     this.durable = durableName(deps.options.service, filter);
     this.stream = streamFor(filter).name;
@@ -96,12 +102,26 @@ export class ConsumerLoop {
     this.running = this.pull(this.messages);
   }
 
-  /** Stops pulling, lets in-flight handlers finish and settle, then returns. */
+  /**
+   * Stops pulling, lets in-flight handlers finish and settle, then returns. Handlers still running
+   * after `drainTimeoutMs` are abandoned unsettled: the server redelivers them elsewhere.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.messages?.close();
     await this.running;
-    await Promise.allSettled([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.deps.options.drainTimeoutMs);
+    });
+    const drained = await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    clearTimeout(timer);
+    if (drained === 'timeout') {
+      this.deps.logger.warn(
+        `${this.durable}: ${this.inFlight.size} handler(s) still running after ${this.deps.options.drainTimeoutMs} ms; ` +
+          'leaving them unsettled for redelivery',
+      );
+    }
   }
 
   private async pull(messages: ConsumerMessages): Promise<void> {
@@ -112,7 +132,12 @@ export class ConsumerLoop {
         continue;
       }
       while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
-      const work = this.process(message).finally(() => this.inFlight.delete(work));
+      const work = this.process(message)
+        .catch((error: unknown) => {
+          // Settling failed (e.g. the connection closed): unsettled, the message comes back after ack wait.
+          this.deps.logger.error(`${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`);
+        })
+        .finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     }
   }
@@ -173,12 +198,26 @@ export class ConsumerLoop {
     // Keep the server from redelivering while a slow handler is still working on the message.
     const heartbeat = setInterval(() => message.working(), Math.max(1_000, options.ackWaitMs / 3));
     try {
-      await this.handle(await this.decode(message), message);
+      const envelope = await this.decode(message);
+      await this.inOrder(this.orderBy?.(envelope), () => this.handle(envelope, message));
       return { ok: true };
     } catch (error) {
       return { ok: false, error };
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /** Runs `work` after every earlier message with the same key has finished (in delivery order). */
+  private async inOrder(key: string | undefined, work: () => Promise<void>): Promise<void> {
+    if (key === undefined) return work();
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.tails.set(key, current);
+    try {
+      await current;
+    } finally {
+      if (this.tails.get(key) === current) this.tails.delete(key);
     }
   }
 

@@ -11,3 +11,4 @@ export * from './jetstream-transport.js';
 export * from './rethrow-rpc-errors.filter.js';
 export * from './nats-health.indicator.js';
 export * from './messaging.module.js';
+export * from './on-message.decorator.js';

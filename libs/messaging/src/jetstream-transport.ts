@@ -3,12 +3,13 @@ import { type CustomTransportStrategy, type MessageHandler, Server } from '@nest
 import { type Envelope } from '@mesh/contracts';
 import { type JsMsg } from '@nats-io/jetstream';
 import { lastValueFrom } from 'rxjs';
-import { ConsumerLoop } from './consumer-loop.js';
+import { ConsumerLoop, type OrderingKey } from './consumer-loop.js';
 import { JetStreamContext } from './jetstream-context.js';
 import { MessagePublisher } from './message-publisher.js';
 import { MessagingMetrics } from './messaging-metrics.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 import { NatsConnection } from './nats-connection.js';
+import { ORDER_BY } from './on-message.decorator.js';
 
 export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM_TRANSPORT');
 
@@ -34,13 +35,19 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       for (const [pattern, handler] of this.messageHandlers) {
-        const loop = new ConsumerLoop(pattern, (envelope, message) => this.invoke(handler, envelope, message), {
-          connection: this.connection,
-          publisher: this.publisher,
-          metrics: this.metrics,
-          options: this.options,
-          logger: this.log,
-        });
+        const orderBy = (handler.extras as Record<string, unknown> | undefined)?.[ORDER_BY] as OrderingKey | undefined;
+        const loop = new ConsumerLoop(
+          pattern,
+          (envelope, message) => this.invoke(handler, envelope, message),
+          {
+            connection: this.connection,
+            publisher: this.publisher,
+            metrics: this.metrics,
+            options: this.options,
+            logger: this.log,
+          },
+          orderBy,
+        );
         await loop.start();
         this.loops.push(loop);
         this.log.log(`consuming ${pattern} from ${loop.stream} as ${loop.durable}`);
@@ -68,6 +75,12 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async invoke(handler: MessageHandler, envelope: Envelope, message: JsMsg): Promise<void> {
     const context = new JetStreamContext([message.subject, message]);
     const result: unknown = await handler(envelope, context);
-    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    try {
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    } catch (error) {
+      // A plain @EventPattern handler's error arrives as Nest's `{ status: 'error' }` summary.
+      if (error instanceof Error) throw error;
+      throw new Error(`handler failed: ${JSON.stringify(error)} (use @OnMessage to keep the original error)`);
+    }
   }
 }

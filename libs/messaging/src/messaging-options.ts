@@ -7,6 +7,11 @@ export interface MessagingOptions {
   servers: string;
   /** Replicas of each stream (3 in production). */
   streamReplicas: number;
+  /**
+   * Cap on each stream's size, under the table's production figure. JetStream reserves it against
+   * the server's storage, so small machines and tests need a lower one.
+   */
+  streamMaxBytes: number;
   retry: RetryPolicy;
   /** Handlers one consumer runs at once; also the most messages it holds unacknowledged. */
   concurrency: number;
@@ -16,6 +21,8 @@ export interface MessagingOptions {
   publishTimeoutMs: number;
   /** Publish attempts on timeout or no responders. */
   publishAttempts: number;
+  /** On shutdown, how long in-flight handlers may run before they are left for redelivery. */
+  drainTimeoutMs: number;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -27,10 +34,12 @@ export function messagingOptions(
 ): MessagingOptions {
   return {
     streamReplicas: 1,
+    streamMaxBytes: 1024 ** 3,
     concurrency: 64,
     ackWaitMs: 30_000,
     publishTimeoutMs: 5_000,
     publishAttempts: 5,
+    drainTimeoutMs: 25_000,
     ...partial,
     retry: { maxDeliver: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, ...partial.retry },
   };

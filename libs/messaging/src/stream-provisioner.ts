@@ -30,7 +30,7 @@ export class StreamProvisioner {
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       max_age: nanos(stream.maxAgeDays * DAY_MS),
-      max_bytes: stream.maxBytes,
+      max_bytes: Math.min(stream.maxBytes, this.options.streamMaxBytes),
       max_msg_size: MAX_MESSAGE_BYTES,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: this.options.streamReplicas,

@@ -1,7 +1,7 @@
-import { type DynamicModule } from '@nestjs/common';
+import { BadRequestException, type DynamicModule, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { JetStreamTransport, RethrowRpcErrorsFilter } from '@mesh/messaging';
+import { JetStreamTransport } from '@mesh/messaging';
 import { Logger } from 'nestjs-pino';
 
 export interface ServiceAppOptions {
@@ -27,12 +27,31 @@ export async function createServiceApp(
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new BadRequestException({ error: 'invalid_request', message: 'the request is not valid', fields: fieldErrors(errors) }),
+    }),
+  );
   app.flushLogs();
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.init();
-  const microservice = app.connectMicroservice({ strategy: app.get(JetStreamTransport) }, { inheritAppConfig: false });
-  microservice.useGlobalFilters(new RethrowRpcErrorsFilter());
+  app.connectMicroservice({ strategy: app.get(JetStreamTransport) }, { inheritAppConfig: false });
   await app.startAllMicroservices();
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   return app;
+}
+
+/** `{ "properties.price": ["must be a number"] }`: each field at fault, by its path. */
+export function fieldErrors(errors: readonly ValidationError[], prefix = ''): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const error of errors) {
+    const path = prefix ? `${prefix}.${error.property}` : error.property;
+    if (error.constraints) fields[path] = Object.values(error.constraints);
+    Object.assign(fields, fieldErrors(error.children ?? [], path));
+  }
+  return fields;
 }

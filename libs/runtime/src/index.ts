@@ -3,3 +3,4 @@ export * from './health.module.js';
 export * from './service-core.module.js';
 export * from './create-service-app.js';
 export * from './run-service.js';
+export * from './service-spec.js';

@@ -1,17 +1,17 @@
-import { type DynamicModule } from '@nestjs/common';
 import { EnvValidationError } from '@mesh/config';
 import { type Telemetry } from '@mesh/telemetry';
-import { createServiceApp, type ServiceAppOptions } from './create-service-app.js';
+import { createServiceApp } from './create-service-app.js';
+import { type ServiceSpec } from './service-spec.js';
 
 /**
  * The body of every main.ts after telemetry: builds the config (exiting with every problem listed
  * when it is invalid), boots the app, and flushes telemetry when the process stops.
  */
 export async function runService(
-  build: () => { module: DynamicModule; app: ServiceAppOptions },
+  build: () => ServiceSpec,
   telemetry: Telemetry,
 ): Promise<void> {
-  let spec: { module: DynamicModule; app: ServiceAppOptions };
+  let spec: ServiceSpec;
   try {
     spec = build();
   } catch (error) {

@@ -30,6 +30,7 @@ export class ServiceCoreModule {
             service,
             servers: env.NATS_URL,
             streamReplicas: env.NATS_STREAM_REPLICAS,
+            streamMaxBytes: env.NATS_STREAM_MAX_BYTES,
             concurrency: env.MESSAGING_CONCURRENCY,
             retry: { maxDeliver: env.MESSAGING_MAX_DELIVER },
           }),
