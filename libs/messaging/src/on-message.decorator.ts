@@ -31,10 +31,10 @@ export const ORDER_BY = 'meshOrderBy';
  * validated `EnvelopeOf<filter>` and the JetStream context, and its promise is the settlement.
  */
 export function OnMessage<F extends string>(filter: F & (SubjectsMatching<F> extends never ? never : F), options: HandlerOptions<F> = {}) {
-  return (
+  return <M extends (envelope: EnvelopeOf<F>, context: JetStreamContext) => Promise<void>>(
     target: object,
     key: string | symbol,
-    descriptor: TypedPropertyDescriptor<(envelope: EnvelopeOf<F>, context: JetStreamContext) => Promise<void>>,
+    descriptor: TypedPropertyDescriptor<M>,
   ): void => {
     const extras = options.orderBy ? { [ORDER_BY]: options.orderBy } : {};
     (EventPattern(filter, extras) as MethodDecorator)(target, key, descriptor);

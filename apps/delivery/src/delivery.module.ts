@@ -1,0 +1,14 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceCoreModule } from '@mesh/runtime';
+import { DeliveryEnv } from './config.js';
+import { SendingModule } from './sending/sending.module.js';
+
+@Module({})
+export class DeliveryModule {
+  static forRoot(env: DeliveryEnv): DynamicModule {
+    return {
+      module: DeliveryModule,
+      imports: [ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }), SendingModule.forRoot(env)],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { type EnvelopeOf, OnMessage } from '@mesh/messaging';
+import { SendEmailUseCase } from './send-email.usecase.js';
+
+@Controller()
+export class RenderedHandler {
+  constructor(private readonly send: SendEmailUseCase) {}
+
+  @OnMessage('renderer.rendered')
+  async handle(@Payload() envelope: EnvelopeOf<'renderer.rendered'>): Promise<void> {
+    await this.send.execute(envelope);
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { deriveEnvelope, deterministicId, type DeliverySentPayload, SUBJECTS } from '@mesh/contracts';
+import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
+import { Mailer, SmtpRejectedError } from './mailer.js';
+import { SendLedgerRepository } from './send-ledger.repository.js';
+
+type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
+
+/**
+ * Sends one rendered email at most once per (campaign, profile, trigger key): the ledger entry is
+ * written before the SMTP call and settled after it. A send whose outcome is unknown (the process
+ * died during the SMTP call) is never re-sent blindly: it goes to the dead-letter queue for
+ * reconciliation. Consent, suppression and caps come before this in the delivery issue.
+ */
+@Injectable()
+export class SendEmailUseCase {
+  constructor(
+    private readonly ledger: SendLedgerRepository,
+    private readonly mailer: Mailer,
+    private readonly publisher: MessagePublisher,
+  ) {}
+
+  async execute(envelope: RenderedEnvelope): Promise<void> {
+    const email = envelope.data;
+    const profileId = envelope.profileId;
+    if (!profileId) throw new PermanentError('a rendered email must carry a profile id', 'NO_PROFILE');
+    const key = deterministicId('send', email.campaign.campaignId, profileId, email.triggerKey);
+    const smtpMessageId = `<${key}@personalization-mesh>`;
+
+    const claim = await this.ledger.claim({
+      key,
+      campaignId: email.campaign.campaignId,
+      profileId,
+      triggerKey: email.triggerKey,
+      to: email.to,
+      smtpMessageId,
+    });
+    if (!claim.granted) {
+      const { existing } = claim;
+      if (existing.status === 'sent') return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
+      if (existing.status === 'rejected') return;
+      throw new PermanentError(
+        `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
+        'SEND_OUTCOME_UNKNOWN',
+      );
+    }
+
+    try {
+      await this.mailer.send({ to: email.to, subject: email.subject, html: email.html, text: email.text, messageId: smtpMessageId });
+    } catch (error) {
+      if (error instanceof SmtpRejectedError) {
+        await this.ledger.settle(key, 'rejected', error.message);
+        await this.publisher.publish(
+          SUBJECTS.delivery.failed,
+          deriveEnvelope(envelope, {
+            stage: SUBJECTS.delivery.failed,
+            type: 'email.failed',
+            data: { campaignId: email.campaign.campaignId, triggerKey: email.triggerKey, error: error.message.slice(0, 2000) },
+          }),
+        );
+        return;
+      }
+      // The server did not take it (connection refused, 4xx): safe to try again.
+      await this.ledger.settle(key, 'retryable', (error as Error).message);
+      throw error;
+    }
+    const sentAt = new Date();
+    await this.ledger.settle(key, 'sent');
+    await this.announceSent(envelope, smtpMessageId, sentAt);
+  }
+
+  private async announceSent(envelope: RenderedEnvelope, smtpMessageId: string, sentAt: Date): Promise<void> {
+    const email = envelope.data;
+    const data: DeliverySentPayload = {
+      campaignId: email.campaign.campaignId,
+      triggerKey: email.triggerKey,
+      to: email.to,
+      smtpMessageId,
+      templateId: email.template.id,
+      sentAt: sentAt.toISOString(),
+    };
+    await this.publisher.publish(
+      SUBJECTS.delivery.sent,
+      deriveEnvelope(envelope, { stage: SUBJECTS.delivery.sent, type: 'email.sent', data }),
+    );
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MONGO_DB } from '@mesh/storage';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
+
+export type SendStatus = 'sending' | 'retryable' | 'sent' | 'rejected';
+
+export interface SendRecord {
+  key: string;
+  status: SendStatus;
+  smtpMessageId: string;
+  sentAt?: Date;
+  attempts: number;
+}
+
+interface SendDocument {
+  /** The send key: one email per (campaign, profile, trigger key). */
+  _id: string;
+  campaignId: string;
+  profileId: string;
+  triggerKey: string;
+  to: string;
+  status: SendStatus;
+  smtpMessageId: string;
+  attempts: number;
+  error?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt?: Date;
+  schemaVersion: 1;
+}
+
+export interface SendClaim {
+  key: string;
+  campaignId: string;
+  profileId: string;
+  triggerKey: string;
+  to: string;
+  smtpMessageId: string;
+}
+
+/** The send ledger: written before the SMTP call and settled after it. */
+@Injectable()
+export class SendLedgerRepository {
+  private readonly sends: Collection<SendDocument>;
+
+  constructor(@Inject(MONGO_DB) db: Db) {
+    this.sends = db.collection<SendDocument>('sends');
+  }
+
+  /**
+   * Claims the right to send: true when this call may send now (a new key, or one whose previous
+   * attempt is known not to have reached the server); otherwise the existing record.
+   */
+  async claim(claim: SendClaim): Promise<{ granted: true } | { granted: false; existing: SendRecord }> {
+    const now = new Date();
+    try {
+      await this.sends.insertOne({
+        _id: claim.key,
+        campaignId: claim.campaignId,
+        profileId: claim.profileId,
+        triggerKey: claim.triggerKey,
+        to: claim.to,
+        status: 'sending',
+        smtpMessageId: claim.smtpMessageId,
+        attempts: 1,
+        createdAt: now,
+        updatedAt: now,
+        schemaVersion: 1,
+      });
+      return { granted: true };
+    } catch (error) {
+      if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
+    }
+    const retried = await this.sends.findOneAndUpdate(
+      { _id: claim.key, status: 'retryable' },
+      { $set: { status: 'sending', updatedAt: now }, $inc: { attempts: 1 } },
+    );
+    if (retried) return { granted: true };
+    const existing = await this.sends.findOne({ _id: claim.key });
+    if (!existing) throw new Error(`send ${claim.key} vanished while claiming it`);
+    return { granted: false, existing: this.record(existing) };
+  }
+
+  async settle(key: string, status: Exclude<SendStatus, 'sending'>, error?: string): Promise<void> {
+    const now = new Date();
+    await this.sends.updateOne(
+      { _id: key },
+      { $set: { status, updatedAt: now, ...(status === 'sent' ? { sentAt: now } : {}), ...(error ? { error } : {}) } },
+    );
+  }
+
+  private record(document: SendDocument): SendRecord {
+    return {
+      key: document._id,
+      status: document.status,
+      smtpMessageId: document.smtpMessageId,
+      attempts: document.attempts,
+      ...(document.sentAt ? { sentAt: document.sentAt } : {}),
+    };
+  }
+}

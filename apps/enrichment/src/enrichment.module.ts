@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceCoreModule } from '@mesh/runtime';
+import { CampaignsModule } from './campaigns/campaigns.module.js';
+import { EnrichmentEnv } from './config.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
+
+@Module({})
+export class EnrichmentModule {
+  static forRoot(env: EnrichmentEnv): DynamicModule {
+    return {
+      module: EnrichmentModule,
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'enrichment', env, mongoUrl: env.MONGO_URL }),
+        CampaignsModule.forRoot(env),
+        ProfilesModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceCoreModule } from '@mesh/runtime';
+import { IdentityEnv } from './config.js';
+import { ResolutionModule } from './resolution/resolution.module.js';
+
+@Module({})
+export class IdentityModule {
+  static forRoot(env: IdentityEnv): DynamicModule {
+    return {
+      module: IdentityModule,
+      imports: [ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }), ResolutionModule],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ServiceCoreModule } from '@mesh/runtime';
+import { IngestEnv } from './config.js';
+import { SourcesModule } from './sources/sources.module.js';
+import { TrackingModule } from './tracking/tracking.module.js';
+
+@Module({})
+export class IngestModule {
+  static forRoot(env: IngestEnv): DynamicModule {
+    return {
+      module: IngestModule,
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'ingest', env, mongoUrl: env.MONGO_URL }),
+        SourcesModule.forRoot(env),
+        TrackingModule,
+      ],
+    };
+  }
+}

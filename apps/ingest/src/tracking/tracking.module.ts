@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { AcceptEventUseCase } from './accept-event.usecase.js';
+import { TrackingController } from './tracking.controller.js';
+
+@Module({
+  controllers: [TrackingController],
+  providers: [AcceptEventUseCase],
+})
+export class TrackingModule {}

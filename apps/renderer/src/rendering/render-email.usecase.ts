@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { deriveEnvelope, type RecommendedSendPayload, SUBJECTS } from '@mesh/contracts';
+import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
+import { TemplatesRepository } from '../templates/templates.repository.js';
+import { TemplateEngine } from './template-engine.js';
+
+type Failure = { code: 'NO_RECIPIENT' | 'TEMPLATE_NOT_FOUND' | 'RENDER_ERROR'; reason: string };
+
+/** What a template sees: the profile's traits at the top (`it.first_name`), and named parts. */
+export function templateData(intent: RecommendedSendPayload): Record<string, unknown> {
+  return {
+    ...intent.profile.traits,
+    traits: intent.profile.traits,
+    computed: intent.profile.computed,
+    products: intent.recommendations.items,
+    trigger: intent.trigger.properties,
+    event: intent.trigger.event,
+    campaign: { id: intent.campaign.campaignId, name: intent.campaign.name },
+  };
+}
+
+/** Renders the campaign's template for one profile; a send that cannot be rendered is reported, not retried. */
+@Injectable()
+export class RenderEmailUseCase {
+  constructor(
+    private readonly templates: TemplatesRepository,
+    private readonly engine: TemplateEngine,
+    private readonly publisher: MessagePublisher,
+  ) {}
+
+  async execute(envelope: EnvelopeOf<'recommendation.attached'>): Promise<void> {
+    const intent = envelope.data;
+    const email = intent.profile.traits.email;
+    if (typeof email !== 'string' || email === '') {
+      return this.fail(envelope, { code: 'NO_RECIPIENT', reason: 'the profile has no email address' });
+    }
+    const template = await this.templates.findLatest(intent.campaign.templateId);
+    if (!template) {
+      return this.fail(envelope, { code: 'TEMPLATE_NOT_FOUND', reason: `no published template "${intent.campaign.templateId}"` });
+    }
+    let parts;
+    try {
+      parts = this.engine.render(template, templateData(intent));
+    } catch (error) {
+      return this.fail(envelope, { code: 'RENDER_ERROR', reason: (error as Error).message.slice(0, 2000) });
+    }
+    const recipient = Object.fromEntries(
+      ['timezone', 'locale'].filter((key) => intent.profile.traits[key] !== undefined).map((key) => [key, intent.profile.traits[key]]),
+    );
+    await this.publisher.publish(
+      SUBJECTS.renderer.rendered,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.renderer.rendered,
+        type: 'email.rendered',
+        data: {
+          campaign: intent.campaign,
+          triggerKey: intent.triggerKey,
+          template: { id: template.templateId, version: template.version },
+          to: email,
+          ...parts,
+          recipient,
+        },
+      }),
+    );
+  }
+
+  private async fail(envelope: EnvelopeOf<'recommendation.attached'>, failure: Failure): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.renderer.failed,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.renderer.failed,
+        type: 'email.render_failed',
+        data: { campaign: envelope.data.campaign, triggerKey: envelope.data.triggerKey, ...failure },
+      }),
+    );
+  }
+}
