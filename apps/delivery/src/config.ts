@@ -2,13 +2,13 @@ import { IsMongoUrl, ServiceEnv } from '@mesh/config';
 import { IsString, Matches, MinLength } from 'class-validator';
 
 export class DeliveryEnv extends ServiceEnv {
-  override PORT = 3006;
+  override PORT: number = 3006;
 
-  @IsMongoUrl() MONGO_URL = 'mongodb://127.0.0.1:27017/delivery';
+  @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/delivery';
 
   /** Where mail goes: the ESP's or MTA's SMTP endpoint (smtps:// for implicit TLS). */
   @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
-  SMTP_URL = 'smtp://127.0.0.1:2525';
+  SMTP_URL: string = 'smtp://127.0.0.1:2525';
 
-  @IsString() @MinLength(3) MAIL_FROM = 'Personalization Mesh <mesh@localhost>';
+  @IsString() @MinLength(3) MAIL_FROM: string = 'Personalization Mesh <mesh@localhost>';
 }

@@ -1,7 +1,7 @@
 import { IsMongoUrl, ServiceEnv } from '@mesh/config';
 
 export class IdentityEnv extends ServiceEnv {
-  override PORT = 3002;
+  override PORT: number = 3002;
 
-  @IsMongoUrl() MONGO_URL = 'mongodb://127.0.0.1:27017/identity';
+  @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/identity';
 }

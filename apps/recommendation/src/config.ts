@@ -1,9 +1,9 @@
 import { IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
 
 export class RecommendationEnv extends ServiceEnv {
-  override PORT = 3004;
+  override PORT: number = 3004;
 
-  @IsMongoUrl() MONGO_URL = 'mongodb://127.0.0.1:27017/recommendation';
+  @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/recommendation';
 
-  @IsRedisUrl() REDIS_URL = 'redis://127.0.0.1:6379';
+  @IsRedisUrl() REDIS_URL: string = 'redis://127.0.0.1:6379';
 }

@@ -3,7 +3,7 @@ import { EnvValidationError, IsMongoUrl, loadEnv, ServiceEnv } from './index.js'
 
 class ExampleEnv extends ServiceEnv {
   @IsMongoUrl() MONGO_URL!: string;
-  @IsInt() @Min(1) BATCH = 10;
+  @IsInt() @Min(1) BATCH: number = 10;
 }
 
 const valid = { PORT: '3001', MESH_ADMIN_TOKEN: 'a'.repeat(32), MONGO_URL: 'mongodb://127.0.0.1:27017/x' };
@@ -28,6 +28,13 @@ describe('loadEnv', () => {
     const text = (error as EnvValidationError).message;
     for (const variable of ['PORT', 'MONGO_URL', 'LOG_LEVEL', 'MESH_ADMIN_TOKEN']) expect(text).toContain(variable);
     expect(text).toContain('example: the environment is not valid');
+  });
+
+  it('converts a variable that has a default', () => {
+    expect(loadEnv('example', ExampleEnv, { ...valid, BATCH: '25', NATS_STREAM_MAX_BYTES: '67108864' })).toMatchObject({
+      BATCH: 25,
+      NATS_STREAM_MAX_BYTES: 67108864,
+    });
   });
 
   it('ignores variables the service does not declare', () => {

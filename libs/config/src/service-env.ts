@@ -14,7 +14,10 @@ export const BooleanFromEnv = () =>
     return value;
   });
 
-/** Variables every service reads. Each app's EnvDto extends this with its own. */
+/**
+ * Variables every service reads. Each app's EnvDto extends this with its own. Every field has an
+ * explicit type: the conversion from text reads it from the decorator metadata.
+ */
 export class ServiceEnv {
   @IsInt() @Min(0) @Max(65535) PORT!: number;
 
@@ -23,19 +26,19 @@ export class ServiceEnv {
   @Matches(/^(nats|tls|wss?):\/\/[^\s]+(,(nats|tls|wss?):\/\/[^\s]+)*$/, {
     message: 'NATS_URL must be one or more nats:// URLs separated by commas',
   })
-  NATS_URL = 'nats://127.0.0.1:4222';
+  NATS_URL: string = 'nats://127.0.0.1:4222';
 
   /** Replicas of each stream this service provisions (3 in production, 1 locally). */
-  @IsInt() @Min(1) @Max(5) NATS_STREAM_REPLICAS = 1;
+  @IsInt() @Min(1) @Max(5) NATS_STREAM_REPLICAS: number = 1;
 
   /** Cap on each stream's size in bytes (JetStream reserves it against its storage). */
-  @IsInt() @Min(1024 * 1024) NATS_STREAM_MAX_BYTES = 1024 ** 3;
+  @IsInt() @Min(1024 * 1024) NATS_STREAM_MAX_BYTES: number = 1024 ** 3;
 
   /** Deliveries of one message before it is dead-lettered. */
-  @IsInt() @Min(1) @Max(100) MESSAGING_MAX_DELIVER = 5;
+  @IsInt() @Min(1) @Max(100) MESSAGING_MAX_DELIVER: number = 5;
 
   /** Handlers a consumer runs at once. */
-  @IsInt() @Min(1) @Max(1024) MESSAGING_CONCURRENCY = 64;
+  @IsInt() @Min(1) @Max(1024) MESSAGING_CONCURRENCY: number = 64;
 
   @IsString() @MinLength(16, { message: 'MESH_ADMIN_TOKEN must be at least 16 characters' })
   MESH_ADMIN_TOKEN!: string;
