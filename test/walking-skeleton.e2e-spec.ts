@@ -85,7 +85,13 @@ describe('one event walks through all six services', () => {
     await send('/v1/track', {
       userId: 'user-ada',
       event: 'Product Added',
-      properties: { product_id: 'sku-laptop', name: 'Laptop 13', price: 1299, currency: 'EUR', cart_id: 'cart-1' },
+      properties: {
+        product_id: 'sku-laptop',
+        name: 'Laptop 13',
+        price: 1299,
+        currency: 'EUR',
+        cart_id: 'cart-1',
+      },
     });
 
     const email = await sink.waitForEmail((received) => received.to.includes('ada@example.com'), 30_000);
@@ -96,17 +102,39 @@ describe('one event walks through all six services', () => {
     // The email's Message-ID is the delivery ledger's key; find its SMTP span and that span's trace.
     const smtpSpan = await waitFor(
       'the SMTP span',
-      () => otlp.spans().find((span) => span.name === 'smtp send' && `${String(span.attributes['email.message_id'])}` === email.messageId),
+      () =>
+        otlp
+          .spans()
+          .find(
+            (span) =>
+              span.name === 'smtp send' &&
+              `${String(span.attributes['email.message_id'])}` === email.messageId,
+          ),
       15_000,
     );
     const servicesInTrace = () =>
-      new Set(otlp.spans().filter((span) => span.traceId === smtpSpan.traceId).map((span) => span.service));
-    await waitFor('a span from every service in the trace', () => SERVICES.every((service) => servicesInTrace().has(service)), 15_000);
+      new Set(
+        otlp
+          .spans()
+          .filter((span) => span.traceId === smtpSpan.traceId)
+          .map((span) => span.service),
+      );
+    await waitFor(
+      'a span from every service in the trace',
+      () => SERVICES.every((service) => servicesInTrace().has(service)),
+      15_000,
+    );
 
     const trace = otlp.spans().filter((span) => span.traceId === smtpSpan.traceId);
     // It starts at ingest's HTTP request (a server span) and every hop is a process span of its consumer.
     expect(trace.some((span) => span.service === 'ingest' && span.kind === 2)).toBe(true);
-    for (const subject of ['ingest.track', 'identity.resolved.track', 'enrichment.triggered', 'recommendation.attached', 'renderer.rendered']) {
+    for (const subject of [
+      'ingest.track',
+      'identity.resolved.track',
+      'enrichment.triggered',
+      'recommendation.attached',
+      'renderer.rendered',
+    ]) {
       expect(trace.some((span) => span.name === `process ${subject}`)).toBe(true);
     }
 

@@ -8,7 +8,10 @@ export class DeliveryModule {
   static forRoot(env: DeliveryEnv): DynamicModule {
     return {
       module: DeliveryModule,
-      imports: [ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }), SendingModule.forRoot(env)],
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }),
+        SendingModule.forRoot(env),
+      ],
     };
   }
 }

@@ -8,7 +8,10 @@ export class IdentityModule {
   static forRoot(env: IdentityEnv): DynamicModule {
     return {
       module: IdentityModule,
-      imports: [ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }), ResolutionModule],
+      imports: [
+        ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
+        ResolutionModule,
+      ],
     };
   }
 }

@@ -20,25 +20,36 @@ describe('loadEnv', () => {
   it('lists every problem at once, naming each variable', () => {
     let error: unknown;
     try {
-      loadEnv('example', ExampleEnv, { PORT: 'http', MONGO_URL: 'postgres://x', LOG_LEVEL: 'loud', BATCH: '' });
+      loadEnv('example', ExampleEnv, {
+        PORT: 'http',
+        MONGO_URL: 'postgres://x',
+        LOG_LEVEL: 'loud',
+        BATCH: '',
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(EnvValidationError);
     const text = (error as EnvValidationError).message;
-    for (const variable of ['PORT', 'MONGO_URL', 'LOG_LEVEL', 'MESH_ADMIN_TOKEN']) expect(text).toContain(variable);
+    for (const variable of ['PORT', 'MONGO_URL', 'LOG_LEVEL', 'MESH_ADMIN_TOKEN'])
+      expect(text).toContain(variable);
     expect(text).toContain('example: the environment is not valid');
   });
 
   it('converts a variable that has a default', () => {
-    expect(loadEnv('example', ExampleEnv, { ...valid, BATCH: '25', NATS_STREAM_MAX_BYTES: '67108864' })).toMatchObject({
+    expect(
+      loadEnv('example', ExampleEnv, { ...valid, BATCH: '25', NATS_STREAM_MAX_BYTES: '67108864' }),
+    ).toMatchObject({
       BATCH: 25,
       NATS_STREAM_MAX_BYTES: 67108864,
     });
   });
 
   it('ignores variables the service does not declare', () => {
-    const env = loadEnv('example', ExampleEnv, { ...valid, HOME: '/root' }) as unknown as Record<string, unknown>;
+    const env = loadEnv('example', ExampleEnv, { ...valid, HOME: '/root' }) as unknown as Record<
+      string,
+      unknown
+    >;
     expect(env.HOME).toBeUndefined();
   });
 });

@@ -32,7 +32,9 @@ export function loadEnv<T extends object>(
   envClass: ClassConstructor<T>,
   env: Readonly<Record<string, string | undefined>>,
 ): T {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const config = plainToInstance(envClass, present, { enableImplicitConversion: true });
   const errors = validateSync(config, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new EnvValidationError(service, describe(errors));

@@ -40,10 +40,13 @@ export class ServiceEnv {
   /** Handlers a consumer runs at once. */
   @IsInt() @Min(1) @Max(1024) MESSAGING_CONCURRENCY: number = 64;
 
-  @IsString() @MinLength(16, { message: 'MESH_ADMIN_TOKEN must be at least 16 characters' })
+  @IsString()
+  @MinLength(16, { message: 'MESH_ADMIN_TOKEN must be at least 16 characters' })
   MESH_ADMIN_TOKEN!: string;
 
-  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 }
 
 export const IsMongoUrl = () =>

@@ -1,9 +1,25 @@
 /** The six services of the mesh; each publishes only under its own subject prefix. */
-export const SERVICES = ['ingest', 'identity', 'enrichment', 'recommendation', 'renderer', 'delivery'] as const;
+export const SERVICES = [
+  'ingest',
+  'identity',
+  'enrichment',
+  'recommendation',
+  'renderer',
+  'delivery',
+] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Kinds of customer event that enter through ingest and leave identity resolved. */
-export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'alias', 'group', 'profile', 'consent'] as const;
+export const EVENT_TYPES = [
+  'track',
+  'identify',
+  'page',
+  'screen',
+  'alias',
+  'group',
+  'profile',
+  'consent',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const DELIVERY_OUTCOMES = [
@@ -22,14 +38,9 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export type IngestSubject = `ingest.${EventType}`;
 export type IdentitySubject =
-  | `identity.resolved.${EventType}`
-  | 'identity.merged'
-  | 'identity.split'
-  | 'identity.candidate';
+  `identity.resolved.${EventType}` | 'identity.merged' | 'identity.split' | 'identity.candidate';
 export type EnrichmentSubject =
-  | 'enrichment.profile.updated'
-  | 'enrichment.segment.changed'
-  | 'enrichment.triggered';
+  'enrichment.profile.updated' | 'enrichment.segment.changed' | 'enrichment.triggered';
 export type RecommendationSubject = 'recommendation.attached';
 export type RendererSubject = 'renderer.rendered' | 'renderer.failed';
 export type DeliverySubject = `delivery.${DeliveryOutcome}`;

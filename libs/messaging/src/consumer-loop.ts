@@ -135,7 +135,9 @@ export class ConsumerLoop {
       const work = this.process(message)
         .catch((error: unknown) => {
           // Settling failed (e.g. the connection closed): unsettled, the message comes back after ack wait.
-          this.deps.logger.error(`${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`);
+          this.deps.logger.error(
+            `${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`,
+          );
         })
         .finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);

@@ -35,7 +35,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       for (const [pattern, handler] of this.messageHandlers) {
-        const orderBy = (handler.extras as Record<string, unknown> | undefined)?.[ORDER_BY] as OrderingKey | undefined;
+        const orderBy = (handler.extras as Record<string, unknown> | undefined)?.[ORDER_BY] as
+          OrderingKey | undefined;
         const loop = new ConsumerLoop(
           pattern,
           (envelope, message) => this.invoke(handler, envelope, message),
@@ -80,7 +81,12 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     } catch (error) {
       // A plain @EventPattern handler's error arrives as Nest's `{ status: 'error' }` summary.
       if (error instanceof Error) throw error;
-      throw new Error(`handler failed: ${JSON.stringify(error)} (use @OnMessage to keep the original error)`);
+      throw new Error(
+        `handler failed: ${JSON.stringify(error)} (use @OnMessage to keep the original error)`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -26,7 +26,8 @@ export class MessagingMetrics {
         description: 'Messages in the stream not yet delivered to the consumer (lag)',
       })
       .addCallback((result: ObservableResult) => {
-        for (const { attributes, pending } of this.pendingByConsumer.values()) result.observe(pending, attributes);
+        for (const { attributes, pending } of this.pendingByConsumer.values())
+          result.observe(pending, attributes);
       });
   }
 

@@ -28,9 +28,10 @@ export interface MessagingOptions {
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
 export function messagingOptions(
-  partial: Pick<MessagingOptions, 'service' | 'servers'> & Partial<Omit<MessagingOptions, 'retry'>> & {
-    retry?: Partial<RetryPolicy>;
-  },
+  partial: Pick<MessagingOptions, 'service' | 'servers'> &
+    Partial<Omit<MessagingOptions, 'retry'>> & {
+      retry?: Partial<RetryPolicy>;
+    },
 ): MessagingOptions {
   return {
     streamReplicas: 1,

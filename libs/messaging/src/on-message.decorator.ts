@@ -30,7 +30,10 @@ export const ORDER_BY = 'meshOrderBy';
  * `@EventPattern` for JetStream subjects with the envelope typed by the subject: the handler gets a
  * validated `EnvelopeOf<filter>` and the JetStream context, and its promise is the settlement.
  */
-export function OnMessage<F extends string>(filter: F & (SubjectsMatching<F> extends never ? never : F), options: HandlerOptions<F> = {}) {
+export function OnMessage<F extends string>(
+  filter: F & (SubjectsMatching<F> extends never ? never : F),
+  options: HandlerOptions<F> = {},
+) {
   return <M extends (envelope: EnvelopeOf<F>, context: JetStreamContext) => Promise<void>>(
     target: object,
     key: string | symbol,

@@ -34,12 +34,16 @@ describe('decideSettlement', () => {
 describe('retryDelay', () => {
   it('grows with each delivery and never exceeds the cap (plus jitter)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 1, noNaN: true }), (count, r) => {
-        const delay = retryDelay(count, policy, () => r);
-        expect(delay).toBeGreaterThanOrEqual(800);
-        expect(delay).toBeLessThanOrEqual(policy.maxDelayMs * 1.2);
-        expect(retryDelay(count + 1, policy, () => r)).toBeGreaterThanOrEqual(delay);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (count, r) => {
+          const delay = retryDelay(count, policy, () => r);
+          expect(delay).toBeGreaterThanOrEqual(800);
+          expect(delay).toBeLessThanOrEqual(policy.maxDelayMs * 1.2);
+          expect(retryDelay(count + 1, policy, () => r)).toBeGreaterThanOrEqual(delay);
+        },
+      ),
     );
   });
 });

@@ -14,7 +14,11 @@ export type Settlement =
   | { readonly kind: 'dead-letter'; readonly permanent: boolean };
 
 /** Delay before redelivery `deliveryCount + 1`: exponential, capped, with ±20 % jitter. */
-export function retryDelay(deliveryCount: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function retryDelay(
+  deliveryCount: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const exponential = policy.baseDelayMs * 2 ** Math.max(0, deliveryCount - 1);
   const capped = Math.min(policy.maxDelayMs, exponential);
   return Math.round(capped * (0.8 + 0.4 * random()));

@@ -15,7 +15,13 @@ const GiB = 1024 ** 3;
 export const STREAMS: readonly StreamDefinition[] = [
   { name: 'INGEST', subjects: ['ingest.>'], producer: 'ingest', maxAgeDays: 7, maxBytes: 20 * GiB },
   { name: 'IDENTITY', subjects: ['identity.>'], producer: 'identity', maxAgeDays: 7, maxBytes: 20 * GiB },
-  { name: 'ENRICHMENT', subjects: ['enrichment.>'], producer: 'enrichment', maxAgeDays: 7, maxBytes: 20 * GiB },
+  {
+    name: 'ENRICHMENT',
+    subjects: ['enrichment.>'],
+    producer: 'enrichment',
+    maxAgeDays: 7,
+    maxBytes: 20 * GiB,
+  },
   {
     name: 'RECOMMENDATION',
     subjects: ['recommendation.>'],
@@ -32,7 +38,9 @@ export const STREAMS: readonly StreamDefinition[] = [
 /** The stream a subject or subject filter lives in (streams are split by the first token). */
 export function streamFor(subjectOrFilter: string): StreamDefinition {
   const head = subjectOrFilter.split('.')[0];
-  const stream = STREAMS.find((candidate) => candidate.subjects.some((subject) => subject.split('.')[0] === head));
+  const stream = STREAMS.find((candidate) =>
+    candidate.subjects.some((subject) => subject.split('.')[0] === head),
+  );
   if (!stream) throw new Error(`no stream holds subject "${subjectOrFilter}"`);
   return stream;
 }

@@ -32,7 +32,11 @@ class ProbeHandler {
   }
 }
 
-export function probeModule(natsUrl: string, probe: Probe, options: Partial<MessagingOptions> = {}): DynamicModule {
+export function probeModule(
+  natsUrl: string,
+  probe: Probe,
+  options: Partial<MessagingOptions> = {},
+): DynamicModule {
   @Module({})
   class MessagingProbeModule {}
   return {
@@ -58,7 +62,10 @@ export function probeModule(natsUrl: string, probe: Probe, options: Partial<Mess
 
 export const CONSUMER = { stream: 'INGEST', durable: 'identity__ingest_track' };
 
-export function trackEnvelope(event = 'Product Added', properties: Record<string, unknown> = {}): Envelope<TrackPayload> {
+export function trackEnvelope(
+  event = 'Product Added',
+  properties: Record<string, unknown> = {},
+): Envelope<TrackPayload> {
   const messageId = crypto.randomUUID();
   return originEnvelope({
     id: messageId,

@@ -1,7 +1,14 @@
 import { type DeadLetterPayload, SUBJECTS, type TrackPayload, type Envelope } from '@mesh/contracts';
 import { MessagePublisher, NatsConnection, PermanentError } from '@mesh/messaging';
 import { startTestTelemetry, type TestTelemetry } from '@mesh/telemetry';
-import { bootService, type BootedService, MessageTap, type RunningServer, startNats, waitFor } from '@mesh/testing';
+import {
+  bootService,
+  type BootedService,
+  MessageTap,
+  type RunningServer,
+  startNats,
+  waitFor,
+} from '@mesh/testing';
 import {
   consumerState,
   type Probe,
@@ -54,7 +61,10 @@ describe('libs/messaging against a real JetStream', () => {
     const publisher = await boot();
     await publisher.publish(SUBJECTS.ingest.track, trackEnvelope());
 
-    await waitFor('the second delivery to succeed', async () => (await consumerState(nats.url)).ackPending === 0 && deliveries.length === 2);
+    await waitFor(
+      'the second delivery to succeed',
+      async () => (await consumerState(nats.url)).ackPending === 0 && deliveries.length === 2,
+    );
     expect(deliveries).toEqual([1, 2]);
     expect(tap.messages()).toHaveLength(0);
     expect(await telemetry.metric('messaging.consumer.processed')).toBeGreaterThanOrEqual(1);
@@ -89,7 +99,10 @@ describe('libs/messaging against a real JetStream', () => {
     expect(dead.envelope.data.headers['Nats-Msg-Id']).toEqual([poison.id]);
     expect(dead.envelope.correlationId).toBe(poison.correlationId);
 
-    await waitFor('the poison message to be terminated', async () => (await consumerState(nats.url)).ackPending === 0);
+    await waitFor(
+      'the poison message to be terminated',
+      async () => (await consumerState(nats.url)).ackPending === 0,
+    );
     await sleep(300);
     expect(tap.messages()).toHaveLength(1);
     expect(await telemetry.metric('messaging.consumer.dead_lettered')).toBeGreaterThanOrEqual(1);
@@ -201,17 +214,17 @@ describe('libs/messaging against a real JetStream', () => {
       handlerTraceId = trace.getActiveSpan()?.spanContext().traceId;
     };
     const publisher = await boot();
-    const rootTraceId = await trace
-      .getTracer('test')
-      .startActiveSpan('client request', async (span) => {
-        await publisher.publish(SUBJECTS.ingest.track, trackEnvelope());
-        span.end();
-        return span.spanContext().traceId;
-      });
+    const rootTraceId = await trace.getTracer('test').startActiveSpan('client request', async (span) => {
+      await publisher.publish(SUBJECTS.ingest.track, trackEnvelope());
+      span.end();
+      return span.spanContext().traceId;
+    });
     await waitFor('the handler', () => handlerTraceId !== undefined);
     expect(handlerTraceId).toBe(rootTraceId);
 
-    await waitFor('the process span', () => telemetry.spans().some((span) => span.name === 'process ingest.track'));
+    await waitFor('the process span', () =>
+      telemetry.spans().some((span) => span.name === 'process ingest.track'),
+    );
     const send = telemetry.spans().find((span) => span.name === 'send ingest.track')!;
     const processSpan = telemetry.spans().find((span) => span.name === 'process ingest.track')!;
     expect(processSpan.spanContext().traceId).toBe(rootTraceId);
@@ -244,8 +257,14 @@ describe('libs/messaging against a real JetStream', () => {
     const publisher = await boot();
     const sequence = Array.from({ length: 8 }, (_, n) => String(n));
     for (const n of sequence) {
-      await publisher.publish(SUBJECTS.ingest.track, trackEnvelope('Product Viewed', { orderKey: 'profile-a', n }));
-      await publisher.publish(SUBJECTS.ingest.track, trackEnvelope('Product Viewed', { orderKey: `other-${n}` }));
+      await publisher.publish(
+        SUBJECTS.ingest.track,
+        trackEnvelope('Product Viewed', { orderKey: 'profile-a', n }),
+      );
+      await publisher.publish(
+        SUBJECTS.ingest.track,
+        trackEnvelope('Product Viewed', { orderKey: `other-${n}` }),
+      );
     }
     await waitFor('all ordered messages', () => order.length === sequence.length);
     expect(order).toEqual(sequence);

@@ -15,7 +15,9 @@ describe('publishing through a NATS outage', () => {
 
   beforeAll(async () => {
     nats = await startNats();
-    service = await bootService(probeModule(nats.url, probe, { publishTimeoutMs: 1_000, publishAttempts: 10 }));
+    service = await bootService(
+      probeModule(nats.url, probe, { publishTimeoutMs: 1_000, publishAttempts: 10 }),
+    );
   });
 
   afterAll(async () => {

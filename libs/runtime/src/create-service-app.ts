@@ -1,4 +1,9 @@
-import { BadRequestException, type DynamicModule, ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  BadRequestException,
+  type DynamicModule,
+  ValidationPipe,
+  type ValidationError,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JetStreamTransport } from '@mesh/messaging';
@@ -33,7 +38,11 @@ export async function createServiceApp(
       forbidNonWhitelisted: true,
       transform: true,
       exceptionFactory: (errors) =>
-        new BadRequestException({ error: 'invalid_request', message: 'the request is not valid', fields: fieldErrors(errors) }),
+        new BadRequestException({
+          error: 'invalid_request',
+          message: 'the request is not valid',
+          fields: fieldErrors(errors),
+        }),
     }),
   );
   app.flushLogs();

@@ -7,10 +7,7 @@ import { type ServiceSpec } from './service-spec.js';
  * The body of every main.ts after telemetry: builds the config (exiting with every problem listed
  * when it is invalid), boots the app, and flushes telemetry when the process stops.
  */
-export async function runService(
-  build: () => ServiceSpec,
-  telemetry: Telemetry,
-): Promise<void> {
+export async function runService(build: () => ServiceSpec, telemetry: Telemetry): Promise<void> {
   let spec: ServiceSpec;
   try {
     spec = build();

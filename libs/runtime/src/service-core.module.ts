@@ -35,8 +35,12 @@ export class ServiceCoreModule {
             retry: { maxDeliver: env.MESSAGING_MAX_DELIVER },
           }),
         ),
-        ...(options.mongoUrl ? [MongoModule.forRoot({ url: options.mongoUrl, defaultDatabase: service })] : []),
-        ...(options.redisUrl ? [RedisModule.forRoot({ url: options.redisUrl, keyPrefix: `${service}:` })] : []),
+        ...(options.mongoUrl
+          ? [MongoModule.forRoot({ url: options.mongoUrl, defaultDatabase: service })]
+          : []),
+        ...(options.redisUrl
+          ? [RedisModule.forRoot({ url: options.redisUrl, keyPrefix: `${service}:` })]
+          : []),
         HealthModule,
       ],
     };

@@ -53,7 +53,9 @@ export function startTestTelemetry(service = 'test'): TestTelemetry {
         for (const series of scope.metrics) {
           if (series.descriptor.name !== name) continue;
           for (const point of series.dataPoints) {
-            const matches = Object.entries(attributes).every(([key, value]) => point.attributes[key] === value);
+            const matches = Object.entries(attributes).every(
+              ([key, value]) => point.attributes[key] === value,
+            );
             if (!matches) continue;
             const value = point.value as number | { count: number };
             total += typeof value === 'number' ? value : value.count;

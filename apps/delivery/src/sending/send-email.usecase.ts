@@ -37,7 +37,8 @@ export class SendEmailUseCase {
     });
     if (!claim.granted) {
       const { existing } = claim;
-      if (existing.status === 'sent') return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
+      if (existing.status === 'sent')
+        return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
       if (existing.status === 'rejected') return;
       throw new PermanentError(
         `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
@@ -46,7 +47,13 @@ export class SendEmailUseCase {
     }
 
     try {
-      await this.mailer.send({ to: email.to, subject: email.subject, html: email.html, text: email.text, messageId: smtpMessageId });
+      await this.mailer.send({
+        to: email.to,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        messageId: smtpMessageId,
+      });
     } catch (error) {
       if (error instanceof SmtpRejectedError) {
         await this.ledger.settle(key, 'rejected', error.message);
@@ -55,7 +62,11 @@ export class SendEmailUseCase {
           deriveEnvelope(envelope, {
             stage: SUBJECTS.delivery.failed,
             type: 'email.failed',
-            data: { campaignId: email.campaign.campaignId, triggerKey: email.triggerKey, error: error.message.slice(0, 2000) },
+            data: {
+              campaignId: email.campaign.campaignId,
+              triggerKey: email.triggerKey,
+              error: error.message.slice(0, 2000),
+            },
           }),
         );
         return;

@@ -85,7 +85,14 @@ export class SendLedgerRepository {
     const now = new Date();
     await this.sends.updateOne(
       { _id: key },
-      { $set: { status, updatedAt: now, ...(status === 'sent' ? { sentAt: now } : {}), ...(error ? { error } : {}) } },
+      {
+        $set: {
+          status,
+          updatedAt: now,
+          ...(status === 'sent' ? { sentAt: now } : {}),
+          ...(error ? { error } : {}),
+        },
+      },
     );
   }
 

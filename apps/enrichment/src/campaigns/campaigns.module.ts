@@ -10,7 +10,12 @@ export class CampaignsModule {
     return {
       module: CampaignsModule,
       global: true,
-      providers: [{ provide: EnrichmentEnv, useValue: env }, CampaignsRepository, TriggerCampaignsUseCase, DemoCampaignSeeder],
+      providers: [
+        { provide: EnrichmentEnv, useValue: env },
+        CampaignsRepository,
+        TriggerCampaignsUseCase,
+        DemoCampaignSeeder,
+      ],
       exports: [CampaignsRepository, TriggerCampaignsUseCase],
     };
   }

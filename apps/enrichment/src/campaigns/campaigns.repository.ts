@@ -22,7 +22,10 @@ export class CampaignsRepository implements OnModuleInit {
 
   async findEnabledForEvent(event: string): Promise<Campaign[]> {
     const documents = await this.campaigns.find({ 'trigger.event': event, enabled: true }).toArray();
-    return documents.map(({ _id, schemaVersion: _version, ...campaign }) => ({ campaignId: _id, ...campaign }));
+    return documents.map(({ _id, schemaVersion: _version, ...campaign }) => ({
+      campaignId: _id,
+      ...campaign,
+    }));
   }
 
   async save(campaign: Campaign): Promise<void> {

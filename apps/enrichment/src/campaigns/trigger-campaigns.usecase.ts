@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { deriveEnvelope, type Envelope, type ProfileSnapshotDto, SUBJECTS, type TriggerDto } from '@mesh/contracts';
+import {
+  deriveEnvelope,
+  type Envelope,
+  type ProfileSnapshotDto,
+  SUBJECTS,
+  type TriggerDto,
+} from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { CampaignsRepository } from './campaigns.repository.js';
 

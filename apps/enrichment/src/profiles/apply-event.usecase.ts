@@ -12,7 +12,8 @@ export function changeOf(type: EventType, envelope: ResolvedEnvelope): ProfileCh
   const traits = 'traits' in data && data.traits ? { ...data.traits } : {};
   const contextTraits = (data.context?.traits ?? {}) as Record<string, unknown>;
   const computed: Record<string, unknown> = { last_seen_at: envelope.occurredAt };
-  if (type === 'track' && 'event' in data) computed.last_event = { name: data.event, at: envelope.occurredAt };
+  if (type === 'track' && 'event' in data)
+    computed.last_event = { name: data.event, at: envelope.occurredAt };
   return { traits: { ...contextTraits, ...traits }, computed };
 }
 
@@ -29,7 +30,8 @@ export class ApplyEventUseCase {
   ) {}
 
   async execute(type: EventType, envelope: ResolvedEnvelope): Promise<ProfileSnapshotDto> {
-    if (!envelope.profileId) throw new PermanentError('a resolved event must carry a profile id', 'NO_PROFILE');
+    if (!envelope.profileId)
+      throw new PermanentError('a resolved event must carry a profile id', 'NO_PROFILE');
     const change = changeOf(type, envelope);
     const profile = await this.profiles.apply(envelope.profileId, envelope.id, change);
     await this.publisher.publish(
@@ -41,7 +43,11 @@ export class ApplyEventUseCase {
       }),
     );
     if (type === 'track' && 'event' in envelope.data) {
-      await this.campaigns.execute(envelope, { event: envelope.data.event, properties: envelope.data.properties }, profile);
+      await this.campaigns.execute(
+        envelope,
+        { event: envelope.data.event, properties: envelope.data.properties },
+        profile,
+      );
     }
     return profile;
   }

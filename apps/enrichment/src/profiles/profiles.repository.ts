@@ -36,8 +36,10 @@ export class ProfilesRepository {
    */
   async apply(profileId: string, messageId: string, change: ProfileChange): Promise<ProfileSnapshotDto> {
     const set: Record<string, unknown> = { updatedAt: new Date() };
-    for (const [key, value] of Object.entries(change.traits)) set[`traits.${encodeKey(key)}`] = encodeValue(value);
-    for (const [key, value] of Object.entries(change.computed)) set[`computed.${encodeKey(key)}`] = encodeValue(value);
+    for (const [key, value] of Object.entries(change.traits))
+      set[`traits.${encodeKey(key)}`] = encodeValue(value);
+    for (const [key, value] of Object.entries(change.computed))
+      set[`computed.${encodeKey(key)}`] = encodeValue(value);
     try {
       const updated = await this.profiles.findOneAndUpdate(
         { _id: profileId, applied: { $ne: messageId } },

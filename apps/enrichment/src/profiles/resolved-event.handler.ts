@@ -10,7 +10,10 @@ export class ResolvedEventHandler {
 
   // One profile's events are applied one at a time, in stream order.
   @OnMessage('identity.resolved.*', { orderBy: (envelope) => envelope.profileId })
-  async handle(@Payload() envelope: EnvelopeOf<'identity.resolved.*'>, @Ctx() context: JetStreamContext): Promise<void> {
+  async handle(
+    @Payload() envelope: EnvelopeOf<'identity.resolved.*'>,
+    @Ctx() context: JetStreamContext,
+  ): Promise<void> {
     await this.apply.execute(context.subject.slice('identity.resolved.'.length) as EventType, envelope);
   }
 }

@@ -17,7 +17,9 @@ export function encodeValue(value: unknown, insideArray = false): unknown {
     return insideArray ? JSON.stringify(value) : value.map((item) => encodeValue(item, true));
   }
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [encodeKey(key), encodeValue(item)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [encodeKey(key), encodeValue(item)]),
+    );
   }
   return value;
 }
@@ -25,7 +27,9 @@ export function encodeValue(value: unknown, insideArray = false): unknown {
 export function decodeValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decodeValue);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [decodeKey(key), decodeValue(item)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [decodeKey(key), decodeValue(item)]),
+    );
   }
   return value;
 }

@@ -1,7 +1,15 @@
 import { type IdentifierDto, type IdentifierType, type IngestedEventBase } from '@mesh/contracts';
 
 /** Types in the order a profile is keyed by when an event meets several unknown ones. */
-const PRIORITY: readonly IdentifierType[] = ['user_id', 'crm_id', 'email', 'phone', 'device_id', 'anonymous_id', 'custom'];
+const PRIORITY: readonly IdentifierType[] = [
+  'user_id',
+  'crm_id',
+  'email',
+  'phone',
+  'device_id',
+  'anonymous_id',
+  'custom',
+];
 
 export function identifierKey(identifier: IdentifierDto): string {
   return `${identifier.type}:${identifier.name ? `${identifier.name}:` : ''}${identifier.value}`;
@@ -23,7 +31,9 @@ function normalizeId(value: unknown): string | undefined {
  * The identifiers an ingested event carries, normalized, highest priority first. The full rules
  * (phones, custom ids, provider-specific email rules) grow here.
  */
-export function identifiersOf(event: IngestedEventBase & { traits?: Record<string, unknown> }): IdentifierDto[] {
+export function identifiersOf(
+  event: IngestedEventBase & { traits?: Record<string, unknown> },
+): IdentifierDto[] {
   const contextTraits = (event.context?.traits ?? {}) as Record<string, unknown>;
   const candidates: [IdentifierType, string | undefined][] = [
     ['user_id', normalizeId(event.userId)],

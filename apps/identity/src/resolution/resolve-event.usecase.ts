@@ -26,7 +26,10 @@ export class ResolveEventUseCase {
     private readonly publisher: MessagePublisher,
   ) {}
 
-  async execute(type: EventType, envelope: Envelope<IngestedEventBase & { traits?: Record<string, unknown> }>): Promise<void> {
+  async execute(
+    type: EventType,
+    envelope: Envelope<IngestedEventBase & { traits?: Record<string, unknown> }>,
+  ): Promise<void> {
     const identifiers = identifiersOf(envelope.data);
     const primary = identifiers[0];
     if (!primary) throw new PermanentError('the event carries no usable identifier', 'NO_IDENTIFIER');
@@ -34,10 +37,14 @@ export class ResolveEventUseCase {
     const known = await this.graph.owners(identifiers);
     const knownProfiles = [...new Set(known.values())];
     if (knownProfiles.length > 1) {
-      this.logger.warn(`event ${envelope.id} connects profiles ${knownProfiles.join(', ')}; merge not yet supported`);
+      this.logger.warn(
+        `event ${envelope.id} connects profiles ${knownProfiles.join(', ')}; merge not yet supported`,
+      );
     }
     const candidate =
-      identifiers.map((identifier) => known.get(identifierKey(identifier))).find((owner) => owner !== undefined) ??
+      identifiers
+        .map((identifier) => known.get(identifierKey(identifier)))
+        .find((owner) => owner !== undefined) ??
       // Deterministic, so concurrent first events of one person agree on the new profile's id.
       deterministicId('profile', identifierKey(primary));
     const owners = await this.graph.claim(identifiers, candidate);

@@ -16,7 +16,10 @@ export class DemoSourceSeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.MESH_DEMO_WRITE_KEY) return;
-    await this.sources.upsert({ id: DEMO_SOURCE_ID, name: 'Demo source', enabled: true }, this.env.MESH_DEMO_WRITE_KEY);
+    await this.sources.upsert(
+      { id: DEMO_SOURCE_ID, name: 'Demo source', enabled: true },
+      this.env.MESH_DEMO_WRITE_KEY,
+    );
     this.logger.log(`demo source "${DEMO_SOURCE_ID}" is ready`);
   }
 }

@@ -31,7 +31,8 @@ export class WriteKeyGuard implements CanActivate {
       });
     }
     const source = await this.sources.findByWriteKey(writeKey);
-    if (!source?.enabled) throw new UnauthorizedException({ error: 'unauthorized', message: 'unknown or disabled write key' });
+    if (!source?.enabled)
+      throw new UnauthorizedException({ error: 'unauthorized', message: 'unknown or disabled write key' });
     request.source = source;
     return true;
   }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { deterministicId, type Envelope, type IngestedEventBase, originEnvelope, SUBJECTS } from '@mesh/contracts';
+import {
+  deterministicId,
+  type Envelope,
+  type IngestedEventBase,
+  originEnvelope,
+  SUBJECTS,
+} from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { randomUUID } from 'node:crypto';
 import { type Source } from '../sources/source.js';
@@ -23,7 +29,10 @@ export class AcceptEventUseCase {
     const envelopeArgs = {
       id: deterministicId('ingest', command.source.id, messageId),
       source: command.source.id,
-      occurredAt: (command.event.timestamp ? new Date(command.event.timestamp) : command.receivedAt).toISOString(),
+      occurredAt: (command.event.timestamp
+        ? new Date(command.event.timestamp)
+        : command.receivedAt
+      ).toISOString(),
       receivedAt: command.receivedAt.toISOString(),
     };
     switch (command.type) {

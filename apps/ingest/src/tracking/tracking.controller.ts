@@ -20,7 +20,10 @@ export class TrackingController {
 
   @Post('identify')
   @HttpCode(200)
-  async identify(@Body() event: IdentifyRequestDto, @CurrentSource() source: Source): Promise<{ success: true }> {
+  async identify(
+    @Body() event: IdentifyRequestDto,
+    @CurrentSource() source: Source,
+  ): Promise<{ success: true }> {
     await this.accept.execute({ type: 'identify', source, event, receivedAt: new Date() });
     return { success: true };
   }

@@ -37,7 +37,7 @@ export class CatalogRepository {
     const byId = new Map(
       documents.map(({ _id, updatedAt: _updatedAt, schemaVersion: _version, ...fields }) => [
         _id,
-        { product_id: _id, ...fields } as ProductDto,
+        { product_id: _id, ...fields },
       ]),
     );
     return ids.map((id) => byId.get(id)).filter((product): product is ProductDto => product !== undefined);

@@ -18,6 +18,10 @@ export class LearnFromEventUseCase {
     const products = productsOf(envelope.data.properties);
     if (products.length === 0) return;
     await this.catalog.upsert(products);
-    await this.popularity.countOnce(envelope.id, products.map((product) => product.product_id), weight);
+    await this.popularity.countOnce(
+      envelope.id,
+      products.map((product) => product.product_id),
+      weight,
+    );
   }
 }

@@ -21,7 +21,14 @@ export class PopularityRepository {
   /** Adds `weight` to each product, once per message id; false when the message was counted before. */
   async countOnce(messageId: string, productIds: readonly string[], weight: number): Promise<boolean> {
     const args = productIds.flatMap((id) => [String(weight), id]);
-    const counted = await this.redis.eval(COUNT_ONCE, 2, `seen:${messageId}`, POPULAR, String(SEEN_TTL_SECONDS), ...args);
+    const counted = await this.redis.eval(
+      COUNT_ONCE,
+      2,
+      `seen:${messageId}`,
+      POPULAR,
+      String(SEEN_TTL_SECONDS),
+      ...args,
+    );
     return counted === 1;
   }
 

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { deriveEnvelope, type ProductDto, type RecommendationsDto, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
+import {
+  deriveEnvelope,
+  type ProductDto,
+  type RecommendationsDto,
+  type SendIntentPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { PopularityRepository } from '../catalog/popularity.repository.js';

@@ -36,7 +36,10 @@ export class RenderEmailUseCase {
     }
     const template = await this.templates.findLatest(intent.campaign.templateId);
     if (!template) {
-      return this.fail(envelope, { code: 'TEMPLATE_NOT_FOUND', reason: `no published template "${intent.campaign.templateId}"` });
+      return this.fail(envelope, {
+        code: 'TEMPLATE_NOT_FOUND',
+        reason: `no published template "${intent.campaign.templateId}"`,
+      });
     }
     let parts;
     try {
@@ -45,7 +48,9 @@ export class RenderEmailUseCase {
       return this.fail(envelope, { code: 'RENDER_ERROR', reason: (error as Error).message.slice(0, 2000) });
     }
     const recipient = Object.fromEntries(
-      ['timezone', 'locale'].filter((key) => intent.profile.traits[key] !== undefined).map((key) => [key, intent.profile.traits[key]]),
+      ['timezone', 'locale']
+        .filter((key) => intent.profile.traits[key] !== undefined)
+        .map((key) => [key, intent.profile.traits[key]]),
     );
     await this.publisher.publish(
       SUBJECTS.renderer.rendered,

@@ -16,7 +16,10 @@ export interface RenderedParts {
 export class TemplateEngine {
   private readonly html = new Eta({ autoEscape: true, autoTrim: false, useWith: false, varName: 'it' });
   private readonly plain = new Eta({ autoEscape: false, autoTrim: false, useWith: false, varName: 'it' });
-  private readonly compiled = new Map<string, { subject: TemplateFunction; html: TemplateFunction; text: TemplateFunction }>();
+  private readonly compiled = new Map<
+    string,
+    { subject: TemplateFunction; html: TemplateFunction; text: TemplateFunction }
+  >();
 
   render(template: EmailTemplate, data: object): RenderedParts {
     const parts = this.compile(template);

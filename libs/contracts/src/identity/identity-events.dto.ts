@@ -24,7 +24,15 @@ import {
   TrackPayload,
 } from '../ingest/ingested-event.dto.js';
 
-export const IDENTIFIER_TYPES = ['user_id', 'anonymous_id', 'email', 'phone', 'crm_id', 'device_id', 'custom'] as const;
+export const IDENTIFIER_TYPES = [
+  'user_id',
+  'anonymous_id',
+  'email',
+  'phone',
+  'crm_id',
+  'device_id',
+  'custom',
+] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
 export class IdentifierDto {
@@ -40,7 +48,10 @@ type PayloadClass = abstract new (...args: any[]) => object;
 /** A resolved event is its ingested payload plus the identifiers it was resolved on (the profile id is in the envelope). */
 function Resolved<T extends PayloadClass>(Ingested: T) {
   abstract class ResolvedEvent extends Ingested {
-    @IsArray() @ArrayMaxSize(64) @ValidateNested({ each: true }) @Type(() => IdentifierDto)
+    @IsArray()
+    @ArrayMaxSize(64)
+    @ValidateNested({ each: true })
+    @Type(() => IdentifierDto)
     identifiers!: IdentifierDto[];
   }
   return ResolvedEvent;

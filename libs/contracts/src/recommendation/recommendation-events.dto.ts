@@ -1,7 +1,11 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { ProductDto } from '../common/product.dto.js';
-import { RECOMMENDATION_STRATEGIES, type RecommendationStrategy, SendIntentPayload } from '../enrichment/enrichment-events.dto.js';
+import {
+  RECOMMENDATION_STRATEGIES,
+  type RecommendationStrategy,
+  SendIntentPayload,
+} from '../enrichment/enrichment-events.dto.js';
 
 export class RecommendationsDto {
   @IsIn(RECOMMENDATION_STRATEGIES) strategy!: RecommendationStrategy;

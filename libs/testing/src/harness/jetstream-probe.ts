@@ -6,7 +6,12 @@ import { connect } from '@nats-io/transport-node';
  * Publishes the same envelope again under another `Nats-Msg-Id`, so the stream keeps it and the
  * consumer receives the same message a second time: what a redelivery looks like to a handler.
  */
-export async function publishCopy(natsUrl: string, subject: string, envelope: Envelope, copy = 'copy-1'): Promise<void> {
+export async function publishCopy(
+  natsUrl: string,
+  subject: string,
+  envelope: Envelope,
+  copy = 'copy-1',
+): Promise<void> {
   const nc = await connect({ servers: natsUrl });
   try {
     await jetstream(nc).publish(subject, JSON.stringify(envelope), { msgID: `${envelope.id}#${copy}` });

@@ -57,7 +57,9 @@ export class MessageTap {
     timeoutMs = 15_000,
   ): Promise<TappedMessage<T>> {
     const find = () =>
-      (this.received as TappedMessage<T>[]).find((message) => message.subject === subject && predicate(message));
+      (this.received as TappedMessage<T>[]).find(
+        (message) => message.subject === subject && predicate(message),
+      );
     const found = find();
     if (found) return found;
     return new Promise((resolve, reject) => {

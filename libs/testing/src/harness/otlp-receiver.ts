@@ -38,7 +38,8 @@ interface OtlpTraces {
   }[];
 }
 
-const valueOf = (value: OtlpValue) => value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue;
+const valueOf = (value: OtlpValue) =>
+  value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue;
 const attributesOf = (attributes: OtlpAttribute[] = []) =>
   Object.fromEntries(attributes.map((attribute) => [attribute.key, valueOf(attribute.value)]));
 

@@ -7,11 +7,15 @@ export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'personalization-mesh') {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'personalization-mesh'
+    ) {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root (package.json of personalization-mesh)');
+    if (parent === dir)
+      throw new Error('cannot find the repository root (package.json of personalization-mesh)');
     dir = parent;
   }
 }

@@ -74,7 +74,9 @@ async function waitUntilReady(running: ServiceProcess, timeoutMs: number): Promi
     await Promise.race([ready, exited]);
   } catch (error) {
     const tail = running.output().slice(-15).join('\n');
-    throw new Error(`${(error as Error).message}\n--- last output of ${running.service} ---\n${tail}`);
+    throw new Error(`${(error as Error).message}\n--- last output of ${running.service} ---\n${tail}`, {
+      cause: error,
+    });
   }
 }
 
@@ -103,7 +105,9 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
   process.once('exit', killAll);
   try {
     for (const service of options.services ?? SERVICES) services.set(service, launch(service, options));
-    await Promise.all([...services.values()].map((running) => waitUntilReady(running, options.readyTimeoutMs ?? 60_000)));
+    await Promise.all(
+      [...services.values()].map((running) => waitUntilReady(running, options.readyTimeoutMs ?? 60_000)),
+    );
   } catch (error) {
     await stop(2_000);
     throw error;
