@@ -54,6 +54,11 @@ export class ConsumerLoop {
   private running?: Promise<void>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Messages whose handler is running, with when it started, for the progress heartbeat. */
+  private readonly working = new Map<JsMsg, number>();
+  private heartbeat?: NodeJS.Timeout;
+  /** Wakes the pull loop when a slot frees up. */
+  private slotFreed?: () => void;
   /** The last queued handler run per ordering key. */
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly attributes: Record<string, string>;
@@ -99,6 +104,13 @@ export class ConsumerLoop {
     }
     const consumer = await js.consumers.get(this.stream, this.durable);
     this.messages = await consumer.consume({ max_messages: this.deps.options.concurrency });
+    // Keeps the server from redelivering messages whose handler is slow but still working on them.
+    const beat = Math.max(1_000, this.deps.options.ackWaitMs / 3);
+    this.heartbeat = setInterval(() => {
+      const now = performance.now();
+      for (const [message, started] of this.working) if (now - started >= beat) message.working();
+    }, beat);
+    this.heartbeat.unref();
     this.running = this.pull(this.messages);
   }
 
@@ -110,12 +122,14 @@ export class ConsumerLoop {
     this.stopping = true;
     await this.messages?.close();
     await this.running;
+    this.slotFreed?.();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.deps.options.drainTimeoutMs);
     });
     const drained = await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
     clearTimeout(timer);
+    clearInterval(this.heartbeat);
     if (drained === 'timeout') {
       this.deps.logger.warn(
         `${this.durable}: ${this.inFlight.size} handler(s) still running after ${this.deps.options.drainTimeoutMs} ms; ` +
@@ -131,7 +145,7 @@ export class ConsumerLoop {
         message.nak();
         continue;
       }
-      while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+      while (this.inFlight.size >= limit) await new Promise<void>((resolve) => (this.slotFreed = resolve));
       const work = this.process(message)
         .catch((error: unknown) => {
           // Settling failed (e.g. the connection closed): unsettled, the message comes back after ack wait.
@@ -139,7 +153,11 @@ export class ConsumerLoop {
             `${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`,
           );
         })
-        .finally(() => this.inFlight.delete(work));
+        .finally(() => {
+          this.inFlight.delete(work);
+          this.slotFreed?.();
+          this.slotFreed = undefined;
+        });
       this.inFlight.add(work);
     }
   }
@@ -197,8 +215,7 @@ export class ConsumerLoop {
         ),
       };
     }
-    // Keep the server from redelivering while a slow handler is still working on the message.
-    const heartbeat = setInterval(() => message.working(), Math.max(1_000, options.ackWaitMs / 3));
+    this.working.set(message, performance.now());
     try {
       const envelope = await this.decode(message);
       await this.inOrder(this.orderBy?.(envelope), () => this.handle(envelope, message));
@@ -206,7 +223,7 @@ export class ConsumerLoop {
     } catch (error) {
       return { ok: false, error };
     } finally {
-      clearInterval(heartbeat);
+      this.working.delete(message);
     }
   }
 
