@@ -109,6 +109,7 @@ export class ConsumerLoop {
     this.heartbeat = setInterval(() => {
       const now = performance.now();
       for (const [message, started] of this.working) if (now - started >= beat) message.working();
+      void this.refreshPending();
     }, beat);
     this.heartbeat.unref();
     this.running = this.pull(this.messages);
@@ -135,6 +136,16 @@ export class ConsumerLoop {
         `${this.durable}: ${this.inFlight.size} handler(s) still running after ${this.deps.options.drainTimeoutMs} ms; ` +
           'leaving them unsettled for redelivery',
       );
+    }
+  }
+
+  /** The lag metric, also while no message arrives to carry it. */
+  private async refreshPending(): Promise<void> {
+    try {
+      const info = await this.deps.connection.jsm.consumers.info(this.stream, this.durable);
+      this.deps.metrics.recordPending(this.durable, this.attributes, info.num_pending);
+    } catch {
+      // A missed sample: the next beat tries again.
     }
   }
 
