@@ -19,7 +19,7 @@ export async function runService(build: () => ServiceSpec, telemetry: Telemetry)
   }
   const app = await createServiceApp(spec.module, { ...spec.app, shutdownHooks: false });
   let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
+  const stop = async () => {
     if (stopping) return;
     stopping = true;
     let code = 0;
@@ -32,6 +32,6 @@ export async function runService(build: () => ServiceSpec, telemetry: Telemetry)
     await telemetry.shutdown().catch(() => undefined);
     process.exit(code);
   };
-  process.once('SIGTERM', (signal) => void stop(signal));
-  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
 }
