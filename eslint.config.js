@@ -59,7 +59,8 @@ export default tseslint.config(
             ...services
               .filter((other) => other !== service)
               .map((other) => ({
-                regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./\\.\\./${other}/`,
+                // Up out of this app into a sibling (`../../delivery/…`), or through `apps/` itself.
+                regex: `(^|/)apps/${other}(/|$)|^(\\.\\./)+${other}/`,
                 message: `apps/${service} must not import apps/${other}: services talk only over NATS subjects.`,
               })),
           ],
