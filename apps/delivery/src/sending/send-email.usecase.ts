@@ -10,7 +10,8 @@ type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
  * Sends one rendered email at most once per (campaign, profile, trigger key): the ledger entry is
  * written before the SMTP call and settled after it. A send whose outcome is unknown (the process
  * died during the SMTP call) is never re-sent blindly: it goes to the dead-letter queue for
- * reconciliation. Consent, suppression and caps come before this in the delivery issue.
+ * reconciliation. Another rendered email for a send already taken is reported as a skipped duplicate.
+ * Consent, suppression and caps come before this in the delivery issue.
  */
 @Injectable()
 export class SendEmailUseCase {
@@ -34,9 +35,13 @@ export class SendEmailUseCase {
       triggerKey: email.triggerKey,
       to: email.to,
       smtpMessageId,
+      messageId: envelope.id,
     });
     if (!claim.granted) {
       const { existing } = claim;
+      // Another email for a send already taken (e.g. a second item added to the same cart): not a redelivery.
+      if (existing.claimedBy !== undefined && existing.claimedBy !== envelope.id)
+        return this.skipDuplicate(envelope);
       if (existing.status === 'sent')
         return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
       if (existing.status === 'rejected') return;
@@ -78,6 +83,18 @@ export class SendEmailUseCase {
     const sentAt = new Date();
     await this.ledger.settle(key, 'sent');
     await this.announceSent(envelope, smtpMessageId, sentAt);
+  }
+
+  private async skipDuplicate(envelope: RenderedEnvelope): Promise<void> {
+    const { campaign, triggerKey } = envelope.data;
+    await this.publisher.publish(
+      SUBJECTS.delivery.skipped,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.skipped,
+        type: 'email.skipped',
+        data: { campaignId: campaign.campaignId, triggerKey, reason: 'duplicate' },
+      }),
+    );
   }
 
   private async announceSent(envelope: RenderedEnvelope, smtpMessageId: string, sentAt: Date): Promise<void> {

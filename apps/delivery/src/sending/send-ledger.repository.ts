@@ -10,6 +10,8 @@ export interface SendRecord {
   smtpMessageId: string;
   sentAt?: Date;
   attempts: number;
+  /** Id of the rendered message that holds the send (absent on entries written before it was kept). */
+  claimedBy?: string;
 }
 
 interface SendDocument {
@@ -22,6 +24,7 @@ interface SendDocument {
   status: SendStatus;
   smtpMessageId: string;
   attempts: number;
+  claimedBy?: string;
   error?: string;
   createdAt: Date;
   updatedAt: Date;
@@ -36,6 +39,8 @@ export interface SendClaim {
   triggerKey: string;
   to: string;
   smtpMessageId: string;
+  /** The rendered message claiming the send. */
+  messageId: string;
 }
 
 /** The send ledger: written before the SMTP call and settled after it. */
@@ -63,6 +68,7 @@ export class SendLedgerRepository {
         status: 'sending',
         smtpMessageId: claim.smtpMessageId,
         attempts: 1,
+        claimedBy: claim.messageId,
         createdAt: now,
         updatedAt: now,
         schemaVersion: 1,
@@ -73,7 +79,7 @@ export class SendLedgerRepository {
     }
     const retried = await this.sends.findOneAndUpdate(
       { _id: claim.key, status: 'retryable' },
-      { $set: { status: 'sending', updatedAt: now }, $inc: { attempts: 1 } },
+      { $set: { status: 'sending', claimedBy: claim.messageId, updatedAt: now }, $inc: { attempts: 1 } },
     );
     if (retried) return { granted: true };
     const existing = await this.sends.findOne({ _id: claim.key });
@@ -103,6 +109,7 @@ export class SendLedgerRepository {
       smtpMessageId: document.smtpMessageId,
       attempts: document.attempts,
       ...(document.sentAt ? { sentAt: document.sentAt } : {}),
+      ...(document.claimedBy ? { claimedBy: document.claimedBy } : {}),
     };
   }
 }

@@ -40,21 +40,27 @@ export class ProfilesRepository {
       set[`traits.${encodeKey(key)}`] = encodeValue(value);
     for (const [key, value] of Object.entries(change.computed))
       set[`computed.${encodeKey(key)}`] = encodeValue(value);
+    const notYetApplied = { _id: profileId, applied: { $ne: messageId } };
+    const update = {
+      $set: set,
+      $inc: { version: 1 },
+      $push: { applied: { $each: [messageId], $slice: -APPLIED_KEPT } },
+      $setOnInsert: { schemaVersion: 1 as const },
+    };
     try {
-      const updated = await this.profiles.findOneAndUpdate(
-        { _id: profileId, applied: { $ne: messageId } },
-        {
-          $set: set,
-          $inc: { version: 1 },
-          $push: { applied: { $each: [messageId], $slice: -APPLIED_KEPT } },
-          $setOnInsert: { schemaVersion: 1 as const },
-        },
-        { upsert: true, returnDocument: 'after' },
-      );
+      const updated = await this.profiles.findOneAndUpdate(notYetApplied, update, {
+        upsert: true,
+        returnDocument: 'after',
+      });
       if (updated) return this.snapshot(updated);
     } catch (error) {
-      // The profile exists and already has this message: the upsert's insert collides on _id.
+      // The upsert's insert collided on _id: the profile exists, and either has this message already or
+      // was created meanwhile by a concurrent first write (another replica): then apply it now.
       if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
+      const updated = await this.profiles.findOneAndUpdate(notYetApplied, update, {
+        returnDocument: 'after',
+      });
+      if (updated) return this.snapshot(updated);
     }
     const current = await this.profiles.findOne({ _id: profileId });
     if (!current) throw new Error(`profile ${profileId} vanished while applying ${messageId}`);

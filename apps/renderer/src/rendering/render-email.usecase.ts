@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { deriveEnvelope, type RecommendedSendPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
+import { isEmail } from 'class-validator';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { TemplateEngine } from './template-engine.js';
 
@@ -19,6 +20,16 @@ export function templateData(intent: RecommendedSendPayload): Record<string, unk
   };
 }
 
+/**
+ * The address to send to: the email trait as customers send it (often with stray spaces), when it is
+ * an address `renderer.rendered` accepts; otherwise delivery would dead-letter the email as poison.
+ */
+export function recipientOf(trait: unknown): string | undefined {
+  if (typeof trait !== 'string') return undefined;
+  const email = trait.trim();
+  return isEmail(email) ? email : undefined;
+}
+
 /** Renders the campaign's template for one profile; a send that cannot be rendered is reported, not retried. */
 @Injectable()
 export class RenderEmailUseCase {
@@ -30,9 +41,9 @@ export class RenderEmailUseCase {
 
   async execute(envelope: EnvelopeOf<'recommendation.attached'>): Promise<void> {
     const intent = envelope.data;
-    const email = intent.profile.traits.email;
-    if (typeof email !== 'string' || email === '') {
-      return this.fail(envelope, { code: 'NO_RECIPIENT', reason: 'the profile has no email address' });
+    const email = recipientOf(intent.profile.traits.email);
+    if (!email) {
+      return this.fail(envelope, { code: 'NO_RECIPIENT', reason: 'the profile has no valid email address' });
     }
     const template = await this.templates.findLatest(intent.campaign.templateId);
     if (!template) {

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Envelope,
+  originEnvelope,
+  type ProfileUpdatedPayload,
+  type ResolvedIdentifyPayload,
+  type ResolvedTrackPayload,
+  type SendIntentPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+import {
+  bootService,
+  type BootedService,
+  consumerIsIdle,
+  type Infra,
+  MessageTap,
+  publishCopy,
+  startInfra,
+  subjectCounts,
+  uniqueName,
+  waitFor,
+} from '@mesh/testing';
+import { type Db, MongoClient } from 'mongodb';
+import { DEMO_CAMPAIGN } from '../src/campaigns/campaign.js';
+import { enrichmentSpec } from '../src/enrichment.app.js';
+import { decodeValue } from '../src/profiles/stored-keys.js';
+
+const CONSUMER = { stream: 'IDENTITY', durable: 'enrichment__identity_resolved_any' };
+
+interface ProfileDocument {
+  _id: string;
+  traits: Record<string, unknown>;
+  computed: Record<string, unknown>;
+  version: number;
+  applied: string[];
+}
+
+function resolvedIdentify(
+  profileId: string,
+  traits: Record<string, unknown>,
+): Envelope<ResolvedIdentifyPayload> {
+  const messageId = randomUUID();
+  return originEnvelope({
+    type: 'identify',
+    source: 'test-source',
+    occurredAt: new Date().toISOString(),
+    profileId,
+    data: {
+      messageId,
+      userId: profileId,
+      traits,
+      identifiers: [{ type: 'user_id', value: profileId }],
+    },
+  });
+}
+
+function resolvedTrack(
+  profileId: string,
+  event: string,
+  properties: Record<string, unknown>,
+): Envelope<ResolvedTrackPayload> {
+  const messageId = randomUUID();
+  return originEnvelope({
+    type: 'track',
+    source: 'test-source',
+    occurredAt: new Date().toISOString(),
+    profileId,
+    data: {
+      messageId,
+      userId: profileId,
+      event,
+      properties,
+      identifiers: [{ type: 'user_id', value: profileId }],
+    },
+  });
+}
+
+describe('enrichment: every resolved event changes its profile once', () => {
+  let infra: Infra;
+  let natsUrl: string;
+  let service: BootedService;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+  let mongo: MongoClient;
+  let db: Db;
+
+  beforeAll(async () => {
+    infra = await startInfra({ nats: true, mongo: true });
+    natsUrl = infra.natsUrl!;
+    const database = uniqueName('enrichment');
+    service = await bootService(
+      enrichmentSpec({
+        PORT: '0',
+        NATS_URL: natsUrl,
+        MONGO_URL: `${infra.mongoUrl}/${database}`,
+        MESH_ADMIN_TOKEN: 'enrichment-test-admin-token',
+        NATS_STREAM_MAX_BYTES: '67108864',
+        LOG_LEVEL: 'silent',
+        MESH_DEMO: 'true',
+      }),
+    );
+    publisher = service.app.get(MessagePublisher);
+    tap = await MessageTap.open(natsUrl, 'enrichment.>');
+    mongo = new MongoClient(infra.mongoUrl!);
+    db = mongo.db(database);
+  }, 60_000);
+
+  afterAll(async () => {
+    await tap?.close();
+    await service?.close();
+    await mongo?.close();
+    await infra?.stop();
+  });
+
+  const profileUpdated = (input: Envelope) =>
+    tap.next<ProfileUpdatedPayload>(
+      SUBJECTS.enrichment.profileUpdated,
+      (message) => message.envelope.causationId === input.id,
+    );
+  const triggered = (input: Envelope) =>
+    tap.next<SendIntentPayload>(
+      SUBJECTS.enrichment.triggered,
+      (message) => message.envelope.causationId === input.id,
+    );
+  const consumerSettled = () =>
+    waitFor('enrichment to settle every resolved event', () =>
+      consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
+    );
+  const stored = async (subject: string) => (await subjectCounts(natsUrl, 'ENRICHMENT'))[subject] ?? 0;
+  const profile = (profileId: string) =>
+    db.collection<ProfileDocument>('profiles').findOne({ _id: profileId });
+
+  it('keeps identify traits, with dotted and $-prefixed keys, and announces them as sent', async () => {
+    const traits = {
+      email: 'ada@example.com',
+      first_name: 'Ada',
+      'plan.tier': 'gold',
+      $source: 'crm',
+      address: { 'zip.code': '75001', $verified: true },
+    };
+    const identify = resolvedIdentify('profile-ada', traits);
+
+    await publisher.publish(SUBJECTS.identity.resolved.identify, identify);
+    const updated = await profileUpdated(identify);
+
+    expect(updated.envelope.profileId).toBe('profile-ada');
+    expect(updated.envelope.data.profile).toMatchObject({ profileId: 'profile-ada', traits, version: 1 });
+    expect(updated.envelope.data.changed).toEqual(expect.arrayContaining(['plan.tier', '$source', 'email']));
+    const document = await profile('profile-ada');
+    expect(decodeValue(document!.traits)).toEqual(traits);
+    expect(document!.version).toBe(1);
+  });
+
+  it('applies a redelivered event once: the version moves by one and one profile.updated is kept', async () => {
+    const first = resolvedIdentify('profile-bob', { first_name: 'Bob' });
+    await publisher.publish(SUBJECTS.identity.resolved.identify, first);
+    await profileUpdated(first);
+    const change = resolvedIdentify('profile-bob', { first_name: 'Robert', 'plan.tier': 'silver' });
+    const before = await stored(SUBJECTS.enrichment.profileUpdated);
+
+    await publisher.publish(SUBJECTS.identity.resolved.identify, change);
+    const updated = await profileUpdated(change);
+    await consumerSettled();
+    await publishCopy(natsUrl, SUBJECTS.identity.resolved.identify, change);
+    await consumerSettled();
+
+    expect(updated.envelope.data.profile.version).toBe(2);
+    const document = await profile('profile-bob');
+    expect(document!.version).toBe(2);
+    expect(document!.applied.filter((id) => id === change.id)).toHaveLength(1);
+    expect(decodeValue(document!.traits)).toEqual({ first_name: 'Robert', 'plan.tier': 'silver' });
+    // The copy was handled (enrichment announced it again, under the same id); the stream kept one.
+    const announced = tap
+      .messages(SUBJECTS.enrichment.profileUpdated)
+      .filter((message) => message.envelope.causationId === change.id);
+    expect(announced).toHaveLength(2);
+    expect(announced[1]!.envelope.id).toBe(updated.envelope.id);
+    expect(await stored(SUBJECTS.enrichment.profileUpdated)).toBe(before + 1);
+  });
+
+  it('turns a Product Added into one send intent for the demo campaign, keyed by the cart, even when redelivered', async () => {
+    const identify = resolvedIdentify('profile-cy', { email: 'cy@example.com', first_name: 'Cy' });
+    await publisher.publish(SUBJECTS.identity.resolved.identify, identify);
+    await profileUpdated(identify);
+    const viewed = resolvedTrack('profile-cy', 'Product Viewed', { product_id: 'sku-mouse' });
+    const added = resolvedTrack('profile-cy', 'Product Added', {
+      product_id: 'sku-laptop',
+      name: 'Laptop 13',
+      price: 1299,
+      currency: 'EUR',
+      cart_id: 'cart-42',
+    });
+    const before = await stored(SUBJECTS.enrichment.triggered);
+
+    await publisher.publish(SUBJECTS.identity.resolved.track, viewed);
+    await profileUpdated(viewed);
+    await publisher.publish(SUBJECTS.identity.resolved.track, added);
+    const intent = await triggered(added);
+    await consumerSettled();
+    await publishCopy(natsUrl, SUBJECTS.identity.resolved.track, added);
+    await consumerSettled();
+
+    const { enabled: _enabled, trigger: _trigger, ...campaignSpec } = DEMO_CAMPAIGN;
+    expect(intent.envelope.profileId).toBe('profile-cy');
+    expect(intent.envelope.correlationId).toBe(added.id);
+    expect(intent.envelope.data).toMatchObject({
+      campaign: campaignSpec,
+      triggerKey: 'cart:cart-42',
+      trigger: { event: 'Product Added', properties: added.data.properties },
+      profile: {
+        profileId: 'profile-cy',
+        traits: { email: 'cy@example.com', first_name: 'Cy' },
+        computed: { last_event: { name: 'Product Added', at: added.occurredAt } },
+        version: 3,
+      },
+    });
+    // Product Viewed triggers nothing; the redelivered Product Added was handled and kept once.
+    expect(
+      tap.messages(SUBJECTS.enrichment.triggered).filter((m) => m.envelope.causationId === viewed.id),
+    ).toEqual([]);
+    expect(
+      tap.messages(SUBJECTS.enrichment.triggered).filter((m) => m.envelope.causationId === added.id),
+    ).toHaveLength(2);
+    expect(await stored(SUBJECTS.enrichment.triggered)).toBe(before + 1);
+    expect((await profile('profile-cy'))!.version).toBe(3);
+  });
+});

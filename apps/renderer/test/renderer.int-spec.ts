@@ -1,0 +1,218 @@
+import {
+  type CampaignSpecDto,
+  type Envelope,
+  originEnvelope,
+  parseEnvelope,
+  type RecommendedSendPayload,
+  type RenderedEmailPayload,
+  type RenderFailedPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+import {
+  bootService,
+  type BootedService,
+  consumerIsIdle,
+  type Infra,
+  MessageTap,
+  publishCopy,
+  startInfra,
+  subjectCounts,
+  uniqueName,
+  waitFor,
+} from '@mesh/testing';
+import { rendererSpec } from '../src/renderer.app.js';
+
+const CONSUMER = { stream: 'RECOMMENDATION', durable: 'renderer__recommendation_attached' };
+
+const DEMO_CART_REMINDER: CampaignSpecDto = {
+  campaignId: 'demo-cart-reminder',
+  name: 'Demo: you left something in your cart',
+  templateId: 'demo-cart-reminder',
+  recommendation: { strategy: 'popular', limit: 3 },
+  sendPolicy: { maxPerDay: 0, transactional: false },
+};
+
+function recommendedSend(
+  traits: Record<string, unknown>,
+  campaign: CampaignSpecDto = DEMO_CART_REMINDER,
+): Envelope<RecommendedSendPayload> {
+  return originEnvelope({
+    type: 'recommendations.attached',
+    source: 'test-source',
+    occurredAt: new Date().toISOString(),
+    profileId: 'profile-ada',
+    data: {
+      campaign,
+      triggerKey: 'cart:cart-1',
+      trigger: {
+        event: 'Product Added',
+        properties: { product_id: 'sku-laptop', name: 'Laptop 13', cart_id: 'cart-1' },
+      },
+      profile: { profileId: 'profile-ada', traits, computed: {}, version: 4 },
+      recommendations: {
+        strategy: 'popular',
+        modelVersion: 'popularity-v0',
+        items: [
+          { product_id: 'sku-bag', name: 'Laptop Bag', price: 59, currency: 'EUR' },
+          { product_id: 'sku-cable' },
+        ],
+      },
+    },
+  });
+}
+
+describe('renderer: every recommended send becomes one rendered email or one failure', () => {
+  let infra: Infra;
+  let natsUrl: string;
+  let service: BootedService;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+
+  beforeAll(async () => {
+    infra = await startInfra({ nats: true, mongo: true });
+    natsUrl = infra.natsUrl!;
+    service = await bootService(
+      rendererSpec({
+        PORT: '0',
+        NATS_URL: natsUrl,
+        MONGO_URL: `${infra.mongoUrl}/${uniqueName('renderer')}`,
+        MESH_ADMIN_TOKEN: 'renderer-test-admin-token',
+        NATS_STREAM_MAX_BYTES: '67108864',
+        LOG_LEVEL: 'silent',
+        MESH_DEMO: 'true',
+      }),
+    );
+    publisher = service.app.get(MessagePublisher);
+    tap = await MessageTap.open(natsUrl, 'renderer.>');
+  }, 60_000);
+
+  afterAll(async () => {
+    await tap?.close();
+    await service?.close();
+    await infra?.stop();
+  });
+
+  const rendered = (input: Envelope) =>
+    tap.next<RenderedEmailPayload>(
+      SUBJECTS.renderer.rendered,
+      (message) => message.envelope.causationId === input.id,
+    );
+  const failed = (input: Envelope) =>
+    tap.next<RenderFailedPayload>(
+      SUBJECTS.renderer.failed,
+      (message) => message.envelope.causationId === input.id,
+    );
+  const outputsOf = (input: Envelope, subject: string) =>
+    tap.messages(subject).filter((message) => message.envelope.causationId === input.id);
+  const consumerSettled = () =>
+    waitFor('the renderer to settle everything', () =>
+      consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
+    );
+  const stored = async (subject: string) => (await subjectCounts(natsUrl, 'RENDERER'))[subject] ?? 0;
+
+  it('renders the demo cart reminder for the profile, with its name, the cart item and the recommendations', async () => {
+    const send = recommendedSend({ email: 'ada@example.com', first_name: 'Ada', timezone: 'Europe/Paris' });
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const email = (await rendered(send)).envelope;
+
+    expect(email.profileId).toBe('profile-ada');
+    expect(email.correlationId).toBe(send.correlationId);
+    expect(email.data).toMatchObject({
+      campaign: DEMO_CART_REMINDER,
+      triggerKey: 'cart:cart-1',
+      template: { id: 'demo-cart-reminder', version: 1 },
+      to: 'ada@example.com',
+      subject: 'Ada, you left Laptop 13 in your cart',
+      recipient: { timezone: 'Europe/Paris' },
+    });
+    expect(email.data.html).toContain('<p>Hello Ada,</p>');
+    expect(email.data.html).toContain('<strong>Laptop 13</strong>');
+    expect(email.data.html).toContain('<li>Laptop Bag — 59 EUR</li>');
+    expect(email.data.html).toContain('<li>sku-cable</li>');
+    expect(email.data.text).toContain('you left Laptop 13 in your cart.');
+    expect(email.data.text).toContain('- Laptop Bag\n');
+  });
+
+  it('escapes HTML that comes from a profile’s traits', async () => {
+    const send = recommendedSend({
+      email: 'mallory@example.com',
+      first_name: '<script>alert("hi")</script>',
+    });
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const email = (await rendered(send)).envelope;
+
+    expect(email.data.html).toContain('Hello &lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt;,');
+    expect(email.data.html).not.toContain('<script>');
+  });
+
+  it('reports a profile without an email address as NO_RECIPIENT, once even when redelivered', async () => {
+    const send = recommendedSend({ first_name: 'Nobody' });
+    const before = await stored(SUBJECTS.renderer.failed);
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const failure = (await failed(send)).envelope;
+    await consumerSettled();
+    await publishCopy(natsUrl, SUBJECTS.recommendation.attached, send);
+    await consumerSettled();
+
+    expect(failure.data).toMatchObject({
+      campaign: DEMO_CART_REMINDER,
+      triggerKey: 'cart:cart-1',
+      code: 'NO_RECIPIENT',
+    });
+    expect(outputsOf(send, SUBJECTS.renderer.failed)).toHaveLength(2);
+    expect(await stored(SUBJECTS.renderer.failed)).toBe(before + 1);
+    expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
+  it('addresses the email to a trimmed email trait, and reports one that is not an address as NO_RECIPIENT', async () => {
+    const untrimmed = recommendedSend({ email: '  ada@example.com ', first_name: 'Ada' });
+    const invalid = recommendedSend({ email: 'n/a', first_name: 'Ada' });
+
+    await publisher.publish(SUBJECTS.recommendation.attached, untrimmed);
+    await publisher.publish(SUBJECTS.recommendation.attached, invalid);
+    const email = (await rendered(untrimmed)).envelope;
+    const failure = (await failed(invalid)).envelope;
+    await consumerSettled();
+
+    expect(email.data.to).toBe('ada@example.com');
+    // What delivery will accept: the output honours its contract.
+    await expect(parseEnvelope(SUBJECTS.renderer.rendered, email)).resolves.toMatchObject({ id: email.id });
+    expect(failure.data).toMatchObject({ code: 'NO_RECIPIENT' });
+    expect(outputsOf(invalid, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
+  it('reports a campaign whose template does not exist as TEMPLATE_NOT_FOUND', async () => {
+    const send = recommendedSend(
+      { email: 'ada@example.com', first_name: 'Ada' },
+      { ...DEMO_CART_REMINDER, campaignId: 'spring-sale', templateId: 'spring-sale' },
+    );
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const failure = (await failed(send)).envelope;
+    await consumerSettled();
+
+    expect(failure.data).toMatchObject({ triggerKey: 'cart:cart-1', code: 'TEMPLATE_NOT_FOUND' });
+    expect(failure.data.reason).toContain('spring-sale');
+    expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
+  it('keeps one rendered email when the same send is redelivered', async () => {
+    const send = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
+    const before = await stored(SUBJECTS.renderer.rendered);
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const first = (await rendered(send)).envelope;
+    await consumerSettled();
+    await publishCopy(natsUrl, SUBJECTS.recommendation.attached, send);
+    await consumerSettled();
+
+    const outputs = outputsOf(send, SUBJECTS.renderer.rendered);
+    expect(outputs).toHaveLength(2);
+    expect(outputs[1]!.envelope).toEqual(first);
+    expect(await stored(SUBJECTS.renderer.rendered)).toBe(before + 1);
+  });
+});
