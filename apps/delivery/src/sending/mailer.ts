@@ -25,6 +25,51 @@ export class SmtpRejectedError extends Error {
   }
 }
 
+/**
+ * The SMTP server did not take the message, and a retry cannot send it twice: the failure came before
+ * the message body was handed over, or the server answered 4xx (try again later).
+ */
+export class SmtpNotSentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SmtpNotSentError';
+  }
+}
+
+/** Commands before DATA: a failure there means the server never received the message. */
+const BEFORE_DATA = new Set([
+  'CONN',
+  'GREETING',
+  'EHLO',
+  'HELO',
+  'LHLO',
+  'STARTTLS',
+  'AUTH',
+  'MAIL FROM',
+  'RCPT TO',
+]);
+/** Failures to reach the server at all. */
+const UNREACHABLE = new Set(['ECONNECTION', 'EDNS', 'ECONNREFUSED', 'EAUTH', 'ETLS']);
+
+/**
+ * Sorts a nodemailer error by what it says about the message: rejected for good (5xx), certainly
+ * not sent (safe to retry), or unknown (the connection broke around the end of DATA: it may have
+ * been delivered) — returned as is, so the caller never re-sends it blindly.
+ */
+export function classifySmtpError(error: unknown): Error {
+  const { responseCode, code, command } = error as { responseCode?: number; code?: string; command?: string };
+  const message = error instanceof Error ? error.message : String(error);
+  if (responseCode !== undefined && responseCode >= 500) return new SmtpRejectedError(message, responseCode);
+  if (responseCode !== undefined && responseCode >= 400)
+    return new SmtpNotSentError(message, { cause: error });
+  const commandName = command?.toUpperCase().split(' ').slice(0, 2).join(' ');
+  const beforeData =
+    (code !== undefined && UNREACHABLE.has(code)) ||
+    (commandName !== undefined && [...BEFORE_DATA].some((name) => commandName.startsWith(name)));
+  if (beforeData) return new SmtpNotSentError(message, { cause: error });
+  return error instanceof Error ? error : new Error(message);
+}
+
 @Injectable()
 export class Mailer implements OnApplicationShutdown {
   private readonly transport: Transporter;
@@ -49,9 +94,7 @@ export class Mailer implements OnApplicationShutdown {
             ...(email.headers ? { headers: email.headers } : {}),
           });
         } catch (error) {
-          const code = (error as { responseCode?: number }).responseCode;
-          if (code !== undefined && code >= 500) throw new SmtpRejectedError((error as Error).message, code);
-          throw error;
+          throw classifySmtpError(error);
         }
       },
       SpanKind.CLIENT,

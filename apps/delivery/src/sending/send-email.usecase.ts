@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { deriveEnvelope, deterministicId, type DeliverySentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
-import { Mailer, SmtpRejectedError } from './mailer.js';
+import { Mailer, SmtpNotSentError, SmtpRejectedError } from './mailer.js';
 import { SendLedgerRepository } from './send-ledger.repository.js';
 
 type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
@@ -76,9 +76,18 @@ export class SendEmailUseCase {
         );
         return;
       }
-      // The server did not take it (connection refused, 4xx): safe to try again.
-      await this.ledger.settle(key, 'retryable', (error as Error).message);
-      throw error;
+      if (error instanceof SmtpNotSentError) {
+        // The server did not take it (unreachable, 4xx): safe to try again.
+        await this.ledger.settle(key, 'retryable', error.message);
+        throw error;
+      }
+      // The connection broke around the end of DATA: it may have been delivered. The ledger stays
+      // `sending`, so no retry sends it again; it waits for reconciliation in the dead-letter queue.
+      throw new PermanentError(
+        `send ${key}: outcome unknown after an SMTP failure (${(error as Error).message}); not re-sending`,
+        'SEND_OUTCOME_UNKNOWN',
+        { cause: error },
+      );
     }
     const sentAt = new Date();
     await this.ledger.settle(key, 'sent');
