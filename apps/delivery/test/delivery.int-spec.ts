@@ -8,22 +8,19 @@ import {
   type RenderedEmailPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
+import { type MessagePublisher } from '@mesh/messaging';
 import {
-  bootService,
-  type BootedService,
   consumerIsIdle,
   freePort,
-  type Infra,
-  MessageTap,
+  type MessageTap,
   publishCopy,
+  type ServiceUnderTest,
   SmtpSink,
-  startInfra,
+  startServiceUnderTest,
   subjectCounts,
-  uniqueName,
   waitFor,
 } from '@mesh/testing';
-import { type Db, MongoClient } from 'mongodb';
+import { type Db } from 'mongodb';
 import { deliverySpec } from '../src/delivery.app.js';
 
 const CONSUMER = { stream: 'RENDERER', durable: 'delivery__renderer_rendered' };
@@ -68,46 +65,29 @@ const sendKey = (email: Envelope<RenderedEmailPayload>) =>
   deterministicId('send', email.data.campaign.campaignId, email.profileId!, email.data.triggerKey);
 
 describe('delivery: every rendered email is sent at most once', () => {
-  let infra: Infra;
+  let under: ServiceUnderTest;
   let natsUrl: string;
   let sink: SmtpSink;
   let smtpPort: number;
-  let service: BootedService;
   let publisher: MessagePublisher;
   let tap: MessageTap;
-  let mongo: MongoClient;
   let db: Db;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true });
-    natsUrl = infra.natsUrl!;
     smtpPort = await freePort();
     sink = new SmtpSink();
     await sink.start({ port: smtpPort });
-    const database = uniqueName('delivery');
-    service = await bootService(
-      deliverySpec({
-        PORT: '0',
-        NATS_URL: natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${database}`,
-        MESH_ADMIN_TOKEN: 'delivery-test-admin-token',
-        NATS_STREAM_MAX_BYTES: '67108864',
-        LOG_LEVEL: 'silent',
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      }),
-    );
-    publisher = service.app.get(MessagePublisher);
-    tap = await MessageTap.open(natsUrl);
-    mongo = new MongoClient(infra.mongoUrl!);
-    db = mongo.db(database);
+    under = await startServiceUnderTest({
+      name: 'delivery',
+      spec: deliverySpec,
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+      tap: '>',
+    });
+    ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
-
   afterAll(async () => {
-    await tap?.close();
-    await service?.close();
+    await under?.close();
     await sink?.stop();
-    await mongo?.close();
-    await infra?.stop();
   });
 
   const emailsTo = (address: string) => sink.messages().filter((email) => email.to.includes(address));

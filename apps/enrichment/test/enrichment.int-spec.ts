@@ -8,20 +8,17 @@ import {
   type SendIntentPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
+import { type MessagePublisher } from '@mesh/messaging';
 import {
-  bootService,
-  type BootedService,
   consumerIsIdle,
-  type Infra,
-  MessageTap,
+  type MessageTap,
   publishCopy,
-  startInfra,
+  type ServiceUnderTest,
+  startServiceUnderTest,
   subjectCounts,
-  uniqueName,
   waitFor,
 } from '@mesh/testing';
-import { type Db, MongoClient } from 'mongodb';
+import { type Db } from 'mongodb';
 import { DEMO_CAMPAIGN } from '../src/campaigns/campaign.js';
 import { enrichmentSpec } from '../src/enrichment.app.js';
 import { decodeValue } from '../src/profiles/stored-keys.js';
@@ -77,40 +74,22 @@ function resolvedTrack(
 }
 
 describe('enrichment: every resolved event changes its profile once', () => {
-  let infra: Infra;
+  let under: ServiceUnderTest;
   let natsUrl: string;
-  let service: BootedService;
   let publisher: MessagePublisher;
   let tap: MessageTap;
-  let mongo: MongoClient;
   let db: Db;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true });
-    natsUrl = infra.natsUrl!;
-    const database = uniqueName('enrichment');
-    service = await bootService(
-      enrichmentSpec({
-        PORT: '0',
-        NATS_URL: natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${database}`,
-        MESH_ADMIN_TOKEN: 'enrichment-test-admin-token',
-        NATS_STREAM_MAX_BYTES: '67108864',
-        LOG_LEVEL: 'silent',
-        MESH_DEMO: 'true',
-      }),
-    );
-    publisher = service.app.get(MessagePublisher);
-    tap = await MessageTap.open(natsUrl, 'enrichment.>');
-    mongo = new MongoClient(infra.mongoUrl!);
-    db = mongo.db(database);
+    under = await startServiceUnderTest({
+      name: 'enrichment',
+      spec: enrichmentSpec,
+      env: { MESH_DEMO: 'true' },
+    });
+    ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
-
   afterAll(async () => {
-    await tap?.close();
-    await service?.close();
-    await mongo?.close();
-    await infra?.stop();
+    await under?.close();
   });
 
   const profileUpdated = (input: Envelope) =>

@@ -8,20 +8,17 @@ import {
   SUBJECTS,
   type TrackPayload,
 } from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
+import { type MessagePublisher } from '@mesh/messaging';
 import {
-  bootService,
-  type BootedService,
   consumerIsIdle,
-  type Infra,
-  MessageTap,
+  type MessageTap,
   publishCopy,
-  startInfra,
+  type ServiceUnderTest,
+  startServiceUnderTest,
   subjectCounts,
-  uniqueName,
   waitFor,
 } from '@mesh/testing';
-import { type Db, MongoClient } from 'mongodb';
+import { type Db } from 'mongodb';
 import { identitySpec } from '../src/identity.app.js';
 
 interface Person {
@@ -62,39 +59,18 @@ function identifyOf(person: Person, traits: Record<string, unknown>): Envelope<I
 }
 
 describe('identity: every ingested event is resolved to one profile, once', () => {
-  let infra: Infra;
+  let under: ServiceUnderTest;
   let natsUrl: string;
-  let service: BootedService;
   let publisher: MessagePublisher;
   let tap: MessageTap;
-  let mongo: MongoClient;
   let db: Db;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true });
-    natsUrl = infra.natsUrl!;
-    const database = uniqueName('identity');
-    service = await bootService(
-      identitySpec({
-        PORT: '0',
-        NATS_URL: natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${database}`,
-        MESH_ADMIN_TOKEN: 'identity-test-admin-token',
-        NATS_STREAM_MAX_BYTES: '67108864',
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    publisher = service.app.get(MessagePublisher);
-    tap = await MessageTap.open(natsUrl, 'identity.>');
-    mongo = new MongoClient(infra.mongoUrl!);
-    db = mongo.db(database);
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec });
+    ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
-
   afterAll(async () => {
-    await tap?.close();
-    await service?.close();
-    await mongo?.close();
-    await infra?.stop();
+    await under?.close();
   });
 
   const resolvedTrack = (input: Envelope) =>

@@ -8,21 +8,18 @@ import {
   type SendIntentPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
+import { type MessagePublisher } from '@mesh/messaging';
 import {
-  bootService,
-  type BootedService,
   consumerIsIdle,
-  type Infra,
-  MessageTap,
+  type MessageTap,
   publishCopy,
-  startInfra,
+  type ServiceUnderTest,
+  startServiceUnderTest,
   subjectCounts,
-  uniqueName,
   waitFor,
 } from '@mesh/testing';
 import { Redis } from 'ioredis';
-import { type Db, MongoClient } from 'mongodb';
+import { type Db } from 'mongodb';
 import { recommendationSpec } from '../src/recommendation.app.js';
 
 const TRACK_CONSUMER = { stream: 'IDENTITY', durable: 'recommendation__identity_resolved_track' };
@@ -78,46 +75,24 @@ function sendIntent(
 }
 
 describe('recommendation: learns from each product event once, answers each send intent once', () => {
-  let infra: Infra;
+  let under: ServiceUnderTest;
   let natsUrl: string;
-  let service: BootedService;
   let publisher: MessagePublisher;
   let tap: MessageTap;
-  let mongo: MongoClient;
   let db: Db;
   let redis: Redis;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true, redis: true });
-    natsUrl = infra.natsUrl!;
-    const database = uniqueName('recommendation');
-    service = await bootService(
-      recommendationSpec({
-        PORT: '0',
-        NATS_URL: natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${database}`,
-        REDIS_URL: infra.redisUrl,
-        MESH_ADMIN_TOKEN: 'recommendation-test-admin-token',
-        NATS_STREAM_MAX_BYTES: '67108864',
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    publisher = service.app.get(MessagePublisher);
-    tap = await MessageTap.open(natsUrl, 'recommendation.>');
-    mongo = new MongoClient(infra.mongoUrl!);
-    db = mongo.db(database);
-    redis = new Redis(infra.redisUrl!);
+    under = await startServiceUnderTest({ name: 'recommendation', spec: recommendationSpec, redis: true });
+    ({ natsUrl, publisher, tap, db } = under);
+    redis = new Redis(under.redisUrl!);
   }, 60_000);
 
   // Popularity is Redis state meant to be rebuilt from the stream: each test starts from none.
   beforeEach(() => redis.flushdb());
-
   afterAll(async () => {
-    await tap?.close();
-    await service?.close();
     redis?.disconnect();
-    await mongo?.close();
-    await infra?.stop();
+    await under?.close();
   });
 
   const settled = (consumer: { stream: string; durable: string }) =>

@@ -8,17 +8,14 @@ import {
   type RenderFailedPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
+import { type MessagePublisher } from '@mesh/messaging';
 import {
-  bootService,
-  type BootedService,
   consumerIsIdle,
-  type Infra,
-  MessageTap,
+  type MessageTap,
   publishCopy,
-  startInfra,
+  type ServiceUnderTest,
+  startServiceUnderTest,
   subjectCounts,
-  uniqueName,
   waitFor,
 } from '@mesh/testing';
 import { rendererSpec } from '../src/renderer.app.js';
@@ -63,34 +60,17 @@ function recommendedSend(
 }
 
 describe('renderer: every recommended send becomes one rendered email or one failure', () => {
-  let infra: Infra;
+  let under: ServiceUnderTest;
   let natsUrl: string;
-  let service: BootedService;
   let publisher: MessagePublisher;
   let tap: MessageTap;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true });
-    natsUrl = infra.natsUrl!;
-    service = await bootService(
-      rendererSpec({
-        PORT: '0',
-        NATS_URL: natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${uniqueName('renderer')}`,
-        MESH_ADMIN_TOKEN: 'renderer-test-admin-token',
-        NATS_STREAM_MAX_BYTES: '67108864',
-        LOG_LEVEL: 'silent',
-        MESH_DEMO: 'true',
-      }),
-    );
-    publisher = service.app.get(MessagePublisher);
-    tap = await MessageTap.open(natsUrl, 'renderer.>');
+    under = await startServiceUnderTest({ name: 'renderer', spec: rendererSpec, env: { MESH_DEMO: 'true' } });
+    ({ natsUrl, publisher, tap } = under);
   }, 60_000);
-
   afterAll(async () => {
-    await tap?.close();
-    await service?.close();
-    await infra?.stop();
+    await under?.close();
   });
 
   const rendered = (input: Envelope) =>

@@ -17,3 +17,4 @@ export * from './harness/repo-root.js';
 export * from './harness/service-processes.js';
 export * from './harness/otlp-receiver.js';
 export * from './harness/jetstream-probe.js';
+export * from './harness/service-under-test.js';
