@@ -1,17 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES, type ServiceName } from '@mesh/contracts';
+import { ServerProcess } from '../infra/server-process.js';
 import { repoRoot } from './repo-root.js';
-import { waitFor } from './wait-for.js';
-
-export interface ServiceProcess {
-  readonly service: ServiceName;
-  readonly url: string;
-  readonly process: ChildProcess;
-  /** Everything the process printed, newest last. */
-  output(): string[];
-}
 
 export interface ServiceProcessesOptions {
   /** Variables for every service (NATS_URL, REDIS_URL, MESH_ADMIN_TOKEN…). */
@@ -25,7 +16,6 @@ export interface ServiceProcessesOptions {
 }
 
 export interface ServiceProcesses {
-  readonly services: ReadonlyMap<ServiceName, ServiceProcess>;
   url(service: ServiceName): string;
   /** SIGTERM (they drain), then SIGKILL after the grace period. */
   stop(graceMs?: number): Promise<void>;
@@ -36,92 +26,52 @@ export function serviceEntry(service: ServiceName): string {
   return join(repoRoot(), 'dist', 'apps', service, 'src', 'main.js');
 }
 
-function launch(service: ServiceName, options: ServiceProcessesOptions): ServiceProcess {
-  const entry = serviceEntry(service);
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const own = options.serviceEnv(service);
-  if (!own.PORT) throw new Error(`serviceEnv(${service}) must give a PORT`);
-  const env = { ...process.env, ...options.env, ...own, OTEL_SERVICE_NAME: service };
-  const child = spawn(process.execPath, [entry], { cwd: repoRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      lines.push(line);
-      if (lines.length > 2000) lines.shift();
-      options.onLine?.(service, line);
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  return { service, url: `http://127.0.0.1:${own.PORT}`, process: child, output: () => lines };
+async function assertReady(url: string): Promise<void> {
+  const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`GET ${url}/health/ready answered ${response.status}`);
 }
 
-async function waitUntilReady(running: ServiceProcess, timeoutMs: number): Promise<void> {
-  const exited = new Promise<never>((_, reject) => {
-    running.process.once('exit', (code, signal) =>
-      reject(new Error(`${running.service} exited (${signal ?? `code ${code}`}) before it was ready`)),
-    );
-  });
-  exited.catch(() => undefined); // also ends (harmlessly) when the service is stopped later
-  const ready = waitFor(
-    `${running.service} to be ready`,
-    async () => (await fetch(`${running.url}/health/ready`).catch(() => undefined))?.ok === true,
-    timeoutMs,
-    200,
-  );
-  try {
-    await Promise.race([ready, exited]);
-  } catch (error) {
-    const tail = running.output().slice(-15).join('\n');
-    throw new Error(`${(error as Error).message}\n--- last output of ${running.service} ---\n${tail}`, {
-      cause: error,
-    });
-  }
-}
-
-function stopOne(running: ServiceProcess, graceMs: number): Promise<void> {
-  const child = running.process;
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** Starts services as separate processes, from their built entry points, and waits until each is ready. */
+/**
+ * Starts services as separate processes from their built entry points, as production runs them,
+ * and waits until each is ready. The processes die with this one, however it ends.
+ */
 export async function startServiceProcesses(options: ServiceProcessesOptions): Promise<ServiceProcesses> {
-  const services = new Map<ServiceName, ServiceProcess>();
+  const running = new Map<ServiceName, { url: string; process: ServerProcess }>();
   const stop = async (graceMs = 10_000) => {
-    await Promise.all([...services.values()].map((running) => stopOne(running, graceMs)));
+    await Promise.all([...running.values()].map((service) => service.process.terminate(graceMs)));
   };
-  const killAll = () => {
-    for (const running of services.values()) running.process.kill('SIGKILL');
-  };
-  process.once('exit', killAll);
   try {
-    for (const service of options.services ?? SERVICES) services.set(service, launch(service, options));
+    for (const service of options.services ?? SERVICES) {
+      const entry = serviceEntry(service);
+      if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+      const own = options.serviceEnv(service);
+      if (!own.PORT) throw new Error(`serviceEnv(${service}) must give a PORT`);
+      const child = ServerProcess.spawn({
+        name: service,
+        command: process.execPath,
+        args: [entry],
+        cwd: repoRoot(),
+        env: { ...process.env, ...options.env, ...own, OTEL_SERVICE_NAME: service },
+        ...(options.onLine ? { onLine: (line: string) => options.onLine?.(service, line) } : {}),
+      });
+      running.set(service, { url: `http://127.0.0.1:${own.PORT}`, process: child });
+    }
     await Promise.all(
-      [...services.values()].map((running) => waitUntilReady(running, options.readyTimeoutMs ?? 60_000)),
+      [...running.values()].map(({ url, process: child }) =>
+        child.waitUntilReady(() => assertReady(url), options.readyTimeoutMs ?? 60_000),
+      ),
     );
   } catch (error) {
     await stop(2_000);
     throw error;
   }
   return {
-    services,
     url: (service) => {
-      const running = services.get(service);
-      if (!running) throw new Error(`${service} was not started`);
-      return running.url;
+      const found = running.get(service);
+      if (!found) throw new Error(`${service} was not started`);
+      return found.url;
     },
-    stop: async (graceMs) => {
-      await stop(graceMs);
-      process.removeListener('exit', killAll);
-    },
+    stop,
   };
 }
