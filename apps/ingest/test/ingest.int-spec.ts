@@ -102,4 +102,19 @@ describe('ingest: the tracking API', () => {
     expect(ready.status).toBe('ok');
     expect(Object.keys(ready.info)).toEqual(['nats', 'mongodb']);
   });
+
+  it('reports itself not ready while its database is down, and ready again once it is back', async () => {
+    await infra.mongo!.kill();
+    const down = await fetch(`${ingest.url}/health/ready`);
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { error: object }).error).toHaveProperty('mongodb');
+    expect((await fetch(`${ingest.url}/health/live`)).status).toBe(200);
+
+    await infra.mongo!.restart();
+    await waitFor(
+      'ready again',
+      async () => (await fetch(`${ingest.url}/health/ready`)).status === 200,
+      30_000,
+    );
+  });
 });
