@@ -43,40 +43,50 @@ describe('subject → payload map', () => {
   });
 });
 
+/** The error `parse` throws, or undefined when it accepts. */
+function violationOf(parse: () => unknown): unknown {
+  try {
+    parse();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 describe('parseEnvelope', () => {
-  it('accepts a valid envelope and returns its payload as the contract class', async () => {
-    const parsed = await parseEnvelope(SUBJECTS.ingest.track, JSON.parse(JSON.stringify(track())));
+  it('accepts a valid envelope and returns its payload as the contract class', () => {
+    const parsed = parseEnvelope(SUBJECTS.ingest.track, JSON.parse(JSON.stringify(track())));
     expect(parsed.data).toBeInstanceOf(PAYLOAD_CLASSES['ingest.track']);
     expect(parsed.data.event).toBe('Product Added');
   });
 
-  it('names every field at fault, in the envelope and in its data', async () => {
+  it('names every field at fault, in the envelope and in its data', () => {
     const broken = {
       ...track(),
       occurredAt: 'yesterday',
       data: { ...track().data, event: '', properties: 'x' },
     };
-    const error = await parseEnvelope(SUBJECTS.ingest.track, broken).catch((caught: unknown) => caught);
+    const error = violationOf(() => parseEnvelope(SUBJECTS.ingest.track, broken));
     expect(error).toBeInstanceOf(ContractViolationError);
     const paths = (error as ContractViolationError).violations.map((violation) => violation.path);
     expect(paths).toEqual(expect.arrayContaining(['occurredAt', 'data.event', 'data.properties']));
   });
 
-  it('tolerates fields it does not know, so an older consumer accepts a newer producer', async () => {
+  it('tolerates fields it does not know, so an older consumer accepts a newer producer', () => {
     const newer = { ...track(), schemaHint: 2, data: { ...track().data, futureField: true } };
-    await expect(parseEnvelope(SUBJECTS.ingest.track, newer)).resolves.toBeDefined();
+    expect(parseEnvelope(SUBJECTS.ingest.track, newer).data.event).toBe('Product Added');
   });
 
-  it('never throws anything but a contract violation, whatever arrives', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), async (value) => {
-        const outcome = await parseEnvelope(SUBJECTS.ingest.track, value).then(
-          () => 'accepted',
-          (error: unknown) => error,
-        );
-        if (outcome !== 'accepted') expect(outcome).toBeInstanceOf(ContractViolationError);
+  it('never throws anything but a contract violation, whatever arrives', () => {
+    const envelopeLike = fc.record({
+      ...Object.fromEntries(Object.keys(track()).map((key) => [key, fc.jsonValue()])),
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), envelopeLike), (value) => {
+        const outcome = violationOf(() => parseEnvelope(SUBJECTS.ingest.track, value));
+        if (outcome !== undefined) expect(outcome).toBeInstanceOf(ContractViolationError);
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });

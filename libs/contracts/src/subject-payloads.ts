@@ -1,5 +1,5 @@
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
-import { type ValidationError, validate } from 'class-validator';
+import { type ValidationError, validateSync } from 'class-validator';
 import {
   DeliveryBouncedPayload,
   DeliveryClickedPayload,
@@ -184,27 +184,24 @@ export class ContractViolationError extends Error {
  * Unknown fields are tolerated on consume (an older consumer must not reject a newer producer);
  * edges that face the outside reject them.
  */
-export async function parseEnvelope<S extends Subject>(
-  subject: S,
-  raw: unknown,
-): Promise<Envelope<SubjectPayloads[S]>> {
+export function parseEnvelope<S extends Subject>(subject: S, raw: unknown): Envelope<SubjectPayloads[S]> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ContractViolationError(subject, [{ path: '', problems: ['the message is not a JSON object'] }]);
   }
-  const envelope = plainToInstance(EnvelopeDto, raw);
-  const payloadClass = PAYLOAD_CLASSES[subject] as ClassConstructor<object>;
-  const data = plainToInstance(payloadClass, (raw as { data?: unknown }).data ?? {});
-  const [envelopeErrors, dataErrors] = await Promise.all([
-    validate(envelope, { skipMissingProperties: false }),
-    validate(data, { skipMissingProperties: false }),
-  ]);
-  const violations = [
-    ...flatten(
-      envelopeErrors.filter((e) => e.property !== 'data' || typeof envelope.data !== 'object'),
-      '',
-    ),
-    ...flatten(dataErrors, 'data'),
-  ];
+  const { data: rawData, ...fields } = raw as Record<string, unknown>;
+  // The envelope's own fields, without copying its data: that is checked against the subject's class.
+  const envelope = plainToInstance(EnvelopeDto, { ...fields, data: {} });
+  const violations = flatten(
+    validateSync(envelope).filter((error) => error.property !== 'data'),
+    '',
+  );
+  let data: object = {};
+  if (typeof rawData !== 'object' || rawData === null || Array.isArray(rawData)) {
+    violations.push({ path: 'data', problems: ['data must be an object'] });
+  } else {
+    data = plainToInstance(PAYLOAD_CLASSES[subject] as ClassConstructor<object>, rawData);
+    violations.push(...flatten(validateSync(data), 'data'));
+  }
   if (violations.length > 0) throw new ContractViolationError(subject, violations);
   return { ...(raw as Envelope<SubjectPayloads[S]>), data: data as SubjectPayloads[S] };
 }

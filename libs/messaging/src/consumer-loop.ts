@@ -228,7 +228,7 @@ export class ConsumerLoop {
     }
     this.working.set(message, performance.now());
     try {
-      const envelope = await this.decode(message);
+      const envelope = this.decode(message);
       await this.inOrder(this.orderBy?.(envelope), () => this.handle(envelope, message));
       return { ok: true };
     } catch (error) {
@@ -251,7 +251,7 @@ export class ConsumerLoop {
     }
   }
 
-  private async decode(message: JsMsg): Promise<Envelope> {
+  private decode(message: JsMsg): Envelope {
     const subject = message.subject;
     if (!isKnownSubject(subject)) {
       throw new PermanentError(`no contract for subject "${subject}"`, 'UNKNOWN_SUBJECT');
@@ -263,7 +263,7 @@ export class ConsumerLoop {
       throw new PermanentError(`body is not JSON: ${(error as Error).message}`, 'INVALID_JSON');
     }
     try {
-      return await parseEnvelope(subject, raw);
+      return parseEnvelope(subject, raw);
     } catch (error) {
       if (error instanceof ContractViolationError) throw Object.assign(error, { permanent: true });
       throw error;
