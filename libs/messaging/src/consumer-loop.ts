@@ -12,6 +12,7 @@ import {
 import { withProcessSpan } from '@mesh/telemetry';
 import {
   AckPolicy,
+  type Consumer,
   type ConsumerConfig,
   type ConsumerMessages,
   DeliverPolicy,
@@ -26,6 +27,10 @@ import { type MessagePublisher } from './message-publisher.js';
 import { type NatsConnection } from './nats-connection.js';
 import { decideSettlement } from './settlement.js';
 import { durableName, streamFor } from './streams.js';
+
+/** How long one pull request waits for messages before the next is sent. */
+const PULL_EXPIRES_MS = 5_000;
+const PULL_RETRY_MS = 1_000;
 
 /** Runs one handler: receives the validated envelope, resolves when its effect is durable. */
 export type EnvelopeHandler = (envelope: Envelope, message: JsMsg) => Promise<void>;
@@ -50,7 +55,9 @@ export interface ConsumerLoopDeps {
 export class ConsumerLoop {
   readonly durable: string;
   readonly stream: string;
-  private messages?: ConsumerMessages;
+  private consumer?: Consumer;
+  /** The pull request being served, closed on stop. */
+  private batch?: ConsumerMessages;
   private running?: Promise<void>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -88,8 +95,9 @@ export class ConsumerLoop {
       ack_wait: nanos(options.ackWaitMs),
       deliver_policy: DeliverPolicy.All,
       max_deliver: -1,
-      // In flight plus one batch buffered in the client: memory stays flat whatever the backlog.
-      max_ack_pending: options.concurrency * 2,
+      // Shared by every replica, and counting nak-ed messages waiting for their retry: generous, so
+      // failing messages never keep new ones out. Each replica's memory is bounded by its own pulls.
+      max_ack_pending: options.maxAckPending,
     };
   }
 
@@ -102,8 +110,7 @@ export class ConsumerLoop {
       if (!(error instanceof JetStreamApiError)) throw error;
       await jsm.consumers.update(this.stream, this.durable, config);
     }
-    const consumer = await js.consumers.get(this.stream, this.durable);
-    this.messages = await consumer.consume({ max_messages: this.deps.options.concurrency });
+    this.consumer = await js.consumers.get(this.stream, this.durable);
     // Keeps the server from redelivering messages whose handler is slow but still working on them.
     const beat = Math.max(1_000, this.deps.options.ackWaitMs / 3);
     this.heartbeat = setInterval(() => {
@@ -112,7 +119,7 @@ export class ConsumerLoop {
       void this.refreshPending();
     }, beat);
     this.heartbeat.unref();
-    this.running = this.pull(this.messages);
+    this.running = this.pull(this.consumer);
   }
 
   /**
@@ -121,14 +128,17 @@ export class ConsumerLoop {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.messages?.close();
-    await this.running;
     this.slotFreed?.();
+    const drain = (async () => {
+      await this.batch?.close();
+      await this.running;
+      await Promise.allSettled([...this.inFlight]);
+    })();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.deps.options.drainTimeoutMs);
     });
-    const drained = await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    const drained = await Promise.race([drain, timeout]);
     clearTimeout(timer);
     clearInterval(this.heartbeat);
     if (drained === 'timeout') {
@@ -149,28 +159,51 @@ export class ConsumerLoop {
     }
   }
 
-  private async pull(messages: ConsumerMessages): Promise<void> {
+  /**
+   * Pulls only as many messages as there are free handler slots, so every message this process holds
+   * is being handled (and kept alive by the heartbeat): none waits in a client buffer past its ack wait.
+   */
+  private async pull(consumer: Consumer): Promise<void> {
     const limit = this.deps.options.concurrency;
-    for await (const message of messages) {
-      if (this.stopping) {
-        message.nak();
-        continue;
+    while (!this.stopping) {
+      while (this.inFlight.size >= limit && !this.stopping) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
       }
-      while (this.inFlight.size >= limit) await new Promise<void>((resolve) => (this.slotFreed = resolve));
-      const work = this.process(message)
-        .catch((error: unknown) => {
-          // Settling failed (e.g. the connection closed): unsettled, the message comes back after ack wait.
-          this.deps.logger.error(
-            `${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`,
-          );
-        })
-        .finally(() => {
-          this.inFlight.delete(work);
-          this.slotFreed?.();
-          this.slotFreed = undefined;
+      if (this.stopping) break;
+      try {
+        this.batch = await consumer.fetch({
+          max_messages: limit - this.inFlight.size,
+          expires: PULL_EXPIRES_MS,
         });
-      this.inFlight.add(work);
+        for await (const message of this.batch) {
+          if (this.stopping) message.nak();
+          else this.handOver(message);
+        }
+      } catch (error) {
+        if (this.stopping) break;
+        // The server or the connection is away: the client reconnects; pull again shortly.
+        this.deps.logger.warn(`${this.durable}: pull failed: ${describeError(error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
+      }
     }
+  }
+
+  private handOver(message: JsMsg): void {
+    this.working.set(message, performance.now());
+    const work = this.process(message)
+      .catch((error: unknown) => {
+        // Settling failed (e.g. the connection closed): unsettled, the message comes back after ack wait.
+        this.deps.logger.error(
+          `${this.durable}: could not settle ${message.subject}: ${describeError(error).message}`,
+        );
+      })
+      .finally(() => {
+        this.working.delete(message);
+        this.inFlight.delete(work);
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+      });
+    this.inFlight.add(work);
   }
 
   private async process(message: JsMsg): Promise<void> {
@@ -226,15 +259,12 @@ export class ConsumerLoop {
         ),
       };
     }
-    this.working.set(message, performance.now());
     try {
       const envelope = this.decode(message);
       await this.inOrder(this.orderBy?.(envelope), () => this.handle(envelope, message));
       return { ok: true };
     } catch (error) {
       return { ok: false, error };
-    } finally {
-      this.working.delete(message);
     }
   }
 

@@ -15,6 +15,8 @@ export interface MessagingOptions {
   retry: RetryPolicy;
   /** Handlers one consumer runs at once; also the most messages it holds unacknowledged. */
   concurrency: number;
+  /** Unacknowledged messages the server lets out to all replicas of one consumer (nak-ed ones included). */
+  maxAckPending: number;
   /** How long the server waits for an ack before redelivering (handlers in progress extend it). */
   ackWaitMs: number;
   /** How long a publish waits for the stream's ack before retrying with the same message id. */
@@ -37,6 +39,7 @@ export function messagingOptions(
     streamReplicas: 1,
     streamMaxBytes: 1024 ** 3,
     concurrency: 64,
+    maxAckPending: 10_000,
     ackWaitMs: 30_000,
     publishTimeoutMs: 5_000,
     publishAttempts: 5,
