@@ -93,6 +93,19 @@ describe('ingest: the tracking API', () => {
     expect(tap.messages()).toHaveLength(before);
   });
 
+  it('refuses timestamps that are not real instants and events without any identifier', async () => {
+    for (const timestamp of ['2024-W01', '2024-02-30T10:00:00Z', 'yesterday']) {
+      const response = await post('/v1/track', { userId: 'u', event: 'x', timestamp });
+      expect(response.status).toBe(400);
+      expect(Object.keys(((await response.json()) as { fields: object }).fields)).toEqual(['timestamp']);
+    }
+    const anonymous = await post('/v1/track', { anonymousId: null, event: 'x' });
+    expect(anonymous.status).toBe(400);
+    expect(Object.keys(((await anonymous.json()) as { fields: object }).fields)).toEqual(
+      expect.arrayContaining(['userId', 'anonymousId']),
+    );
+  });
+
   it('reports itself live and ready', async () => {
     expect((await fetch(`${ingest.url}/health/live`)).status).toBe(200);
     const ready = (await (await fetch(`${ingest.url}/health/ready`)).json()) as {

@@ -180,6 +180,31 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
   });
 
+  it('reports a template whose output breaks the email contract (an empty subject) as RENDER_ERROR', async () => {
+    await under.db.collection('templates').insertOne({
+      _id: 'nameless:1',
+      templateId: 'nameless',
+      version: 1,
+      subject: '<%= it.first_name ?? "" %>',
+      html: '<p>hi</p>',
+      text: 'hi',
+      publishedAt: new Date(),
+      schemaVersion: 1,
+    } as never);
+    const send = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'nameless' },
+    );
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const failure = (await failed(send)).envelope;
+    await consumerSettled();
+
+    expect(failure.data).toMatchObject({ code: 'RENDER_ERROR' });
+    expect(failure.data.reason).toContain('data.subject');
+    expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
   it('keeps one rendered email when the same send is redelivered', async () => {
     const send = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
     const before = await stored(SUBJECTS.renderer.rendered);

@@ -1,9 +1,10 @@
-import { IsInt, Min } from 'class-validator';
-import { EnvValidationError, IsMongoUrl, loadEnv, ServiceEnv } from './index.js';
+import { IsBoolean, IsInt, Min } from 'class-validator';
+import { BooleanFromEnv, EnvValidationError, IsMongoUrl, loadEnv, ServiceEnv } from './index.js';
 
 class ExampleEnv extends ServiceEnv {
   @IsMongoUrl() MONGO_URL!: string;
   @IsInt() @Min(1) BATCH: number = 10;
+  @BooleanFromEnv() @IsBoolean() DEMO: boolean = false;
 }
 
 const valid = { PORT: '3001', MESH_ADMIN_TOKEN: 'a'.repeat(32), MONGO_URL: 'mongodb://127.0.0.1:27017/x' };
@@ -43,6 +44,20 @@ describe('loadEnv', () => {
       BATCH: 25,
       NATS_STREAM_MAX_BYTES: 67108864,
     });
+  });
+
+  it('reads booleans as people write them, and refuses anything else', () => {
+    for (const [text, value] of [
+      ['true', true],
+      ['false', false],
+      ['0', false],
+      ['1', true],
+      ['NO', false],
+    ] as const) {
+      expect(loadEnv('example', ExampleEnv, { ...valid, DEMO: text }).DEMO).toBe(value);
+    }
+    expect(loadEnv('example', ExampleEnv, valid).DEMO).toBe(false);
+    expect(() => loadEnv('example', ExampleEnv, { ...valid, DEMO: 'maybe' })).toThrow(/DEMO/);
   });
 
   it('ignores variables the service does not declare', () => {

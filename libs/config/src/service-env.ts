@@ -6,12 +6,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Turns "true"/"1"/"yes" into true and "false"/"0"/"no" into false; anything else stays to fail validation. */
 export const BooleanFromEnv = () =>
-  Transform(({ value }: { value: unknown }) => {
-    if (typeof value === 'boolean') return value;
-    const text = String(value).trim().toLowerCase();
+  // Reads the raw text: implicit conversion would already have turned "false" into true.
+  Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+    const raw = obj[key];
+    if (typeof raw === 'boolean') return raw;
+    const text = String(raw).trim().toLowerCase();
     if (['true', '1', 'yes'].includes(text)) return true;
     if (['false', '0', 'no'].includes(text)) return false;
-    return value;
+    return raw;
   });
 
 /**

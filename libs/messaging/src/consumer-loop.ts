@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Logger } from '@nestjs/common';
 import {
   type ServiceName,
@@ -31,6 +32,8 @@ import { durableName, streamFor } from './streams.js';
 /** How long one pull request waits for messages before the next is sent. */
 const PULL_EXPIRES_MS = 5_000;
 const PULL_RETRY_MS = 1_000;
+/** Enough of a dead message's body to read it; the stream sequence points at the whole of it. */
+const DEAD_LETTER_BODY_BYTES = 64 * 1024;
 
 /** Runs one handler: receives the validated envelope, resolves when its effect is durable. */
 export type EnvelopeHandler = (envelope: Envelope, message: JsMsg) => Promise<void>;
@@ -112,7 +115,7 @@ export class ConsumerLoop {
     }
     this.consumer = await js.consumers.get(this.stream, this.durable);
     // Keeps the server from redelivering messages whose handler is slow but still working on them.
-    const beat = Math.max(1_000, this.deps.options.ackWaitMs / 3);
+    const beat = Math.max(100, this.deps.options.ackWaitMs / 3);
     this.heartbeat = setInterval(() => {
       const now = performance.now();
       for (const [message, started] of this.working) if (now - started >= beat) message.working();
@@ -306,6 +309,7 @@ export class ConsumerLoop {
     const info = message.info;
     const body = this.decoder.decode(message.data);
     const original = tryParse(body);
+    const bodyTruncated = message.data.byteLength > DEAD_LETTER_BODY_BYTES;
     const headers: Record<string, string[]> = {};
     for (const key of message.headers?.keys() ?? []) headers[key] = message.headers?.values(key) ?? [];
     const payload: DeadLetterPayload = {
@@ -317,7 +321,10 @@ export class ConsumerLoop {
       deliveryCount: info.deliveryCount,
       error: { ...describeError(error), permanent: permanent || isPermanent(error) },
       headers,
-      body,
+      body: bodyTruncated ? this.decoder.decode(message.data.subarray(0, DEAD_LETTER_BODY_BYTES)) : body,
+      bodyBytes: message.data.byteLength,
+      bodySha256: createHash('sha256').update(message.data).digest('hex'),
+      bodyTruncated,
       failedAt: new Date().toISOString(),
     };
     const id = deterministicId('dead-letter', this.durable, info.stream, String(info.streamSequence));

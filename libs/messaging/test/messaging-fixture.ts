@@ -51,7 +51,7 @@ export function probeModule(
           ackWaitMs: 2_000,
           streamMaxBytes: 64 * 1024 * 1024,
           ...options,
-          retry: { maxDeliver: 3, baseDelayMs: 50, maxDelayMs: 200 },
+          retry: { maxDeliver: 3, baseDelayMs: 50, maxDelayMs: 200, ...options.retry },
         }),
       ),
     ],

@@ -13,6 +13,15 @@ describe('classifySmtpError', () => {
     );
   });
 
+  it('does not drop emails for a 5xx about our own session (authentication, sender)', () => {
+    expect(classifySmtpError(smtpError({ responseCode: 535, command: 'AUTH PLAIN' }))).toBeInstanceOf(
+      SmtpNotSentError,
+    );
+    expect(classifySmtpError(smtpError({ responseCode: 550, command: 'MAIL FROM' }))).toBeInstanceOf(
+      SmtpNotSentError,
+    );
+  });
+
   it('retries what certainly did not reach the server', () => {
     for (const fields of [
       { code: 'ESOCKET', command: 'CONN' },

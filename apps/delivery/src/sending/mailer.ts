@@ -59,7 +59,14 @@ const UNREACHABLE = new Set(['ECONNECTION', 'EDNS', 'ECONNREFUSED', 'EAUTH', 'ET
 export function classifySmtpError(error: unknown): Error {
   const { responseCode, code, command } = error as { responseCode?: number; code?: string; command?: string };
   const message = error instanceof Error ? error.message : String(error);
-  if (responseCode !== undefined && responseCode >= 500) return new SmtpRejectedError(message, responseCode);
+  // A 5xx about this message (its recipient or content) is final; one about our session (AUTH, MAIL
+  // FROM: a configuration problem on our side) is not the message's fault: retried, then dead-lettered.
+  if (responseCode !== undefined && responseCode >= 500) {
+    const aboutMessage = command === undefined || /^(RCPT|DATA)/i.test(command);
+    return aboutMessage
+      ? new SmtpRejectedError(message, responseCode)
+      : new SmtpNotSentError(message, { cause: error });
+  }
   if (responseCode !== undefined && responseCode >= 400)
     return new SmtpNotSentError(message, { cause: error });
   const commandName = command?.toUpperCase().split(' ').slice(0, 2).join(' ');

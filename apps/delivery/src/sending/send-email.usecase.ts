@@ -44,7 +44,9 @@ export class SendEmailUseCase {
         return this.skipDuplicate(envelope);
       if (existing.status === 'sent')
         return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
-      if (existing.status === 'rejected') return;
+      // Rejected before: announce it again (same id), in case the first announcement was lost.
+      if (existing.status === 'rejected')
+        return this.announceFailed(envelope, existing.error ?? 'rejected by the SMTP server');
       throw new PermanentError(
         `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
         'SEND_OUTCOME_UNKNOWN',
@@ -62,18 +64,7 @@ export class SendEmailUseCase {
     } catch (error) {
       if (error instanceof SmtpRejectedError) {
         await this.ledger.settle(key, 'rejected', error.message);
-        await this.publisher.publish(
-          SUBJECTS.delivery.failed,
-          deriveEnvelope(envelope, {
-            stage: SUBJECTS.delivery.failed,
-            type: 'email.failed',
-            data: {
-              campaignId: email.campaign.campaignId,
-              triggerKey: email.triggerKey,
-              error: error.message.slice(0, 2000),
-            },
-          }),
-        );
+        await this.announceFailed(envelope, error.message);
         return;
       }
       if (error instanceof SmtpNotSentError) {
@@ -92,6 +83,18 @@ export class SendEmailUseCase {
     const sentAt = new Date();
     await this.ledger.settle(key, 'sent');
     await this.announceSent(envelope, smtpMessageId, sentAt);
+  }
+
+  private async announceFailed(envelope: RenderedEnvelope, reason: string): Promise<void> {
+    const { campaign, triggerKey } = envelope.data;
+    await this.publisher.publish(
+      SUBJECTS.delivery.failed,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.failed,
+        type: 'email.failed',
+        data: { campaignId: campaign.campaignId, triggerKey, error: reason.slice(0, 2000) },
+      }),
+    );
   }
 
   private async skipDuplicate(envelope: RenderedEnvelope): Promise<void> {

@@ -12,6 +12,8 @@ export interface SendRecord {
   attempts: number;
   /** Id of the rendered message that holds the send (absent on entries written before it was kept). */
   claimedBy?: string;
+  /** Why the last attempt failed, for a rejected or retryable send. */
+  error?: string;
 }
 
 interface SendDocument {
@@ -110,6 +112,7 @@ export class SendLedgerRepository {
       attempts: document.attempts,
       ...(document.sentAt ? { sentAt: document.sentAt } : {}),
       ...(document.claimedBy ? { claimedBy: document.claimedBy } : {}),
+      ...(document.error ? { error: document.error } : {}),
     };
   }
 }

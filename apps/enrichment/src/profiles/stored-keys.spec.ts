@@ -7,6 +7,7 @@ describe('stored keys', () => {
       fc.property(fc.string(), (key) => {
         const encoded = encodeKey(key);
         expect(encoded).not.toContain('.');
+        expect(encoded).not.toBe('');
         expect(encoded.startsWith('$')).toBe(false);
         expect(decodeKey(encoded)).toBe(key);
       }),

@@ -2,12 +2,16 @@
 // send both. Keys are encoded with look-alike full-width characters, reversibly.
 const DOT = '\uff0e';
 const DOLLAR = '\uff04';
+/** An empty key is refused too: it is stored as this one character (from the private use area). */
+const EMPTY = '\ue000';
 
 export function encodeKey(key: string): string {
+  if (key === '') return EMPTY;
   return key.replaceAll('.', DOT).replace(/^\$/, DOLLAR);
 }
 
 export function decodeKey(key: string): string {
+  if (key === EMPTY) return '';
   return key.replaceAll(DOT, '.').replace(new RegExp(`^${DOLLAR}`), '$');
 }
 

@@ -1,20 +1,49 @@
-import { IsISO8601, IsObject, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import {
+  isISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  ValidateBy,
+  type ValidationOptions,
+  ValidateIf,
+} from 'class-validator';
+
+/** An ISO-8601 date-time that is a real instant (not a week date, not 30 February). */
+export const IsTimestamp = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isTimestamp',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          isISO8601(value, { strict: true, strictSeparator: true }) &&
+          !Number.isNaN(Date.parse(value)),
+        defaultMessage: () => '$property must be an ISO-8601 date and time, e.g. 2026-11-28T10:00:00.000Z',
+      },
+    },
+    options,
+  );
 
 /** Fields of Segment's HTTP Tracking API common to every call. */
 export abstract class SegmentEventDto {
   @IsOptional() @IsString() @Length(1, 256) messageId?: string;
 
-  @ValidateIf((event: SegmentEventDto) => event.anonymousId === undefined)
+  @ValidateIf((event: SegmentEventDto) => event.anonymousId == null || event.userId !== undefined)
   @IsString({ message: 'userId or anonymousId is required' })
   @Length(1, 256)
   userId?: string;
 
-  @IsOptional() @IsString() @Length(1, 256) anonymousId?: string;
+  // Present means a string: a null anonymousId is no identifier at all.
+  @ValidateIf((event: SegmentEventDto) => event.anonymousId !== undefined)
+  @IsString()
+  @Length(1, 256)
+  anonymousId?: string;
   @IsOptional() @IsObject() context?: Record<string, unknown>;
   @IsOptional() @IsObject() integrations?: Record<string, unknown>;
-  @IsOptional() @IsISO8601() timestamp?: string;
-  @IsOptional() @IsISO8601() sentAt?: string;
-  @IsOptional() @IsISO8601() originalTimestamp?: string;
+  @IsOptional() @IsTimestamp() timestamp?: string;
+  @IsOptional() @IsTimestamp() sentAt?: string;
+  @IsOptional() @IsTimestamp() originalTimestamp?: string;
   @IsOptional() @IsString() type?: string;
   @IsOptional() @IsString() writeKey?: string;
 }

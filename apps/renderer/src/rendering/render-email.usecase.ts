@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { deriveEnvelope, type RecommendedSendPayload, SUBJECTS } from '@mesh/contracts';
+import {
+  ContractViolationError,
+  deriveEnvelope,
+  parseEnvelope,
+  type RecommendedSendPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { isEmail } from 'class-validator';
 import { TemplatesRepository } from '../templates/templates.repository.js';
@@ -63,21 +69,33 @@ export class RenderEmailUseCase {
         .filter((key) => intent.profile.traits[key] !== undefined)
         .map((key) => [key, intent.profile.traits[key]]),
     );
-    await this.publisher.publish(
-      SUBJECTS.renderer.rendered,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.renderer.rendered,
-        type: 'email.rendered',
-        data: {
-          campaign: intent.campaign,
-          triggerKey: intent.triggerKey,
-          template: { id: template.templateId, version: template.version },
-          to: email,
-          ...parts,
-          recipient,
-        },
-      }),
-    );
+    const rendered = deriveEnvelope(envelope, {
+      stage: SUBJECTS.renderer.rendered,
+      type: 'email.rendered',
+      data: {
+        campaign: intent.campaign,
+        triggerKey: intent.triggerKey,
+        template: { id: template.templateId, version: template.version },
+        to: email,
+        ...parts,
+        recipient,
+      },
+    });
+    // What a template produced is data like any other: an email delivery would refuse (an empty
+    // subject, say) is reported here, where the template is, not dead-lettered downstream.
+    try {
+      parseEnvelope(SUBJECTS.renderer.rendered, rendered);
+    } catch (error) {
+      if (!(error instanceof ContractViolationError)) throw error;
+      const problems = error.violations.map(
+        (violation) => `${violation.path}: ${violation.problems.join('; ')}`,
+      );
+      return this.fail(envelope, {
+        code: 'RENDER_ERROR',
+        reason: `the rendered email is not valid: ${problems.join(' | ')}`.slice(0, 2000),
+      });
+    }
+    await this.publisher.publish(SUBJECTS.renderer.rendered, rendered);
   }
 
   private async fail(envelope: EnvelopeOf<'recommendation.attached'>, failure: Failure): Promise<void> {

@@ -32,7 +32,11 @@ export class DeadLetterPayload {
   @ValidateNested() @Type(() => DeadLetterErrorDto) error!: DeadLetterErrorDto;
   /** The original NATS headers (trace context, Nats-Msg-Id…). */
   @IsObject() headers!: Record<string, string[]>;
-  /** The original message body, as UTF-8 text. */
+  /** The original message body, as UTF-8 text; cut to a size a dead letter can carry. */
   @IsString() body!: string;
+  /** Size of the original body; with `bodySha256`, identifies it when `body` was cut. */
+  @IsInt() @Min(0) bodyBytes!: number;
+  @IsString() @Length(64, 64) bodySha256!: string;
+  @IsBoolean() bodyTruncated!: boolean;
   @IsISO8601({ strict: true }) failedAt!: string;
 }
