@@ -39,6 +39,9 @@ export class ServiceEnv {
   /** Deliveries of one message before it is dead-lettered. */
   @IsInt() @Min(1) @Max(100) MESSAGING_MAX_DELIVER: number = 5;
 
+  /** Unacknowledged messages one consumer may have out, over all replicas (nak-ed ones included). */
+  @IsInt() @Min(1) @Max(1_000_000) MESSAGING_MAX_ACK_PENDING: number = 10_000;
+
   /** Handlers a consumer runs at once. */
   @IsInt() @Min(1) @Max(1024) MESSAGING_CONCURRENCY: number = 64;
 

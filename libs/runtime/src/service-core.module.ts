@@ -32,6 +32,7 @@ export class ServiceCoreModule {
             streamReplicas: env.NATS_STREAM_REPLICAS,
             streamMaxBytes: env.NATS_STREAM_MAX_BYTES,
             concurrency: env.MESSAGING_CONCURRENCY,
+            maxAckPending: env.MESSAGING_MAX_ACK_PENDING,
             retry: { maxDeliver: env.MESSAGING_MAX_DELIVER },
           }),
         ),
