@@ -93,9 +93,7 @@ describe('delivery: every rendered email is sent at most once', () => {
   const emailsTo = (address: string) => sink.messages().filter((email) => email.to.includes(address));
   const ledger = (key: string) => db.collection<SendDocument>('sends').findOne({ _id: key });
   const sentAnnouncements = (input: Envelope) =>
-    tap.messages(SUBJECTS.delivery.sent).filter((message) => message.envelope.causationId === input.id) as {
-      envelope: Envelope<DeliverySentPayload>;
-    }[];
+    tap.causedBy(SUBJECTS.delivery.sent, input) as { envelope: Envelope<DeliverySentPayload> }[];
   const consumerSettled = () =>
     waitFor('delivery to settle every rendered email', () =>
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),

@@ -93,15 +93,9 @@ describe('enrichment: every resolved event changes its profile once', () => {
   });
 
   const profileUpdated = (input: Envelope) =>
-    tap.next<ProfileUpdatedPayload>(
-      SUBJECTS.enrichment.profileUpdated,
-      (message) => message.envelope.causationId === input.id,
-    );
+    tap.nextCausedBy<ProfileUpdatedPayload>(SUBJECTS.enrichment.profileUpdated, input);
   const triggered = (input: Envelope) =>
-    tap.next<SendIntentPayload>(
-      SUBJECTS.enrichment.triggered,
-      (message) => message.envelope.causationId === input.id,
-    );
+    tap.nextCausedBy<SendIntentPayload>(SUBJECTS.enrichment.triggered, input);
   const consumerSettled = () =>
     waitFor('enrichment to settle every resolved event', () =>
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),

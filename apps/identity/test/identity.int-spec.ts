@@ -74,15 +74,9 @@ describe('identity: every ingested event is resolved to one profile, once', () =
   });
 
   const resolvedTrack = (input: Envelope) =>
-    tap.next<ResolvedTrackPayload>(
-      SUBJECTS.identity.resolved.track,
-      (message) => message.envelope.causationId === input.id,
-    );
+    tap.nextCausedBy<ResolvedTrackPayload>(SUBJECTS.identity.resolved.track, input);
   const resolvedIdentify = (input: Envelope) =>
-    tap.next<ResolvedIdentifyPayload>(
-      SUBJECTS.identity.resolved.identify,
-      (message) => message.envelope.causationId === input.id,
-    );
+    tap.nextCausedBy<ResolvedIdentifyPayload>(SUBJECTS.identity.resolved.identify, input);
   const consumerSettled = () =>
     waitFor('identity to settle every ingested message', () =>
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),

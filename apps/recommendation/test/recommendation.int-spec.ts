@@ -114,10 +114,7 @@ describe('recommendation: learns from each product event once, answers each send
   };
   const product = (id: string) => db.collection('products').findOne({ _id: id as never });
   const attached = (input: Envelope) =>
-    tap.next<RecommendedSendPayload>(
-      SUBJECTS.recommendation.attached,
-      (message) => message.envelope.causationId === input.id,
-    );
+    tap.nextCausedBy<RecommendedSendPayload>(SUBJECTS.recommendation.attached, input);
   const stored = async () =>
     (await subjectCounts(natsUrl, 'RECOMMENDATION'))[SUBJECTS.recommendation.attached] ?? 0;
 

@@ -74,17 +74,9 @@ describe('renderer: every recommended send becomes one rendered email or one fai
   });
 
   const rendered = (input: Envelope) =>
-    tap.next<RenderedEmailPayload>(
-      SUBJECTS.renderer.rendered,
-      (message) => message.envelope.causationId === input.id,
-    );
-  const failed = (input: Envelope) =>
-    tap.next<RenderFailedPayload>(
-      SUBJECTS.renderer.failed,
-      (message) => message.envelope.causationId === input.id,
-    );
-  const outputsOf = (input: Envelope, subject: string) =>
-    tap.messages(subject).filter((message) => message.envelope.causationId === input.id);
+    tap.nextCausedBy<RenderedEmailPayload>(SUBJECTS.renderer.rendered, input);
+  const failed = (input: Envelope) => tap.nextCausedBy<RenderFailedPayload>(SUBJECTS.renderer.failed, input);
+  const outputsOf = (input: Envelope, subject: string) => tap.causedBy(subject, input);
   const consumerSettled = () =>
     waitFor('the renderer to settle everything', () =>
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),

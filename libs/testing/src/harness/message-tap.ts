@@ -79,6 +79,20 @@ export class MessageTap {
     });
   }
 
+  /** The first message on `subject` produced from `input` (its causation), received or to come. */
+  nextCausedBy<T = unknown>(
+    subject: string,
+    input: { id: string },
+    timeoutMs?: number,
+  ): Promise<TappedMessage<T>> {
+    return this.next<T>(subject, (message) => message.envelope.causationId === input.id, timeoutMs);
+  }
+
+  /** Every message on `subject` produced from `input` so far. */
+  causedBy(subject: string, input: { id: string }): TappedMessage[] {
+    return this.messages(subject).filter((message) => message.envelope.causationId === input.id);
+  }
+
   async close(): Promise<void> {
     this.subscription.unsubscribe();
     await this.connection.close();
