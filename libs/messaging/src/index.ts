@@ -12,3 +12,4 @@ export * from './rethrow-rpc-errors.filter.js';
 export * from './nats-health.indicator.js';
 export * from './messaging.module.js';
 export * from './on-message.decorator.js';
+export * from './dead-letters.js';
