@@ -8,7 +8,7 @@ import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryOptions {
@@ -31,25 +31,27 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 
   const endpoint = options.otlpEndpoint?.replace(/\/+$/, '');
+  // Spans are made either way (trace ids in logs and in message headers); exported only to an endpoint.
+  // Everything is configured explicitly: left empty, the SDK would export to localhost:4318 by default.
   const spanProcessors: SpanProcessor[] = endpoint
     ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) })]
-    : [];
+    : [new NoopSpanProcessor()];
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.service,
       [ATTR_SERVICE_VERSION]: options.version ?? '0.1.0',
     }),
     spanProcessors,
-    ...(endpoint
-      ? {
-          metricReaders: [
-            new PeriodicExportingMetricReader({
-              exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
-              exportIntervalMillis: 15_000,
-            }),
-          ],
-        }
-      : {}),
+    metricReaders: endpoint
+      ? [
+          new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+            exportIntervalMillis: 15_000,
+          }),
+        ]
+      : [],
+    // Logs are JSON lines on stdout (pino), collected by the platform.
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => request.url?.startsWith('/health/') ?? false,
