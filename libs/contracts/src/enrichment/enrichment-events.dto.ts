@@ -24,12 +24,24 @@ export class SegmentChangedPayload {
   @IsBoolean() member!: boolean;
 }
 
-export const RECOMMENDATION_STRATEGIES = ['none', 'popular', 'also_bought', 'similar', 'personal'] as const;
+/**
+ * How a campaign's products are chosen (issue 8): `bought_together` for the trigger's cart or product,
+ * `personal` from the profile's recent history, `trending` in a category, `popular` the cold-start fallback.
+ */
+export const RECOMMENDATION_STRATEGIES = [
+  'none',
+  'popular',
+  'trending',
+  'bought_together',
+  'personal',
+] as const;
 export type RecommendationStrategy = (typeof RECOMMENDATION_STRATEGIES)[number];
 
 export class RecommendationSpecDto {
   @IsIn(RECOMMENDATION_STRATEGIES) strategy!: RecommendationStrategy;
   @IsInt() @Min(0) @Max(50) limit!: number;
+  /** For `trending` (and as a filter for the others): only this category. */
+  @IsOptional() @IsString() @Length(1, 256) category?: string;
 }
 
 export class SendPolicyDto {
@@ -44,6 +56,15 @@ export class CampaignSpecDto {
   @IsString() @Length(1, 128) campaignId!: string;
   @IsString() @Length(1, 256) name!: string;
   @IsString() @Length(1, 128) templateId!: string;
+  /** A pinned template version; without it the renderer takes the published one. */
+  @IsOptional() @IsInt() @Min(1) templateVersion?: number;
+  /** The A/B variant this intent was assigned (the variant may override the template). */
+  @IsOptional() @IsString() @Length(1, 64) variant?: string;
+  /** Higher wins when frequency caps collide (delivery). */
+  @IsOptional() @IsInt() @Min(0) @Max(100) priority?: number;
+  /** Per-campaign sender; delivery's configured default otherwise. */
+  @IsOptional() @IsString() @Length(1, 320) from?: string;
+  @IsOptional() @IsString() @Length(1, 320) replyTo?: string;
   @ValidateNested() @Type(() => RecommendationSpecDto) recommendation!: RecommendationSpecDto;
   @ValidateNested() @Type(() => SendPolicyDto) sendPolicy!: SendPolicyDto;
 }
