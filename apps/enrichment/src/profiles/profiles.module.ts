@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/campaigns.module.js';
+import { SegmentsModule } from '../segments/segments.module.js';
 import { ApplyEventUseCase } from './apply-event.usecase.js';
-import { ProfilesRepository } from './profiles.repository.js';
+import { DeliveryEventHandler } from './delivery-event.handler.js';
+import { ProfilesController } from './profiles.controller.js';
 import { ResolvedEventHandler } from './resolved-event.handler.js';
+import { UpdateProfileUseCase } from './update-profile.usecase.js';
 
 @Module({
-  controllers: [ResolvedEventHandler],
-  providers: [ProfilesRepository, ApplyEventUseCase],
+  imports: [SegmentsModule, CampaignsModule],
+  controllers: [ResolvedEventHandler, DeliveryEventHandler, ProfilesController],
+  providers: [UpdateProfileUseCase, ApplyEventUseCase],
 })
 export class ProfilesModule {}
