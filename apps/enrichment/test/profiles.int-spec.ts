@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type DeliveryOpenedPayload,
+  originEnvelope,
+  type ProfileUpdatedPayload,
+  type SegmentChangedPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
+import { type ProfileView } from '../src/profiles/profiles.controller.js';
+import { EnrichmentFixture, identify, track } from './enrichment-fixture.js';
+
+const DAY = 86_400_000;
+
+describe('enrichment profiles and segments', () => {
+  let mesh: EnrichmentFixture;
+
+  beforeAll(async () => {
+    mesh = await EnrichmentFixture.start({ RFM_WINDOW_DAYS: '90' });
+  }, 60_000);
+  afterAll(async () => {
+    await mesh?.close();
+  });
+
+  const settled = () =>
+    waitFor('enrichment to settle every resolved event', () =>
+      consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_resolved_any'),
+    );
+  const profile = async (profileId: string) => {
+    const response = await mesh.api<ProfileView>('GET', `/api/profiles/${profileId}`);
+    expect(response.status).toBe(200);
+    return response.body;
+  };
+  const segmentChanges = (profileId: string, segmentId: string) =>
+    mesh.tap
+      .messages(SUBJECTS.enrichment.segmentChanged)
+      .filter(
+        (message) =>
+          message.envelope.profileId === profileId &&
+          (message.envelope.data as SegmentChangedPayload).segmentId === segmentId,
+      )
+      .map((message) => (message.envelope.data as SegmentChangedPayload).member);
+  const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+  it('keeps the newest value of each trait by event time, even when an older event arrives later', async () => {
+    const newer = identify('ooo', { plan: 'gold', 'address.city': 'Lyon' }, ago(1));
+    const older = identify('ooo', { plan: 'free', nickname: 'o' }, ago(3));
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, newer);
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, older);
+    const update = await mesh.tap.nextCausedBy<ProfileUpdatedPayload>(
+      SUBJECTS.enrichment.profileUpdated,
+      older,
+    );
+    expect(update.envelope.data.changed).toContain('nickname');
+    expect(update.envelope.data.changed).not.toContain('plan');
+    expect((await profile('ooo')).traits).toEqual({ plan: 'gold', 'address.city': 'Lyon', nickname: 'o' });
+    expect((await profile('ooo')).version).toBe(2);
+    expect((await mesh.api('GET', '/api/profiles/nobody')).status).toBe(404);
+    expect((await mesh.api('GET', '/api/profiles/ooo', undefined, '')).status).toBe(401);
+  });
+
+  it('computes RFM, lifetime value and purchased category from a purchase history, and announces what changed', async () => {
+    const orders = [
+      { days: 200, id: 'h1', revenue: 400 },
+      { days: 40, id: 'h2', revenue: 120 },
+      { days: 5, id: 'h3', revenue: 80 },
+    ];
+    const envelopes = orders.map((order) =>
+      track(
+        'history',
+        'Order Completed',
+        {
+          order_id: order.id,
+          revenue: order.revenue,
+          currency: 'EUR',
+          products: [{ product_id: `p-${order.id}`, category: 'Coffee', price: order.revenue }],
+        },
+        { occurredAt: ago(order.days) },
+      ),
+    );
+    for (const envelope of envelopes)
+      await mesh.publisher.publish(SUBJECTS.identity.resolved.track, envelope);
+    const last = envelopes[envelopes.length - 1]!;
+    const update = await mesh.tap.nextCausedBy<ProfileUpdatedPayload>(
+      SUBJECTS.enrichment.profileUpdated,
+      last,
+    );
+    expect(update.envelope.data.changed).toEqual(
+      expect.arrayContaining(['recency_days', 'frequency', 'monetary', 'lifetime_value', 'orders_count']),
+    );
+    expect((await profile('history')).computed).toMatchObject({
+      recency_days: 5,
+      frequency: 2,
+      monetary: 200,
+      rfm_window_days: 90,
+      r_score: 5,
+      f_score: 2,
+      m_score: 2,
+      lifetime_value: 600,
+      orders_count: 3,
+      currency: 'EUR',
+      purchased_category: 'Coffee',
+      cart: { items: [], value: 0 },
+    });
+  });
+
+  it('scores engagement from delivery opens, once per message even when redelivered', async () => {
+    await mesh.publisher.publish(
+      SUBJECTS.identity.resolved.identify,
+      identify('reader', { email: 'r@example.com' }),
+    );
+    const opened = originEnvelope<DeliveryOpenedPayload>({
+      type: 'delivery.opened',
+      source: 'delivery',
+      occurredAt: new Date().toISOString(),
+      profileId: 'reader',
+      data: { campaignId: 'welcome', triggerKey: `event:${randomUUID()}` },
+    });
+    await mesh.publisher.publish(SUBJECTS.delivery.opened, opened);
+    await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, opened);
+    await publishCopy(mesh.infra.natsUrl!, SUBJECTS.delivery.opened, opened);
+    await waitFor('the copy to be settled', () =>
+      consumerIsIdle(mesh.infra.natsUrl!, 'DELIVERY', 'enrichment__delivery_opened'),
+    );
+    const { computed } = await profile('reader');
+    expect(computed.engagement_score).toBeCloseTo(1, 2);
+    expect(computed.last_open_at).toBe(opened.occurredAt);
+  });
+
+  it('segments: back-fills a new segment, then moves profiles in and out as events arrive', async () => {
+    for (const [profileId, plan] of [
+      ['seg-a', 'gold'],
+      ['seg-b', 'free'],
+      ['seg-c', 'gold'],
+    ] as const) {
+      await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, identify(profileId, { tier: plan }));
+    }
+    await settled();
+    const invalid = await mesh.api<{ fields: Record<string, string[]> }>('POST', '/api/segments', {
+      segmentId: 'bad',
+      name: 'Bad',
+      rule: { attr: 'tier', op: 'eq' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(Object.keys(invalid.body.fields)).toEqual(['rule']);
+
+    const created = await mesh.api('POST', '/api/segments', {
+      segmentId: 'gold-buyers',
+      name: 'Gold tier, or two orders in 30 days',
+      rule: {
+        or: [
+          { attr: 'traits.tier', op: 'eq', value: 'gold' },
+          { event: 'Order Completed', withinDays: 30, op: 'gte', value: 2 },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    await waitFor('the back-fill', async () => {
+      const count = await mesh.api<{ count: number }>('GET', '/api/segments/gold-buyers/count');
+      return count.body.count === 2;
+    });
+    const members = await mesh.api<{ profileIds: string[] }>('GET', '/api/segments/gold-buyers/members');
+    expect(members.body.profileIds).toEqual(['seg-a', 'seg-c']);
+    expect(segmentChanges('seg-a', 'gold-buyers')).toEqual([true]);
+
+    // seg-b enters with two orders; seg-a leaves when its plan changes.
+    await mesh.publisher.publish(
+      SUBJECTS.identity.resolved.track,
+      track('seg-b', 'Order Completed', { order_id: 'b1' }),
+    );
+    await mesh.publisher.publish(
+      SUBJECTS.identity.resolved.track,
+      track('seg-b', 'Order Completed', { order_id: 'b2' }),
+    );
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, identify('seg-a', { tier: 'free' }));
+    await settled();
+    expect(segmentChanges('seg-b', 'gold-buyers')).toEqual([true]);
+    expect(segmentChanges('seg-a', 'gold-buyers')).toEqual([true, false]);
+    expect((await profile('seg-b')).segments).toEqual(['gold-buyers']);
+    const after = await mesh.api<{ profileIds: string[] }>(
+      'GET',
+      '/api/segments/gold-buyers/members?limit=1',
+    );
+    expect(after.body).toEqual({ segmentId: 'gold-buyers', profileIds: ['seg-b'], next: 'seg-b' });
+  });
+});
