@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { EnrichmentEnv } from './config.js';
+import { MergesModule } from './merges/merges.module.js';
 import { ProfileStoreModule } from './profiles/profile-store.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
@@ -22,6 +23,7 @@ export class EnrichmentModule {
         SegmentsModule,
         CampaignsModule,
         ProfilesModule,
+        MergesModule,
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type DeliveryOpenedPayload,
+  type ProfileSplitPayload,
+  type ProfilesMergedPayload,
   originEnvelope,
   type ProfileUpdatedPayload,
   type SegmentChangedPayload,
@@ -182,5 +184,83 @@ describe('enrichment profiles and segments', () => {
       '/api/segments/gold-buyers/members?limit=1',
     );
     expect(after.body).toEqual({ segmentId: 'gold-buyers', profileIds: ['seg-b'], next: 'seg-b' });
+  });
+
+  it('merges fold counts, revenue and newest traits into the survivor; a split rebuilds both', async () => {
+    const events = [
+      identify('keep', { email: 'old@example.com', first_name: 'Kim' }, ago(10)),
+      identify('gone', { email: 'new@example.com', city: 'Oslo' }, ago(2)),
+    ];
+    for (const envelope of events)
+      await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, envelope);
+    const orders = [
+      track(
+        'keep',
+        'Order Completed',
+        { order_id: 'k1', revenue: 50, currency: 'EUR' },
+        { occurredAt: ago(20) },
+      ),
+      track(
+        'gone',
+        'Order Completed',
+        { order_id: 'g1', revenue: 70, currency: 'EUR' },
+        { occurredAt: ago(3) },
+      ),
+      track('gone', 'Product Viewed', { product_id: 'sku-x', category: 'Tea' }, { occurredAt: ago(1) }),
+    ];
+    for (const envelope of orders) await mesh.publisher.publish(SUBJECTS.identity.resolved.track, envelope);
+    await settled();
+
+    const merged = originEnvelope<ProfilesMergedPayload>({
+      type: 'identity.merged',
+      source: 'identity',
+      occurredAt: new Date().toISOString(),
+      profileId: 'keep',
+      data: {
+        mergeId: 'merge-1',
+        survivorId: 'keep',
+        mergedIds: ['gone'],
+        reason: 'same email',
+        evidence: [],
+      },
+    });
+    await mesh.publisher.publish(SUBJECTS.identity.merged, merged);
+    await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, merged);
+    await publishCopy(mesh.infra.natsUrl!, SUBJECTS.identity.merged, merged);
+    await waitFor('the copy to be settled', () =>
+      consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_merged'),
+    );
+    const survivor = await profile('keep');
+    expect(survivor.traits).toEqual({ email: 'new@example.com', first_name: 'Kim', city: 'Oslo' });
+    expect(survivor.computed).toMatchObject({
+      orders_count: 2,
+      lifetime_value: 120,
+      recency_days: 3,
+      last_order_at: orders[1]!.occurredAt,
+      last_seen_at: orders[2]!.occurredAt,
+      top_viewed_categories: ['Tea'],
+    });
+    expect((await mesh.api('GET', '/api/profiles/gone')).status).toBe(404);
+
+    const split = originEnvelope<ProfileSplitPayload>({
+      type: 'identity.split',
+      source: 'identity',
+      occurredAt: new Date().toISOString(),
+      profileId: 'keep',
+      data: { mergeId: 'merge-1', survivorId: 'keep', restoredIds: ['gone'] },
+    });
+    await mesh.publisher.publish(SUBJECTS.identity.split, split);
+    await waitFor(
+      'both profiles rebuilt',
+      () => mesh.tap.causedBy(SUBJECTS.enrichment.profileUpdated, split).length === 2,
+    );
+    expect(await profile('keep')).toMatchObject({
+      traits: { email: 'old@example.com', first_name: 'Kim' },
+      computed: { orders_count: 1, lifetime_value: 50 },
+    });
+    expect(await profile('gone')).toMatchObject({
+      traits: { email: 'new@example.com', city: 'Oslo' },
+      computed: { orders_count: 1, lifetime_value: 70 },
+    });
   });
 });

@@ -4,7 +4,7 @@ import { Clock } from '../shared/clock.js';
 import { SegmentRegistry } from '../segments/segment-registry.js';
 import { computeAttributes } from './computed-attributes.js';
 import { applyInput, type ProfileInput } from './profile-input.js';
-import { emptyProfile } from './profile-model.js';
+import { emptyProfile, type ProfileModel } from './profile-model.js';
 import { snapshotOf } from './profile-reader.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from './profile-settings.js';
 import { ProfilesRepository } from './profiles.repository.js';
@@ -41,7 +41,23 @@ export class UpdateProfileUseCase {
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
-  async execute(profileId: string, messageId: string, input: ProfileInput): Promise<ProfileUpdate> {
+  /** Applies one event's input to its profile. */
+  execute(profileId: string, messageId: string, input: ProfileInput): Promise<ProfileUpdate> {
+    return this.change(profileId, messageId, (model) => {
+      applyInput(model, input, this.settings);
+      return model;
+    });
+  }
+
+  /**
+   * Changes a profile once per message: `change` gets the stored profile (or an empty one) and returns
+   * the new one, whose computed attributes and segments are then derived and saved.
+   */
+  async change(
+    profileId: string,
+    messageId: string,
+    change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
+  ): Promise<ProfileUpdate> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const stored = await this.profiles.load(profileId);
       if (stored?.applied(messageId)) {
@@ -55,11 +71,15 @@ export class UpdateProfileUseCase {
           eventDays: stored.model.state.eventDays,
         };
       }
-      const model = stored?.model ?? emptyProfile(profileId);
-      const before = { traits: { ...model.traits }, computed: model.computed, segments: model.segments };
-      const expectedVersion = model.version;
+      const current = stored?.model ?? emptyProfile(profileId);
+      const before = {
+        traits: { ...current.traits },
+        computed: current.computed,
+        segments: current.segments,
+      };
+      const expectedVersion = current.version;
 
-      applyInput(model, input, this.settings);
+      const model = await change(current);
       const now = this.clock.now();
       model.computed = computeAttributes(model.state, now, this.settings) as Record<string, unknown>;
       model.segments = await this.segments.membership({
