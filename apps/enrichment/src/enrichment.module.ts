@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { EnrichmentEnv } from './config.js';
 import { MergesModule } from './merges/merges.module.js';
+import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileStoreModule } from './profiles/profile-store.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { SegmentsModule } from './segments/segments.module.js';
@@ -24,6 +25,7 @@ export class EnrichmentModule {
         CampaignsModule,
         ProfilesModule,
         MergesModule,
+        PrivacyModule,
       ],
     };
   }

@@ -52,7 +52,7 @@ export class EnrichmentFixture {
     fixture.mongo = new MongoClient(infra.mongoUrl!);
     fixture.db = fixture.mongo.db(database);
     await fixture.boot();
-    fixture.tap = await MessageTap.open(infra.natsUrl!, 'enrichment.>');
+    fixture.tap = await MessageTap.open(infra.natsUrl!, '>');
     return fixture;
   }
 

@@ -134,6 +134,15 @@ export class ProfilesRepository implements OnModuleInit {
     return this.profiles.countDocuments({ segments: segmentId });
   }
 
+  /** Profiles whose email trait is one of these (erasure by identifier). */
+  async idsWithEmail(emails: readonly string[]): Promise<string[]> {
+    if (emails.length === 0) return [];
+    const documents = await this.profiles
+      .find({ 'traits.email': { $in: [...emails] } }, { projection: { _id: 1 } })
+      .toArray();
+    return documents.map((document) => document._id);
+  }
+
   async remove(profileIds: readonly string[]): Promise<number> {
     if (profileIds.length === 0) return 0;
     const result = await this.profiles.deleteMany({ _id: { $in: [...profileIds] } });
