@@ -6,11 +6,12 @@ import {
   originEnvelope,
   type ProfileUpdatedPayload,
   type SegmentChangedPayload,
+  type SendIntentPayload,
   SUBJECTS,
 } from '@mesh/contracts';
 import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
 import { type ProfileView } from '../src/profiles/profiles.controller.js';
-import { EnrichmentFixture, identify, track } from './enrichment-fixture.js';
+import { EnrichmentFixture, example, identify, track } from './enrichment-fixture.js';
 
 const DAY = 86_400_000;
 
@@ -262,5 +263,44 @@ describe('enrichment profiles and segments', () => {
       traits: { email: 'new@example.com', city: 'Oslo' },
       computed: { orders_count: 1, lifetime_value: 70 },
     });
+  });
+
+  it('broadcasts a campaign to its segment, paged and throttled, once per member', async () => {
+    const segment = await mesh.api('POST', '/api/segments', {
+      segmentId: 'newsletter',
+      name: 'Newsletter readers',
+      rule: { attr: 'traits.newsletter', op: 'eq', value: true },
+    });
+    expect(segment.status).toBe(201);
+    const readers = Array.from({ length: 12 }, (_, index) => `reader-${String(index).padStart(2, '0')}`);
+    for (const profileId of [...readers, 'not-a-reader']) {
+      const newsletter = profileId !== 'not-a-reader';
+      await mesh.publisher.publish(SUBJECTS.identity.resolved.identify, identify(profileId, { newsletter }));
+    }
+    await settled();
+    const { trigger: _trigger, ...welcome } = example('welcome');
+    const campaign = { ...welcome, campaignId: 'weekly', audience: { segmentId: 'newsletter' } };
+    expect((await mesh.api('POST', '/api/campaigns', campaign)).status).toBe(201);
+
+    const started = performance.now();
+    const accepted = await mesh.api('POST', '/api/campaigns/weekly/broadcasts', {
+      broadcastId: 'weekly-1',
+      ratePerSecond: 20,
+    });
+    expect(accepted.status).toBe(202);
+    await waitFor('the broadcast to finish', async () => {
+      const status = await mesh.api<{ status: string }>('GET', '/api/campaigns/weekly/broadcasts/weekly-1');
+      return status.body.status === 'done';
+    });
+    // 12 intents at 20 a second: the last one no sooner than 11/20 s after the first.
+    expect(performance.now() - started).toBeGreaterThan(500);
+    const intents = mesh.tap
+      .messages(SUBJECTS.enrichment.triggered)
+      .map((message) => message.envelope)
+      .filter((envelope) => (envelope.data as SendIntentPayload).triggerKey === 'broadcast:weekly-1');
+    expect(intents.map((envelope) => envelope.profileId).sort()).toEqual(readers);
+    expect(
+      (await mesh.api('POST', '/api/campaigns/weekly/broadcasts', { broadcastId: 'weekly-1' })).status,
+    ).toBe(409);
   });
 });

@@ -18,6 +18,9 @@ import { type Campaign } from './campaign.js';
 import { CampaignBodyDto, CreateCampaignDto } from './campaign.dto.js';
 import { CampaignRegistry } from './campaign-registry.js';
 import { CampaignsRepository } from './campaigns.repository.js';
+import { type Broadcast, BroadcastsRepository } from './broadcasts.repository.js';
+import { RunBroadcastUseCase } from './run-broadcast.usecase.js';
+import { BroadcastDto } from './broadcast.dto.js';
 
 /** Plain JSON of a validated DTO (class instances would carry their prototypes into storage). */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -29,7 +32,49 @@ export class CampaignsController {
     private readonly campaigns: CampaignsRepository,
     private readonly registry: CampaignRegistry,
     private readonly segments: SegmentsRepository,
+    private readonly broadcasts: BroadcastsRepository,
+    private readonly runner: RunBroadcastUseCase,
   ) {}
+
+  /** Sends the campaign to its audience segment's members now, paged and throttled. */
+  @Post(':campaignId/broadcasts')
+  @HttpCode(202)
+  async broadcast(@Param('campaignId') campaignId: string, @Body() body: BroadcastDto): Promise<Broadcast> {
+    const campaign = await this.get(campaignId);
+    if (!campaign.audience) {
+      throw new BadRequestException({
+        error: 'invalid_request',
+        message: 'the request is not valid',
+        fields: { audience: ['a broadcast needs the campaign to have an audience segment'] },
+      });
+    }
+    const broadcast: Broadcast = {
+      broadcastId: body.broadcastId,
+      campaignId,
+      segmentId: campaign.audience.segmentId,
+      ratePerSecond: body.ratePerSecond ?? 100,
+      status: 'running',
+      sent: 0,
+      heldOut: 0,
+      startedAt: new Date().toISOString(),
+    };
+    if (!(await this.broadcasts.create(broadcast))) {
+      throw new ConflictException({
+        error: 'broadcast_exists',
+        message: `broadcast ${body.broadcastId} exists`,
+      });
+    }
+    this.runner.start(broadcast);
+    return broadcast;
+  }
+
+  @Get(':campaignId/broadcasts/:broadcastId')
+  async broadcastStatus(@Param('broadcastId') broadcastId: string): Promise<Broadcast> {
+    const broadcast = await this.broadcasts.get(broadcastId);
+    if (!broadcast)
+      throw new NotFoundException({ error: 'broadcast_not_found', message: `no broadcast ${broadcastId}` });
+    return broadcast;
+  }
 
   @Post()
   async create(@Body() body: CreateCampaignDto): Promise<Campaign> {

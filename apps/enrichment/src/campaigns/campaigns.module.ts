@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SegmentsModule } from '../segments/segments.module.js';
+import { BroadcastsRepository } from './broadcasts.repository.js';
 import { CampaignEntriesRepository } from './campaign-entries.repository.js';
+import { RunBroadcastUseCase } from './run-broadcast.usecase.js';
 import { CampaignRegistry } from './campaign-registry.js';
 import { CampaignTimers } from './campaign-timers.js';
 import { CampaignsController } from './campaigns.controller.js';
@@ -24,6 +26,8 @@ import { TriggerCampaignsUseCase } from './trigger-campaigns.usecase.js';
     FireDueTimerUseCase,
     DueTimersWorker,
     DemoCampaignSeeder,
+    BroadcastsRepository,
+    RunBroadcastUseCase,
   ],
   exports: [
     TriggerCampaignsUseCase,
