@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { emptyState, type ProfileModel, type ProfileState } from './profile-model.js';
+import { retryBusy } from '../shared/retry-busy.js';
 import { decodeValue, encodeValue } from './stored-keys.js';
 
 interface ProfileDocument {
@@ -37,6 +38,14 @@ export interface StoredProfile {
 }
 
 const APPLIED_KEPT = 200;
+/** Profiles this replica wrote last, kept to skip the read before the next write of the same one. */
+const REMEMBERED = 20_000;
+
+interface Remembered {
+  model: ProfileModel;
+  applied: string[];
+  lastChange?: LastChange;
+}
 
 @Injectable()
 export class ProfilesRepository implements OnModuleInit {
@@ -50,12 +59,44 @@ export class ProfilesRepository implements OnModuleInit {
     await this.profiles.createIndex({ segments: 1, _id: 1 }, { name: 'by_segment' });
   }
 
+  /**
+   * What this replica wrote last, by profile. Safe because every write is conditional on the version
+   * read: if another replica wrote meanwhile, the write fails, the entry is dropped and the next read
+   * goes to the database.
+   */
+  private readonly remembered = new Map<string, Remembered>();
+
+  private remember(profileId: string, entry: Remembered): void {
+    this.remembered.delete(profileId);
+    this.remembered.set(profileId, entry);
+    if (this.remembered.size > REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+  }
+
+  private forget(profileIds: readonly string[]): void {
+    for (const profileId of profileIds) this.remembered.delete(profileId);
+  }
+
   async load(profileId: string): Promise<StoredProfile | undefined> {
-    const document = await this.profiles.findOne({ _id: profileId });
+    const known = this.remembered.get(profileId);
+    if (known) {
+      const applied = new Set(known.applied);
+      return {
+        model: structuredClone(known.model),
+        applied: (messageId) => applied.has(messageId),
+        ...(known.lastChange ? { lastChange: known.lastChange } : {}),
+      };
+    }
+    const document = await retryBusy(() => this.profiles.findOne({ _id: profileId }));
     if (!document) return undefined;
     const applied = new Set(document.applied ?? []);
+    const model = this.toModel(document);
+    this.remember(profileId, {
+      model: structuredClone(model),
+      applied: document.applied ?? [],
+      ...(document.lastChange ? { lastChange: document.lastChange } : {}),
+    });
     return {
-      model: this.toModel(document),
+      model,
       applied: (messageId) => applied.has(messageId),
       ...(document.lastChange ? { lastChange: document.lastChange } : {}),
     };
@@ -79,30 +120,44 @@ export class ProfilesRepository implements OnModuleInit {
     };
     if (expectedVersion === 0) {
       try {
-        await this.profiles.insertOne({
-          _id: model.profileId,
-          ...fields,
-          version: model.version,
-          applied: [messageId],
-        });
+        await retryBusy(() =>
+          this.profiles.insertOne({
+            _id: model.profileId,
+            ...fields,
+            version: model.version,
+            applied: [messageId],
+          }),
+        );
+        this.remember(model.profileId, { model: structuredClone(model), applied: [messageId], lastChange });
         return true;
       } catch (error) {
+        this.forget([model.profileId]);
         if (error instanceof MongoServerError && error.code === 11000) return false;
         throw error;
       }
     }
-    const result = await this.profiles.updateOne(
-      { _id: model.profileId, version: expectedVersion },
-      {
-        $set: { ...fields, version: model.version },
-        $push: { applied: { $each: [messageId], $slice: -APPLIED_KEPT } },
-      },
+    const previous = this.remembered.get(model.profileId);
+    this.forget([model.profileId]);
+    const result = await retryBusy(() =>
+      this.profiles.updateOne(
+        { _id: model.profileId, version: expectedVersion },
+        {
+          $set: { ...fields, version: model.version },
+          $push: { applied: { $each: [messageId], $slice: -APPLIED_KEPT } },
+        },
+      ),
     );
-    return result.modifiedCount === 1;
+    if (result.modifiedCount !== 1) return false;
+    if (previous && previous.model.version === expectedVersion) {
+      const applied = [...previous.applied, messageId].slice(-APPLIED_KEPT);
+      this.remember(model.profileId, { model: structuredClone(model), applied, lastChange });
+    }
+    return true;
   }
 
   /** Replaces a profile's segment list if its version is still the one read (back-fill). */
   async saveSegments(profileId: string, expectedVersion: number, segments: string[]): Promise<boolean> {
+    this.forget([profileId]);
     const result = await this.profiles.updateOne(
       { _id: profileId, version: expectedVersion },
       { $set: { segments, updatedAt: new Date() }, $inc: { version: 1 } },
@@ -145,6 +200,7 @@ export class ProfilesRepository implements OnModuleInit {
 
   async remove(profileIds: readonly string[]): Promise<number> {
     if (profileIds.length === 0) return 0;
+    this.forget(profileIds);
     const result = await this.profiles.deleteMany({ _id: { $in: [...profileIds] } });
     return result.deletedCount;
   }
