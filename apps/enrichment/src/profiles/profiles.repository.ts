@@ -37,7 +37,9 @@ export interface StoredProfile {
   lastChange?: LastChange;
 }
 
-const APPLIED_KEPT = 200;
+// Redeliveries come within the ack wait, a few messages of the same profile later; every id kept
+// makes each write bigger (FerretDB rewrites whole documents).
+const APPLIED_KEPT = 32;
 /** Profiles this replica wrote last, kept to skip the read before the next write of the same one. */
 const REMEMBERED = 20_000;
 
