@@ -10,6 +10,7 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
+import { Redis } from 'ioredis';
 import { type ProfileView } from '../src/profiles/profiles.controller.js';
 import { EnrichmentFixture, example, identify, track } from './enrichment-fixture.js';
 
@@ -302,5 +303,29 @@ describe('enrichment profiles and segments', () => {
     expect(
       (await mesh.api('POST', '/api/campaigns/weekly/broadcasts', { broadcastId: 'weekly-1' })).status,
     ).toBe(409);
+  });
+
+  it('classifies the email domain offline (free-mail or a company) and caches the answer', async () => {
+    await mesh.publisher.publish(
+      SUBJECTS.identity.resolved.identify,
+      identify('free-mailer', { email: 'ann@Gmail.com' }),
+    );
+    await mesh.publisher.publish(
+      SUBJECTS.identity.resolved.identify,
+      identify('employee', { email: 'bo@acme.io' }),
+    );
+    await settled();
+    expect((await profile('free-mailer')).computed.third_party).toEqual({
+      email_domain: { domain: 'gmail.com', kind: 'free' },
+    });
+    expect((await profile('employee')).computed.third_party).toEqual({
+      email_domain: { domain: 'acme.io', kind: 'company', company_domain: 'acme.io' },
+    });
+    const redis = new Redis(mesh.infra.redisUrl!);
+    try {
+      expect(await redis.ttl('enrichment:third-party:email_domain:acme.io')).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

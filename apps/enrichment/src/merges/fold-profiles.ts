@@ -102,6 +102,7 @@ function foldState(a: ProfileState, b: ProfileState, settings: ProfileSettings):
   if (cart) state.cart = cart;
   if (consent) state.consent = consent;
   if (lastEvent) state.lastEvent = lastEvent;
+  if (a.thirdParty || b.thirdParty) state.thirdParty = { ...b.thirdParty, ...a.thirdParty };
   return state;
 }
 

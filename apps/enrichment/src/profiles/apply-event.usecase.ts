@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type Envelope, type TriggerDto } from '@mesh/contracts';
 import { PermanentError } from '@mesh/messaging';
 import { TriggerCampaignsUseCase } from '../campaigns/trigger-campaigns.usecase.js';
+import { ThirdPartyEnricher } from '../third-party/third-party-enricher.js';
 import { ProfileAnnouncer } from './profile-announcer.js';
 import { type ProfileInput } from './profile-input.js';
 import { type ProfileUpdate, UpdateProfileUseCase } from './update-profile.usecase.js';
@@ -16,11 +17,14 @@ export class ApplyEventUseCase {
     private readonly update: UpdateProfileUseCase,
     private readonly announcer: ProfileAnnouncer,
     private readonly campaigns: TriggerCampaignsUseCase,
+    private readonly thirdParty: ThirdPartyEnricher,
   ) {}
 
   async execute(envelope: Envelope, input: ProfileInput): Promise<ProfileUpdate> {
     if (!envelope.profileId) throw new PermanentError('the message must carry a profile id', 'NO_PROFILE');
-    const update = await this.update.execute(envelope.profileId, envelope.id, input);
+    const traits = 'traits' in input ? input.traits : {};
+    const answers = Object.keys(traits).length > 0 ? await this.thirdParty.enrich(traits) : {};
+    const update = await this.update.execute(envelope.profileId, envelope.id, input, answers);
     await this.announcer.announce(envelope, update);
     if (input.kind === 'track') {
       const trigger: TriggerDto = { event: input.event, properties: input.properties };

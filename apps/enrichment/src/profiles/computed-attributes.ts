@@ -87,5 +87,6 @@ export function computeAttributes(
   }
   if (state.cart) computed.cart = state.cart;
   if (state.consent) computed.consent = state.consent;
+  if (state.thirdParty) (computed as Record<string, unknown>).third_party = state.thirdParty;
   return computed;
 }

@@ -305,8 +305,14 @@ function applyDelivery(
  * Applies one input to a profile in place: traits by last-write-wins, state for the computed
  * attributes. Returns the trait names it set.
  */
-export function applyInput(profile: ProfileModel, input: ProfileInput, settings: ProfileSettings): string[] {
+export function applyInput(
+  profile: ProfileModel,
+  input: ProfileInput,
+  settings: ProfileSettings,
+  thirdParty: Record<string, Record<string, unknown>> = {},
+): string[] {
   const state = profile.state;
+  if (Object.keys(thirdParty).length > 0) state.thirdParty = { ...state.thirdParty, ...thirdParty };
   if (input.kind !== 'delivery') state.lastSeenAt = later(state.lastSeenAt, input.at);
   switch (input.kind) {
     case 'traits':

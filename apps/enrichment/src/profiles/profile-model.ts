@@ -38,6 +38,8 @@ export interface ProfileState {
   consent?: { email?: ConsentRecord };
   lastSeenAt?: string;
   lastEvent?: { name: string; at: string };
+  /** Third-party answers by provider (e.g. `email_domain`). */
+  thirdParty?: Record<string, Record<string, unknown>>;
   /** Event name → UTC day (YYYY-MM-DD) → count, for segment rules over the last N days. */
   eventDays: Record<string, Record<string, number>>;
 }

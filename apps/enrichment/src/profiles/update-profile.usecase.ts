@@ -42,9 +42,14 @@ export class UpdateProfileUseCase {
   ) {}
 
   /** Applies one event's input to its profile. */
-  execute(profileId: string, messageId: string, input: ProfileInput): Promise<ProfileUpdate> {
+  execute(
+    profileId: string,
+    messageId: string,
+    input: ProfileInput,
+    thirdParty: Record<string, Record<string, unknown>> = {},
+  ): Promise<ProfileUpdate> {
     return this.change(profileId, messageId, (model) => {
-      applyInput(model, input, this.settings);
+      applyInput(model, input, this.settings, thirdParty);
       return model;
     });
   }
