@@ -1,22 +1,40 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { EnrichmentEnv } from '../config.js';
+import { Module } from '@nestjs/common';
+import { SegmentsModule } from '../segments/segments.module.js';
+import { BroadcastsRepository } from './broadcasts.repository.js';
+import { CampaignEntriesRepository } from './campaign-entries.repository.js';
+import { RunBroadcastUseCase } from './run-broadcast.usecase.js';
+import { CampaignRegistry } from './campaign-registry.js';
+import { CampaignTimers } from './campaign-timers.js';
+import { CampaignsController } from './campaigns.controller.js';
 import { CampaignsRepository } from './campaigns.repository.js';
 import { DemoCampaignSeeder } from './demo-campaign.seeder.js';
+import { DueTimersWorker } from './due-timers.worker.js';
+import { FireDueTimerUseCase } from './fire-due-timer.usecase.js';
+import { SendIntentPublisher } from './send-intent.publisher.js';
 import { TriggerCampaignsUseCase } from './trigger-campaigns.usecase.js';
 
-@Module({})
-export class CampaignsModule {
-  static forRoot(env: EnrichmentEnv): DynamicModule {
-    return {
-      module: CampaignsModule,
-      global: true,
-      providers: [
-        { provide: EnrichmentEnv, useValue: env },
-        CampaignsRepository,
-        TriggerCampaignsUseCase,
-        DemoCampaignSeeder,
-      ],
-      exports: [CampaignsRepository, TriggerCampaignsUseCase],
-    };
-  }
-}
+@Module({
+  imports: [SegmentsModule],
+  controllers: [CampaignsController],
+  providers: [
+    CampaignsRepository,
+    CampaignRegistry,
+    CampaignEntriesRepository,
+    CampaignTimers,
+    SendIntentPublisher,
+    TriggerCampaignsUseCase,
+    FireDueTimerUseCase,
+    DueTimersWorker,
+    DemoCampaignSeeder,
+    BroadcastsRepository,
+    RunBroadcastUseCase,
+  ],
+  exports: [
+    TriggerCampaignsUseCase,
+    CampaignTimers,
+    CampaignEntriesRepository,
+    CampaignRegistry,
+    SendIntentPublisher,
+  ],
+})
+export class CampaignsModule {}

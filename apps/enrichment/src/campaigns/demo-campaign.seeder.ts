@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EnrichmentEnv } from '../config.js';
-import { DEMO_CAMPAIGN } from './campaign.js';
+import { demoCampaign } from './campaign.js';
+import { CampaignRegistry } from './campaign-registry.js';
 import { CampaignsRepository } from './campaigns.repository.js';
 
 @Injectable()
@@ -9,12 +10,15 @@ export class DemoCampaignSeeder implements OnApplicationBootstrap {
 
   constructor(
     private readonly campaigns: CampaignsRepository,
+    private readonly registry: CampaignRegistry,
     @Inject(EnrichmentEnv) private readonly env: EnrichmentEnv,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.MESH_DEMO) return;
-    await this.campaigns.save(DEMO_CAMPAIGN);
-    this.logger.log(`demo campaign "${DEMO_CAMPAIGN.campaignId}" is ready`);
+    const campaign = demoCampaign(this.env.MESH_DEMO_CART_WAIT_SECONDS);
+    await this.campaigns.save(campaign);
+    await this.registry.reload();
+    this.logger.log(`demo campaign "${campaign.campaignId}" is ready`);
   }
 }

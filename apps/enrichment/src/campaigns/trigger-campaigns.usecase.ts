@@ -1,43 +1,130 @@
 import { Injectable } from '@nestjs/common';
-import {
-  deriveEnvelope,
-  type Envelope,
-  type ProfileSnapshotDto,
-  SUBJECTS,
-  type TriggerDto,
-} from '@mesh/contracts';
-import { MessagePublisher } from '@mesh/messaging';
-import { CampaignsRepository } from './campaigns.repository.js';
+import { type Envelope, type ProfileSnapshotDto, type TriggerDto } from '@mesh/contracts';
+import { context, propagation } from '@opentelemetry/api';
+import { type RuleContext } from '../rules/rule.js';
+import { Clock } from '../shared/clock.js';
+import { type Campaign } from './campaign.js';
+import { assign, cancels, reentryDecision, triggerKeyOf, triggerMatches } from './campaign-decisions.js';
+import { CampaignEntriesRepository } from './campaign-entries.repository.js';
+import { CampaignRegistry } from './campaign-registry.js';
+import { CampaignTimers, timerIdOf } from './campaign-timers.js';
+import { SendIntentPublisher } from './send-intent.publisher.js';
 
-/** The key an email is sent at most once for: the cart or order it is about, else the event itself. */
-export function triggerKeyOf(envelope: Envelope, trigger: TriggerDto): string {
-  const { cart_id: cartId, order_id: orderId } = trigger.properties;
-  if (typeof cartId === 'string' && cartId !== '') return `cart:${cartId}`;
-  if (typeof orderId === 'string' && orderId !== '') return `order:${orderId}`;
-  return `event:${envelope.id}`;
+export interface TriggerInput {
+  envelope: Envelope;
+  trigger: TriggerDto;
+  profile: ProfileSnapshotDto;
+  eventDays: Record<string, Record<string, number>>;
 }
 
-/** Publishes a send intent for every enabled campaign the event triggers. */
+/**
+ * Decides what an event does to campaigns for its profile: cancels the waits it ends, then enters the
+ * campaigns it triggers — at once, or after their wait.
+ */
 @Injectable()
 export class TriggerCampaignsUseCase {
   constructor(
-    private readonly campaigns: CampaignsRepository,
-    private readonly publisher: MessagePublisher,
+    private readonly campaigns: CampaignRegistry,
+    private readonly entries: CampaignEntriesRepository,
+    private readonly timers: CampaignTimers,
+    private readonly intents: SendIntentPublisher,
+    private readonly clock: Clock,
   ) {}
 
-  async execute(envelope: Envelope, trigger: TriggerDto, profile: ProfileSnapshotDto): Promise<void> {
-    const campaigns = await this.campaigns.findEnabledForEvent(trigger.event);
-    await Promise.all(
-      campaigns.map(({ enabled: _enabled, trigger: _trigger, ...campaign }) =>
-        this.publisher.publish(
-          SUBJECTS.enrichment.triggered,
-          deriveEnvelope(envelope, {
-            stage: `${SUBJECTS.enrichment.triggered}:${campaign.campaignId}`,
-            type: 'campaign.triggered',
-            data: { campaign, triggerKey: triggerKeyOf(envelope, trigger), trigger, profile },
-          }),
-        ),
-      ),
+  async execute(input: TriggerInput): Promise<void> {
+    const { envelope, trigger, profile } = input;
+    const now = this.clock.now();
+    const rules: RuleContext = {
+      traits: profile.traits,
+      computed: profile.computed,
+      properties: trigger.properties,
+      segments: (profile.computed.segments as string[] | undefined) ?? [],
+      eventDays: input.eventDays,
+      now,
+    };
+    await this.cancelWaits(envelope, trigger.event, rules);
+    for (const campaign of await this.campaigns.all()) {
+      if (triggerMatches(campaign, trigger.event, rules)) await this.enter(campaign, input, now);
+    }
+  }
+
+  private async cancelWaits(envelope: Envelope, event: string, rules: RuleContext): Promise<void> {
+    if (!envelope.profileId) return;
+    for (const timer of await this.timers.pendingFor(envelope.profileId)) {
+      if (timer.origin.id === envelope.id) continue;
+      const campaign = await this.campaigns.get(timer.campaignId);
+      const ended =
+        !campaign ||
+        (cancels(campaign, event, rules) && Date.parse(envelope.occurredAt) >= Date.parse(timer.triggeredAt));
+      if (!ended) continue;
+      await this.timers.remove(timer);
+      await this.entries.settle(timer.campaignId, timer.profileId, timer.triggerKey, 'cancelled');
+    }
+  }
+
+  private async enter(campaign: Campaign, input: TriggerInput, now: number): Promise<void> {
+    const { envelope, trigger, profile } = input;
+    const { campaignId } = campaign;
+    const { profileId } = profile;
+    const triggerKey = triggerKeyOf(envelope, trigger);
+    const decision = reentryDecision(
+      campaign,
+      await this.entries.get(campaignId, profileId),
+      triggerKey,
+      now,
     );
+    if (decision === 'skip') return;
+    const assignment = assign(campaign, profileId);
+    if (assignment.kind === 'holdout') {
+      await this.entries.enter(
+        campaignId,
+        profileId,
+        { triggerKey, state: 'holdout', enteredAt: now },
+        'holdout',
+      );
+      return;
+    }
+    const variant = assignment.variant?.name;
+    const origin = {
+      id: envelope.id,
+      occurredAt: envelope.occurredAt,
+      receivedAt: envelope.receivedAt,
+      source: envelope.source,
+      correlationId: envelope.correlationId,
+    };
+    if (campaign.wait && campaign.wait.seconds > 0) {
+      const trace: Record<string, string> = {};
+      propagation.inject(context.active(), trace);
+      await this.timers.schedule({
+        timerId: timerIdOf(campaignId, profileId, triggerKey),
+        campaignId,
+        profileId,
+        triggerKey,
+        trigger,
+        ...(variant ? { variant } : {}),
+        triggeredAt: envelope.occurredAt,
+        dueAt: now + campaign.wait.seconds * 1000,
+        origin,
+        trace,
+      });
+      if (decision === 'enter') {
+        await this.entries.enter(
+          campaignId,
+          profileId,
+          { triggerKey, state: 'waiting', enteredAt: now },
+          variant,
+        );
+      }
+      return;
+    }
+    await this.intents.publish({
+      campaign,
+      ...(variant ? { variantName: variant } : {}),
+      profile,
+      triggerKey,
+      trigger,
+      origin,
+    });
+    await this.entries.enter(campaignId, profileId, { triggerKey, state: 'fired', enteredAt: now }, variant);
   }
 }

@@ -1,54 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { deriveEnvelope, type EventType, type ProfileSnapshotDto, SUBJECTS } from '@mesh/contracts';
-import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
+import { type Envelope, type TriggerDto } from '@mesh/contracts';
+import { PermanentError } from '@mesh/messaging';
 import { TriggerCampaignsUseCase } from '../campaigns/trigger-campaigns.usecase.js';
-import { type ProfileChange, ProfilesRepository } from './profiles.repository.js';
-
-type ResolvedEnvelope = EnvelopeOf<'identity.resolved.*'>;
-
-/** What an event changes on its profile. Computed attributes (RFM, affinity, cart) grow here. */
-export function changeOf(type: EventType, envelope: ResolvedEnvelope): ProfileChange {
-  const data = envelope.data;
-  const traits = 'traits' in data && data.traits ? { ...data.traits } : {};
-  const contextTraits = (data.context?.traits ?? {}) as Record<string, unknown>;
-  const computed: Record<string, unknown> = { last_seen_at: envelope.occurredAt };
-  if (type === 'track' && 'event' in data)
-    computed.last_event = { name: data.event, at: envelope.occurredAt };
-  return { traits: { ...contextTraits, ...traits }, computed };
-}
+import { ThirdPartyEnricher } from '../third-party/third-party-enricher.js';
+import { ProfileAnnouncer } from './profile-announcer.js';
+import { type ProfileInput } from './profile-input.js';
+import { type ProfileUpdate, UpdateProfileUseCase } from './update-profile.usecase.js';
 
 /**
- * Applies a resolved event to its profile, announces the new profile, and lets campaigns decide
- * whether the event triggers a send.
+ * Applies one message to its profile, announces what changed (profile, segments), and lets campaigns
+ * decide what a track event starts or ends.
  */
 @Injectable()
 export class ApplyEventUseCase {
   constructor(
-    private readonly profiles: ProfilesRepository,
-    private readonly publisher: MessagePublisher,
+    private readonly update: UpdateProfileUseCase,
+    private readonly announcer: ProfileAnnouncer,
     private readonly campaigns: TriggerCampaignsUseCase,
+    private readonly thirdParty: ThirdPartyEnricher,
   ) {}
 
-  async execute(type: EventType, envelope: ResolvedEnvelope): Promise<ProfileSnapshotDto> {
-    if (!envelope.profileId)
-      throw new PermanentError('a resolved event must carry a profile id', 'NO_PROFILE');
-    const change = changeOf(type, envelope);
-    const profile = await this.profiles.apply(envelope.profileId, envelope.id, change);
-    await this.publisher.publish(
-      SUBJECTS.enrichment.profileUpdated,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.enrichment.profileUpdated,
-        type: 'profile.updated',
-        data: { profile, changed: [...Object.keys(change.traits), ...Object.keys(change.computed)] },
-      }),
-    );
-    if (type === 'track' && 'event' in envelope.data) {
-      await this.campaigns.execute(
+  async execute(envelope: Envelope, input: ProfileInput): Promise<ProfileUpdate> {
+    if (!envelope.profileId) throw new PermanentError('the message must carry a profile id', 'NO_PROFILE');
+    const traits = 'traits' in input ? input.traits : {};
+    const answers = Object.keys(traits).length > 0 ? await this.thirdParty.enrich(traits) : {};
+    const update = await this.update.execute(envelope.profileId, envelope.id, input, answers);
+    await this.announcer.announce(envelope, update);
+    if (input.kind === 'track') {
+      const trigger: TriggerDto = { event: input.event, properties: input.properties };
+      await this.campaigns.execute({
         envelope,
-        { event: envelope.data.event, properties: envelope.data.properties },
-        profile,
-      );
+        trigger,
+        profile: update.profile,
+        eventDays: update.eventDays,
+      });
     }
-    return profile;
+    return update;
   }
 }

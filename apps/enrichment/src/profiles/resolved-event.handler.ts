@@ -3,6 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { type EventType } from '@mesh/contracts';
 import { type EnvelopeOf, JetStreamContext, OnMessage } from '@mesh/messaging';
 import { ApplyEventUseCase } from './apply-event.usecase.js';
+import { inputOfResolved } from './inputs.js';
 
 @Controller()
 export class ResolvedEventHandler {
@@ -14,6 +15,7 @@ export class ResolvedEventHandler {
     @Payload() envelope: EnvelopeOf<'identity.resolved.*'>,
     @Ctx() context: JetStreamContext,
   ): Promise<void> {
-    await this.apply.execute(context.subject.slice('identity.resolved.'.length) as EventType, envelope);
+    const type = context.subject.slice('identity.resolved.'.length) as EventType;
+    await this.apply.execute(envelope, inputOfResolved(type, envelope));
   }
 }

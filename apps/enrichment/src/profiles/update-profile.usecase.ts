@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type ProfileSnapshotDto } from '@mesh/contracts';
+import { Clock } from '../shared/clock.js';
+import { SegmentRegistry } from '../segments/segment-registry.js';
+import { computeAttributes } from './computed-attributes.js';
+import { applyInput, type ProfileInput } from './profile-input.js';
+import { emptyProfile, type ProfileModel } from './profile-model.js';
+import { snapshotOf } from './profile-reader.js';
+import { PROFILE_SETTINGS, type ProfileSettings } from './profile-settings.js';
+import { ProfilesRepository } from './profiles.repository.js';
+import { ProfileCache } from './profile-cache.js';
+
+export interface ProfileUpdate {
+  profile: ProfileSnapshotDto;
+  /** Names of the traits and computed attributes that changed. */
+  changed: string[];
+  entered: string[];
+  exited: string[];
+  /** The message had been applied before (a redelivery): nothing was written. */
+  replayed: boolean;
+  /** For rules over event counts (campaign conditions). */
+  eventDays: Record<string, Record<string, number>>;
+}
+
+/** Optimistic writes lose only to another replica writing the same profile at the same moment. */
+const ATTEMPTS = 5;
+
+function changedNames(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+}
+
+/** Applies one message to its profile once: traits, computed attributes, segment membership. */
+@Injectable()
+export class UpdateProfileUseCase {
+  constructor(
+    private readonly profiles: ProfilesRepository,
+    private readonly cache: ProfileCache,
+    private readonly segments: SegmentRegistry,
+    private readonly clock: Clock,
+    @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
+  ) {}
+
+  /** Applies one event's input to its profile. */
+  execute(
+    profileId: string,
+    messageId: string,
+    input: ProfileInput,
+    thirdParty: Record<string, Record<string, unknown>> = {},
+  ): Promise<ProfileUpdate> {
+    return this.change(profileId, messageId, (model) => {
+      applyInput(model, input, this.settings, thirdParty);
+      return model;
+    });
+  }
+
+  /**
+   * Changes a profile once per message: `change` gets the stored profile (or an empty one) and returns
+   * the new one, whose computed attributes and segments are then derived and saved.
+   */
+  async change(
+    profileId: string,
+    messageId: string,
+    change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
+  ): Promise<ProfileUpdate> {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const stored = await this.profiles.load(profileId);
+      if (stored?.applied(messageId)) {
+        const last = stored.lastChange?.messageId === messageId ? stored.lastChange : undefined;
+        return {
+          profile: snapshotOf(stored.model),
+          changed: last?.changed ?? [],
+          entered: last?.entered ?? [],
+          exited: last?.exited ?? [],
+          replayed: true,
+          eventDays: stored.model.state.eventDays,
+        };
+      }
+      const current = stored?.model ?? emptyProfile(profileId);
+      const before = {
+        traits: { ...current.traits },
+        computed: current.computed,
+        segments: current.segments,
+      };
+      const expectedVersion = current.version;
+
+      const model = await change(current);
+      const now = this.clock.now();
+      model.computed = computeAttributes(model.state, now, this.settings) as Record<string, unknown>;
+      model.segments = await this.segments.membership({
+        traits: model.traits,
+        computed: model.computed,
+        eventDays: model.state.eventDays,
+        now,
+      });
+      model.version = expectedVersion + 1;
+      const changed = [
+        ...changedNames(before.traits, model.traits),
+        ...changedNames(before.computed, model.computed),
+      ];
+      const entered = model.segments.filter((id) => !before.segments.includes(id));
+      const exited = before.segments.filter((id) => !model.segments.includes(id));
+      if (!(await this.profiles.save(model, expectedVersion, { messageId, changed, entered, exited })))
+        continue;
+
+      const profile = snapshotOf(model);
+      await this.cache.put(profile);
+      return { profile, changed, entered, exited, replayed: false, eventDays: model.state.eventDays };
+    }
+    throw new Error(`profile ${profileId} kept changing under message ${messageId}; retrying later`);
+  }
+}
