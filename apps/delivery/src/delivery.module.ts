@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { DeliveryEnv } from './config.js';
+import { DeliveryConfigModule } from './delivery-config.module.js';
+import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
 
 @Module({})
@@ -10,7 +12,9 @@ export class DeliveryModule {
       module: DeliveryModule,
       imports: [
         ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }),
-        SendingModule.forRoot(env),
+        DeliveryConfigModule.forRoot(env),
+        SendingModule,
+        ReconciliationModule,
       ],
     };
   }

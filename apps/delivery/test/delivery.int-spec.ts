@@ -80,7 +80,7 @@ describe('delivery: every rendered email is sent at most once', () => {
     under = await startServiceUnderTest({
       name: 'delivery',
       spec: deliverySpec,
-      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, DELIVERY_RECONCILE_INTERVAL_MS: '3600000' },
       tap: '>',
     });
     ({ natsUrl, publisher, tap, db } = under);
@@ -208,7 +208,7 @@ describe('delivery: every rendered email is sent at most once', () => {
     const rendered = renderedEmail('profile-cy', 'cy@example.com');
     const key = sendKey(rendered);
     // What a crash between the ledger claim and the SMTP call leaves behind.
-    const claimedAt = new Date(Date.now() - 60_000);
+    const claimedAt = new Date(Date.now() - 60 * 60_000);
     await db.collection('sends').insertOne({
       _id: key as never,
       campaignId: 'cart-reminder',

@@ -1,8 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DeliveryEnv } from '../config.js';
 import { deriveEnvelope, deterministicId, type DeliverySentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
 import { Mailer, SmtpNotSentError, SmtpRejectedError } from './mailer.js';
 import { SendLedgerRepository } from './send-ledger.repository.js';
+
+/** Transient: another handler holds the send; the redelivery finds it settled. */
+export class SendInProgressError extends Error {
+  override readonly name = 'SendInProgressError';
+}
 
 type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
 
@@ -19,7 +25,13 @@ export class SendEmailUseCase {
     private readonly ledger: SendLedgerRepository,
     private readonly mailer: Mailer,
     private readonly publisher: MessagePublisher,
-  ) {}
+    @Inject(DeliveryEnv) env: DeliveryEnv,
+  ) {
+    this.inProgressMs = env.DELIVERY_RECONCILE_AFTER_SECONDS * 1000;
+  }
+
+  /** A claim younger than this may still be in its SMTP call; older, the process is presumed dead. */
+  private readonly inProgressMs: number;
 
   async execute(envelope: RenderedEnvelope): Promise<void> {
     const email = envelope.data;
@@ -47,6 +59,9 @@ export class SendEmailUseCase {
       // Rejected before: announce it again (same id), in case the first announcement was lost.
       if (existing.status === 'rejected')
         return this.announceFailed(envelope, existing.error ?? 'rejected by the SMTP server');
+      // The same message is being sent by another handler right now (a copy in the stream): wait for it.
+      if (existing.status === 'sending' && Date.now() - existing.updatedAt.getTime() < this.inProgressMs)
+        throw new SendInProgressError(`send ${key} is being sent by another handler; retrying later`);
       throw new PermanentError(
         `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
         'SEND_OUTCOME_UNKNOWN',

@@ -2,10 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 
-export type SendStatus = 'sending' | 'retryable' | 'sent' | 'rejected';
+/**
+ * `sending`: claimed, SMTP call under way (or the process died during it); `needs_review`: left
+ * `sending` past the reconciliation delay, waiting for an operator (or the ESP's report) to say whether
+ * it went out; `retryable`: certainly not sent; `sent`; `rejected`: refused for good (5xx).
+ */
+export type SendStatus = 'sending' | 'needs_review' | 'retryable' | 'sent' | 'rejected';
 
 export interface SendRecord {
   key: string;
+  campaignId: string;
+  profileId: string;
+  triggerKey: string;
+  createdAt: Date;
+  updatedAt: Date;
   status: SendStatus;
   smtpMessageId: string;
   sentAt?: Date;
@@ -104,9 +114,46 @@ export class SendLedgerRepository {
     );
   }
 
+  /** Marks sends claimed before `claimedBefore` and never settled for review; returns how many. */
+  async markStaleForReview(claimedBefore: Date): Promise<number> {
+    const result = await this.sends.updateMany(
+      { status: 'sending', updatedAt: { $lt: claimedBefore } },
+      { $set: { status: 'needs_review', updatedAt: new Date() } },
+    );
+    return result.modifiedCount;
+  }
+
+  async find(key: string): Promise<SendRecord | undefined> {
+    const document = await this.sends.findOne({ _id: key });
+    return document ? this.record(document) : undefined;
+  }
+
+  async listByStatus(status: SendStatus, limit: number): Promise<SendRecord[]> {
+    const documents = await this.sends.find({ status }).sort({ updatedAt: 1 }).limit(limit).toArray();
+    return documents.map((document) => this.record(document));
+  }
+
+  /**
+   * An operator's (or the ESP's) answer for a send whose outcome was unknown: `sent`, or `retryable`
+   * when it certainly did not go out. Only a send still unknown changes; returns whether it did.
+   */
+  async resolveUnknown(key: string, status: 'sent' | 'retryable', note: string): Promise<boolean> {
+    const now = new Date();
+    const result = await this.sends.updateOne(
+      { _id: key, status: { $in: ['sending', 'needs_review'] } },
+      { $set: { status, updatedAt: now, error: note, ...(status === 'sent' ? { sentAt: now } : {}) } },
+    );
+    return result.modifiedCount === 1;
+  }
+
   private record(document: SendDocument): SendRecord {
     return {
       key: document._id,
+      campaignId: document.campaignId,
+      profileId: document.profileId,
+      triggerKey: document.triggerKey,
+      createdAt: document.createdAt,
+      updatedAt: document.updatedAt,
       status: document.status,
       smtpMessageId: document.smtpMessageId,
       attempts: document.attempts,
