@@ -1,5 +1,5 @@
-import { IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { BooleanFromEnv, IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export class DeliveryEnv extends ServiceEnv {
   override PORT: number = 3006;
@@ -20,4 +20,25 @@ export class DeliveryEnv extends ServiceEnv {
 
   /** How often the reconciler looks for such sends. */
   @IsInt() @Min(50) @Max(3_600_000) DELIVERY_RECONCILE_INTERVAL_MS: number = 30_000;
+
+  /** Marketing email only to profiles that opted in; otherwise only an explicit opt-out stops it. */
+  @BooleanFromEnv() @IsBoolean() DELIVERY_REQUIRE_OPT_IN: boolean = false;
+
+  /** Emails of any campaign to one profile per rolling 24 h (0: no cap; a campaign's own cap may be lower). */
+  @IsInt() @Min(0) @Max(1000) DELIVERY_CAP_PER_DAY: number = 0;
+
+  /** Emails of one campaign to one profile per rolling 7 days (0: no cap). */
+  @IsInt() @Min(0) @Max(1000) DELIVERY_CAP_PER_CAMPAIGN_WEEK: number = 0;
+
+  /** Local quiet hours of the recipient, `HH:MM-HH:MM` (`off`: none); marketing email waits until they end. */
+  @Matches(/^(off|\d{2}:\d{2}-\d{2}:\d{2})$/, {
+    message: 'DELIVERY_QUIET_HOURS must look like 21:00-08:00 (or be off)',
+  })
+  DELIVERY_QUIET_HOURS: string = '21:00-08:00';
+
+  /** Time zone for recipients without one; without it, quiet hours apply only where the zone is known. */
+  @IsOptional() @IsString() DELIVERY_DEFAULT_TIMEZONE?: string;
+
+  /** How often deferred sends that are due are looked for. */
+  @IsInt() @Min(50) @Max(600_000) DELIVERY_DEFERRAL_POLL_MS: number = 5_000;
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { DeliveryEnv } from './config.js';
+import { DeferralReleaseModule } from './deferrals/deferral-release.module.js';
 import { DeliveryConfigModule } from './delivery-config.module.js';
 import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
@@ -11,10 +12,16 @@ export class DeliveryModule {
     return {
       module: DeliveryModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }),
+        ServiceCoreModule.forRoot({
+          service: 'delivery',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
         DeliveryConfigModule.forRoot(env),
         SendingModule,
         ReconciliationModule,
+        DeferralReleaseModule,
       ],
     };
   }

@@ -82,6 +82,7 @@ describe('delivery: every rendered email is sent at most once', () => {
       spec: deliverySpec,
       env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, DELIVERY_RECONCILE_INTERVAL_MS: '3600000' },
       tap: '>',
+      redis: true,
     });
     ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
@@ -137,6 +138,7 @@ describe('delivery: every rendered email is sent at most once', () => {
       to: 'ada@example.com',
       smtpMessageId: `<${key}@personalization-mesh>`,
       templateId: 'cart-reminder',
+      sendId: key,
     });
     expect(Date.parse(sentAt)).not.toBeNaN();
     // The copy was handled (announced again under the same id, not mailed); the stream kept one.
@@ -167,10 +169,13 @@ describe('delivery: every rendered email is sent at most once', () => {
     expect(emailsTo('dee@example.com')).toHaveLength(1);
     expect(outcomes(SUBJECTS.delivery.sent)).toHaveLength(1);
     const skipped = outcomes(SUBJECTS.delivery.skipped);
-    expect(skipped.map((message) => message.envelope.data)).toEqual([
-      { campaignId: 'cart-reminder', triggerKey: 'cart:cart-1', reason: 'duplicate' },
-      { campaignId: 'cart-reminder', triggerKey: 'cart:cart-1', reason: 'duplicate' },
-    ]);
+    const duplicate = {
+      campaignId: 'cart-reminder',
+      triggerKey: 'cart:cart-1',
+      reason: 'duplicate',
+      sendId: sendKey(first),
+    };
+    expect(skipped.map((message) => message.envelope.data)).toEqual([duplicate, duplicate]);
     expect(skipped.map((message) => message.envelope.causationId)).toContain(later.id);
     expect(outcomes(SUBJECTS.dlq('delivery'))).toEqual([]);
   });

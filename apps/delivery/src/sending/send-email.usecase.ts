@@ -1,44 +1,90 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { deterministicId, type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
+import { PermanentError } from '@mesh/messaging';
+import { Clock } from '../clock.js';
 import { DeliveryEnv } from '../config.js';
-import { deriveEnvelope, deterministicId, type DeliverySentPayload, SUBJECTS } from '@mesh/contracts';
-import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
+import { DecideSendUseCase } from '../decisions/decide-send.usecase.js';
+import { DeferralsRepository } from '../deferrals/deferrals.repository.js';
+import { DeliveryAnnouncer } from './delivery-announcer.js';
 import { Mailer, SmtpNotSentError, SmtpRejectedError } from './mailer.js';
-import { SendLedgerRepository } from './send-ledger.repository.js';
+import { SendLedgerRepository, type SendRecord } from './send-ledger.repository.js';
 
 /** Transient: another handler holds the send; the redelivery finds it settled. */
 export class SendInProgressError extends Error {
   override readonly name = 'SendInProgressError';
 }
 
-type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
+type RenderedEnvelope = Envelope<RenderedEmailPayload>;
+export type SendOutcome = 'sent' | 'skipped' | 'deferred' | 'failed' | 'announced';
+
+/** The ledger key: one email per (campaign, profile, trigger key); also the email's Message-ID. */
+export function sendKeyOf(envelope: RenderedEnvelope): string {
+  return deterministicId(
+    'send',
+    envelope.data.campaign.campaignId,
+    envelope.profileId!,
+    envelope.data.triggerKey,
+  );
+}
 
 /**
- * Sends one rendered email at most once per (campaign, profile, trigger key): the ledger entry is
- * written before the SMTP call and settled after it. A send whose outcome is unknown (the process
- * died during the SMTP call) is never re-sent blindly: it goes to the dead-letter queue for
- * reconciliation. Another rendered email for a send already taken is reported as a skipped duplicate.
- * Consent, suppression and caps come before this in the delivery issue.
+ * Sends one rendered email at most once per (campaign, profile, trigger key): after the decision
+ * point lets it through, the ledger entry is written before the SMTP call and settled after it. A
+ * send whose outcome is unknown (the process died during the SMTP call) is never re-sent blindly: it
+ * goes to the dead-letter queue for reconciliation. Another rendered email for a send already taken
+ * is reported as a skipped duplicate.
  */
 @Injectable()
 export class SendEmailUseCase {
+  /** A claim younger than this may still be in its SMTP call; older, the process is presumed dead. */
+  private readonly inProgressMs: number;
+
   constructor(
     private readonly ledger: SendLedgerRepository,
+    private readonly decide: DecideSendUseCase,
+    private readonly deferrals: DeferralsRepository,
     private readonly mailer: Mailer,
-    private readonly publisher: MessagePublisher,
+    private readonly announce: DeliveryAnnouncer,
+    private readonly clock: Clock,
     @Inject(DeliveryEnv) env: DeliveryEnv,
   ) {
     this.inProgressMs = env.DELIVERY_RECONCILE_AFTER_SECONDS * 1000;
   }
 
-  /** A claim younger than this may still be in its SMTP call; older, the process is presumed dead. */
-  private readonly inProgressMs: number;
-
-  async execute(envelope: RenderedEnvelope): Promise<void> {
+  async execute(envelope: RenderedEnvelope): Promise<SendOutcome> {
+    const now = this.clock.now();
     const email = envelope.data;
     const profileId = envelope.profileId;
     if (!profileId) throw new PermanentError('a rendered email must carry a profile id', 'NO_PROFILE');
-    const key = deterministicId('send', email.campaign.campaignId, profileId, email.triggerKey);
+    const key = sendKeyOf(envelope);
     const smtpMessageId = `<${key}@personalization-mesh>`;
+
+    const known = await this.ledger.find(key);
+    if (known && known.status !== 'retryable') return this.alreadyTaken(envelope, known);
+
+    const decision = await this.decide.execute(envelope, key, now);
+    switch (decision.kind) {
+      case 'skip':
+        await this.announce.skipped(envelope, key, decision.reason, decision.detail);
+        return 'skipped';
+      case 'defer': {
+        const parked = await this.deferrals.defer({
+          key,
+          envelope,
+          dueAt: decision.until,
+          priority: email.campaign.priority ?? 0,
+          reason: decision.reason,
+        });
+        if (parked === 'duplicate') {
+          await this.announce.skipped(envelope, key, 'duplicate');
+          return 'skipped';
+        }
+        await this.announce.deferred(envelope, key, decision.until, decision.reason);
+        return 'deferred';
+      }
+      case 'send':
+        break;
+    }
 
     const claim = await this.ledger.claim({
       key,
@@ -49,24 +95,7 @@ export class SendEmailUseCase {
       smtpMessageId,
       messageId: envelope.id,
     });
-    if (!claim.granted) {
-      const { existing } = claim;
-      // Another email for a send already taken (e.g. a second item added to the same cart): not a redelivery.
-      if (existing.claimedBy !== undefined && existing.claimedBy !== envelope.id)
-        return this.skipDuplicate(envelope);
-      if (existing.status === 'sent')
-        return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
-      // Rejected before: announce it again (same id), in case the first announcement was lost.
-      if (existing.status === 'rejected')
-        return this.announceFailed(envelope, existing.error ?? 'rejected by the SMTP server');
-      // The same message is being sent by another handler right now (a copy in the stream): wait for it.
-      if (existing.status === 'sending' && Date.now() - existing.updatedAt.getTime() < this.inProgressMs)
-        throw new SendInProgressError(`send ${key} is being sent by another handler; retrying later`);
-      throw new PermanentError(
-        `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
-        'SEND_OUTCOME_UNKNOWN',
-      );
-    }
+    if (!claim.granted) return this.alreadyTaken(envelope, claim.existing);
 
     try {
       await this.mailer.send({
@@ -79,8 +108,9 @@ export class SendEmailUseCase {
     } catch (error) {
       if (error instanceof SmtpRejectedError) {
         await this.ledger.settle(key, 'rejected', error.message);
-        await this.announceFailed(envelope, error.message);
-        return;
+        await this.decide.refused(envelope, key);
+        await this.announce.failed(envelope, key, error.message);
+        return 'failed';
       }
       if (error instanceof SmtpNotSentError) {
         // The server did not take it (unreachable, 4xx): safe to try again.
@@ -95,48 +125,35 @@ export class SendEmailUseCase {
         { cause: error },
       );
     }
-    const sentAt = new Date();
-    await this.ledger.settle(key, 'sent');
-    await this.announceSent(envelope, smtpMessageId, sentAt);
+    const sentAt = this.clock.now();
+    await this.ledger.settle(key, 'sent', undefined, sentAt);
+    await this.announce.sent(envelope, key, smtpMessageId, sentAt);
+    return 'sent';
   }
 
-  private async announceFailed(envelope: RenderedEnvelope, reason: string): Promise<void> {
-    const { campaign, triggerKey } = envelope.data;
-    await this.publisher.publish(
-      SUBJECTS.delivery.failed,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.delivery.failed,
-        type: 'email.failed',
-        data: { campaignId: campaign.campaignId, triggerKey, error: reason.slice(0, 2000) },
-      }),
-    );
-  }
-
-  private async skipDuplicate(envelope: RenderedEnvelope): Promise<void> {
-    const { campaign, triggerKey } = envelope.data;
-    await this.publisher.publish(
-      SUBJECTS.delivery.skipped,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.delivery.skipped,
-        type: 'email.skipped',
-        data: { campaignId: campaign.campaignId, triggerKey, reason: 'duplicate' },
-      }),
-    );
-  }
-
-  private async announceSent(envelope: RenderedEnvelope, smtpMessageId: string, sentAt: Date): Promise<void> {
-    const email = envelope.data;
-    const data: DeliverySentPayload = {
-      campaignId: email.campaign.campaignId,
-      triggerKey: email.triggerKey,
-      to: email.to,
-      smtpMessageId,
-      templateId: email.template.id,
-      sentAt: sentAt.toISOString(),
-    };
-    await this.publisher.publish(
-      SUBJECTS.delivery.sent,
-      deriveEnvelope(envelope, { stage: SUBJECTS.delivery.sent, type: 'email.sent', data }),
+  /** The send key is in the ledger already: a redelivery, a duplicate intent, or an unknown outcome. */
+  private async alreadyTaken(envelope: RenderedEnvelope, existing: SendRecord): Promise<SendOutcome> {
+    const key = existing.key;
+    // Another email for a send already taken (e.g. a second item added to the same cart): not a redelivery.
+    if (existing.claimedBy !== undefined && existing.claimedBy !== envelope.id) {
+      await this.announce.skipped(envelope, key, 'duplicate');
+      return 'skipped';
+    }
+    if (existing.status === 'sent') {
+      await this.announce.sent(envelope, key, existing.smtpMessageId, existing.sentAt ?? new Date());
+      return 'announced';
+    }
+    // Rejected before: announce it again (same id), in case the first announcement was lost.
+    if (existing.status === 'rejected') {
+      await this.announce.failed(envelope, key, existing.error ?? 'rejected by the SMTP server');
+      return 'announced';
+    }
+    // The same message is being sent by another handler right now (a copy in the stream): wait for it.
+    if (existing.status === 'sending' && Date.now() - existing.updatedAt.getTime() < this.inProgressMs)
+      throw new SendInProgressError(`send ${key} is being sent by another handler; retrying later`);
+    throw new PermanentError(
+      `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
+      'SEND_OUTCOME_UNKNOWN',
     );
   }
 }

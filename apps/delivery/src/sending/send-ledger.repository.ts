@@ -99,8 +99,12 @@ export class SendLedgerRepository {
     return { granted: false, existing: this.record(existing) };
   }
 
-  async settle(key: string, status: Exclude<SendStatus, 'sending'>, error?: string): Promise<void> {
-    const now = new Date();
+  async settle(
+    key: string,
+    status: Exclude<SendStatus, 'sending' | 'needs_review'>,
+    error?: string,
+    now = new Date(),
+  ): Promise<void> {
     await this.sends.updateOne(
       { _id: key },
       {
