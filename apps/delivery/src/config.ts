@@ -1,5 +1,16 @@
 import { BooleanFromEnv, IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 export class DeliveryEnv extends ServiceEnv {
   override PORT: number = 3006;
@@ -41,4 +52,31 @@ export class DeliveryEnv extends ServiceEnv {
 
   /** How often deferred sends that are due are looked for. */
   @IsInt() @Min(50) @Max(600_000) DELIVERY_DEFERRAL_POLL_MS: number = 5_000;
+
+  /** Where recipients reach this service: the base of tracking and unsubscribe links. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  MESH_PUBLIC_URL: string = 'http://localhost:3006';
+
+  /** Key of the HMAC that signs tracking and unsubscribe links (default: derived from MESH_ADMIN_TOKEN). */
+  @IsOptional() @IsString() @MinLength(32) DELIVERY_TOKEN_SECRET?: string;
+
+  /** The mailto: target of List-Unsubscribe (default: unsubscribe@ the sender's domain). */
+  @IsOptional() @IsEmail() DELIVERY_UNSUBSCRIBE_MAILTO?: string;
+
+  /** DKIM signing, when all three are set: the signing domain, the selector and the private key (PEM; `\n` allowed). */
+  @IsOptional() @IsString() DKIM_DOMAIN?: string;
+  @IsOptional() @IsString() DKIM_SELECTOR?: string;
+  @IsOptional() @IsString() DKIM_PRIVATE_KEY?: string;
+
+  /** Pooled SMTP connections. */
+  @IsInt() @Min(1) @Max(100) SMTP_POOL_SIZE: number = 5;
+
+  /** After a 4xx reply the send waits this long, doubled each attempt (durably, as a deferral). */
+  @IsInt() @Min(1) @Max(86_400) DELIVERY_SMTP_RETRY_BASE_SECONDS: number = 60;
+
+  /** Attempts after which a send still answered with 4xx counts as a soft bounce. */
+  @IsInt() @Min(1) @Max(50) DELIVERY_SMTP_MAX_ATTEMPTS: number = 6;
+
+  /** Emails per second to one recipient domain (0: no throttle). */
+  @IsInt() @Min(0) @Max(100_000) DELIVERY_DOMAIN_RATE_PER_SECOND: number = 0;
 }

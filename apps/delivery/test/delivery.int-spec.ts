@@ -119,9 +119,10 @@ describe('delivery: every rendered email is sent at most once', () => {
     expect(email).toMatchObject({
       messageId: `<${key}@personalization-mesh>`,
       subject: 'You left Laptop 13 in your cart',
-      html: rendered.data.html,
       text: rendered.data.text,
     });
+    // The rendered HTML, with the open pixel added.
+    expect(email.html.startsWith(rendered.data.html)).toBe(true);
     expect(emailsTo('ada@example.com')).toHaveLength(1);
     const entry = await ledger(key);
     expect(entry).toMatchObject({

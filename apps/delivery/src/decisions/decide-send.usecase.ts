@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Envelope, type RenderedEmailPayload, type SkipReason } from '@mesh/contracts';
+import { type DeferReason, type Envelope, type RenderedEmailPayload, type SkipReason } from '@mesh/contracts';
 import { DeliveryEnv } from '../config.js';
 import { ConsentRepository } from './consent.repository.js';
 import { FrequencyCapsRepository } from './frequency-caps.repository.js';
@@ -9,7 +9,7 @@ import { SuppressionRepository } from './suppression.repository.js';
 export type Decision =
   | { readonly kind: 'send' }
   | { readonly kind: 'skip'; readonly reason: SkipReason; readonly detail?: string }
-  | { readonly kind: 'defer'; readonly until: Date; readonly reason: 'quiet_hours' };
+  | { readonly kind: 'defer'; readonly until: Date; readonly reason: DeferReason };
 
 /** The smaller of two caps where 0 means none. */
 const tighter = (a: number, b: number) => (a === 0 ? b : b === 0 ? a : Math.min(a, b));
@@ -67,11 +67,6 @@ export class DecideSendUseCase {
     });
     if (verdict !== 'reserved') return { kind: 'skip', reason: 'frequency_capped', detail: verdict };
     return { kind: 'send' };
-  }
-
-  /** The email was refused by SMTP: it never reached the inbox, so it does not count. */
-  async refused(envelope: Envelope<RenderedEmailPayload>, sendKey: string): Promise<void> {
-    await this.caps.release(envelope.profileId!, envelope.data.campaign.campaignId, sendKey);
   }
 
   private timeZoneOf(recipient: Record<string, unknown> | undefined): string | undefined {

@@ -15,7 +15,15 @@ import { Type } from 'class-transformer';
 import { SendLedgerRepository, type SendRecord, type SendStatus } from '../sending/send-ledger.repository.js';
 import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 
-const STATUSES: SendStatus[] = ['sending', 'needs_review', 'retryable', 'sent', 'rejected'];
+const STATUSES: SendStatus[] = [
+  'sending',
+  'needs_review',
+  'retryable',
+  'sent',
+  'bounced',
+  'failed',
+  'rejected',
+];
 
 export class ListSendsQueryDto {
   @IsIn(STATUSES) status!: SendStatus;

@@ -71,6 +71,27 @@ export class DeliveryAnnouncer {
     );
   }
 
+  async bounced(
+    envelope: Rendered,
+    sendId: string,
+    kind: 'hard' | 'soft',
+    diagnostic: string,
+  ): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.delivery.bounced,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.bounced,
+        type: 'email.bounced',
+        data: {
+          ...emailRef(envelope, sendId),
+          to: envelope.data.to,
+          kind,
+          diagnostic: diagnostic.slice(0, 2000),
+        },
+      }),
+    );
+  }
+
   async failed(envelope: Rendered, sendId: string, error: string): Promise<void> {
     await this.publisher.publish(
       SUBJECTS.delivery.failed,

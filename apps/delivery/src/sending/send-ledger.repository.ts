@@ -5,13 +5,25 @@ import { type Collection, type Db, MongoServerError } from 'mongodb';
 /**
  * `sending`: claimed, SMTP call under way (or the process died during it); `needs_review`: left
  * `sending` past the reconciliation delay, waiting for an operator (or the ESP's report) to say whether
- * it went out; `retryable`: certainly not sent; `sent`; `rejected`: refused for good (5xx).
+ * it went out; `retryable`: certainly not sent (yet); `sent`; `bounced`: refused for good (5xx);
+ * `failed`: still refused (4xx) after the last attempt.
  */
-export type SendStatus = 'sending' | 'needs_review' | 'retryable' | 'sent' | 'rejected';
+export type SendStatus =
+  | 'sending'
+  | 'needs_review'
+  | 'retryable'
+  | 'sent'
+  | 'bounced'
+  | 'failed'
+  /** Written by earlier versions for a 5xx; read as `bounced`. */
+  | 'rejected';
 
 export interface SendRecord {
   key: string;
   campaignId: string;
+  variant?: string;
+  templateId?: string;
+  to: string;
   profileId: string;
   triggerKey: string;
   createdAt: Date;
@@ -30,6 +42,8 @@ interface SendDocument {
   /** The send key: one email per (campaign, profile, trigger key). */
   _id: string;
   campaignId: string;
+  variant?: string;
+  templateId?: string;
   profileId: string;
   triggerKey: string;
   to: string;
@@ -47,6 +61,8 @@ interface SendDocument {
 export interface SendClaim {
   key: string;
   campaignId: string;
+  variant?: string;
+  templateId: string;
   profileId: string;
   triggerKey: string;
   to: string;
@@ -68,12 +84,16 @@ export class SendLedgerRepository {
    * Claims the right to send: true when this call may send now (a new key, or one whose previous
    * attempt is known not to have reached the server); otherwise the existing record.
    */
-  async claim(claim: SendClaim): Promise<{ granted: true } | { granted: false; existing: SendRecord }> {
+  async claim(
+    claim: SendClaim,
+  ): Promise<{ granted: true; attempts: number } | { granted: false; existing: SendRecord }> {
     const now = new Date();
     try {
       await this.sends.insertOne({
         _id: claim.key,
         campaignId: claim.campaignId,
+        ...(claim.variant ? { variant: claim.variant } : {}),
+        templateId: claim.templateId,
         profileId: claim.profileId,
         triggerKey: claim.triggerKey,
         to: claim.to,
@@ -85,15 +105,16 @@ export class SendLedgerRepository {
         updatedAt: now,
         schemaVersion: 1,
       });
-      return { granted: true };
+      return { granted: true, attempts: 1 };
     } catch (error) {
       if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
     }
     const retried = await this.sends.findOneAndUpdate(
       { _id: claim.key, status: 'retryable' },
       { $set: { status: 'sending', claimedBy: claim.messageId, updatedAt: now }, $inc: { attempts: 1 } },
+      { returnDocument: 'after' },
     );
-    if (retried) return { granted: true };
+    if (retried) return { granted: true, attempts: retried.attempts };
     const existing = await this.sends.findOne({ _id: claim.key });
     if (!existing) throw new Error(`send ${claim.key} vanished while claiming it`);
     return { granted: false, existing: this.record(existing) };
@@ -154,6 +175,9 @@ export class SendLedgerRepository {
     return {
       key: document._id,
       campaignId: document.campaignId,
+      ...(document.variant ? { variant: document.variant } : {}),
+      ...(document.templateId ? { templateId: document.templateId } : {}),
+      to: document.to,
       profileId: document.profileId,
       triggerKey: document.triggerKey,
       createdAt: document.createdAt,

@@ -33,12 +33,12 @@ export class DeliverySkippedPayload extends DeliveryRefPayload {
   @IsOptional() @IsString() @Length(1, 64) detail?: string;
 }
 
-export const DEFER_REASONS = ['quiet_hours'] as const;
+export const DEFER_REASONS = ['quiet_hours', 'smtp_retry'] as const;
 export type DeferReason = (typeof DEFER_REASONS)[number];
 
 export class DeliveryDeferredPayload extends DeliveryRefPayload {
   @IsISO8601({ strict: true }) until!: string;
-  /** A machine-readable code; `quiet_hours` so far. */
+  /** A machine-readable code (DEFER_REASONS): `quiet_hours`, or `smtp_retry` after a 4xx reply. */
   @IsString() @Length(1, 256) reason!: string;
 }
 
