@@ -5,6 +5,7 @@ import { DeferralReleaseModule } from './deferrals/deferral-release.module.js';
 import { DeliveryConfigModule } from './delivery-config.module.js';
 import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
+import { TrackingModule } from './tracking/tracking.module.js';
 
 @Module({})
 export class DeliveryModule {
@@ -22,6 +23,7 @@ export class DeliveryModule {
         SendingModule,
         ReconciliationModule,
         DeferralReleaseModule,
+        TrackingModule,
       ],
     };
   }
