@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { DeliveryEnv } from './config.js';
 import { DeferralReleaseModule } from './deferrals/deferral-release.module.js';
 import { DeliveryConfigModule } from './delivery-config.module.js';
+import { PrivacyModule } from './privacy/privacy.module.js';
 import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
@@ -24,6 +25,7 @@ export class DeliveryModule {
         ReconciliationModule,
         DeferralReleaseModule,
         TrackingModule,
+        PrivacyModule,
       ],
     };
   }

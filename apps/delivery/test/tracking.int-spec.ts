@@ -2,6 +2,7 @@ import {
   type CampaignSpecDto,
   type DeliveryClickedPayload,
   type DeliverySkippedPayload,
+  type EraseDonePayload,
   type Envelope,
   originEnvelope,
   type RenderedEmailPayload,
@@ -61,6 +62,7 @@ describe('delivery: tracking and unsubscribe links', () => {
       name: 'delivery',
       spec: deliverySpec,
       redis: true,
+      tap: '>',
       env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MESH_PUBLIC_URL: PUBLIC_URL },
     });
     ({ publisher, tap } = under);
@@ -183,5 +185,42 @@ describe('delivery: tracking and unsubscribe links', () => {
 
     const tampered = await fetch(tamper(link), { method: 'POST' });
     expect(tampered.status).toBe(404);
+  });
+
+  it('erases a person: sends scrubbed, only the address hash kept to block future email, receipt published', async () => {
+    const { sendId } = await deliver('p-erase', 'launch');
+    const request = originEnvelope({
+      type: 'privacy.erase.requested',
+      source: 'ingest',
+      occurredAt: new Date().toISOString(),
+      data: {
+        requestId: 'erase-1',
+        identifiers: [{ type: 'email' as const, value: 'p-erase@example.com' }],
+        profileIds: ['p-erase'],
+      },
+    });
+    await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+    const receipt = await tap.nextCausedBy<EraseDonePayload>(SUBJECTS.privacy.eraseDone('delivery'), request);
+    expect(receipt.envelope.data).toMatchObject({
+      requestId: 'erase-1',
+      service: 'delivery',
+      removed: { sends: 1, suppressedHashes: 1 },
+    });
+
+    const stored = await under.db.collection('sends').findOne({ _id: sendId as never });
+    expect(stored).toMatchObject({ to: 'erased', profileId: 'erased', triggerKey: 'erased', status: 'sent' });
+    const everything = JSON.stringify(
+      await Promise.all(
+        ['sends', 'consents', 'suppressions', 'deferred_sends'].map((name) =>
+          under.db.collection(name).find().toArray(),
+        ),
+      ),
+    );
+    expect(everything).not.toContain('p-erase@example.com');
+
+    const again = rendered('p-erase', 'receipt-mail');
+    await publisher.publish(SUBJECTS.renderer.rendered, again);
+    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, again);
+    expect(skipped.envelope.data.reason).toBe('erased');
   });
 });

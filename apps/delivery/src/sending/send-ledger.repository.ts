@@ -171,6 +171,24 @@ export class SendLedgerRepository {
     return result.modifiedCount === 1;
   }
 
+  /**
+   * Erasure: removes the address, profile and trigger key from the sends of these profiles or
+   * addresses, keeping the key (so nothing is sent twice), campaign, status and times for the totals.
+   * Returns the addresses found, for the suppression list's hashes.
+   */
+  async erase(
+    profileIds: readonly string[],
+    addresses: readonly string[],
+  ): Promise<{ addresses: string[]; scrubbed: number }> {
+    const filter = { $or: [{ profileId: { $in: [...profileIds] } }, { to: { $in: [...addresses] } }] };
+    const found = await this.sends.distinct('to', filter);
+    const result = await this.sends.updateMany(filter, {
+      $set: { to: 'erased', profileId: 'erased', triggerKey: 'erased', updatedAt: new Date() },
+      $unset: { error: '' },
+    });
+    return { addresses: found.filter((address) => address !== 'erased'), scrubbed: result.modifiedCount };
+  }
+
   private record(document: SendDocument): SendRecord {
     return {
       key: document._id,
