@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { DeliveryEnv } from './config.js';
+import { DeferralReleaseModule } from './deferrals/deferral-release.module.js';
+import { DeliveryConfigModule } from './delivery-config.module.js';
+import { PrivacyModule } from './privacy/privacy.module.js';
+import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
+import { TrackingModule } from './tracking/tracking.module.js';
 
 @Module({})
 export class DeliveryModule {
@@ -9,8 +14,18 @@ export class DeliveryModule {
     return {
       module: DeliveryModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'delivery', env, mongoUrl: env.MONGO_URL }),
-        SendingModule.forRoot(env),
+        ServiceCoreModule.forRoot({
+          service: 'delivery',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
+        DeliveryConfigModule.forRoot(env),
+        SendingModule,
+        ReconciliationModule,
+        DeferralReleaseModule,
+        TrackingModule,
+        PrivacyModule,
       ],
     };
   }

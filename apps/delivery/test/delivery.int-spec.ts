@@ -80,8 +80,9 @@ describe('delivery: every rendered email is sent at most once', () => {
     under = await startServiceUnderTest({
       name: 'delivery',
       spec: deliverySpec,
-      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` },
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, DELIVERY_RECONCILE_INTERVAL_MS: '3600000' },
       tap: '>',
+      redis: true,
     });
     ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
@@ -118,9 +119,10 @@ describe('delivery: every rendered email is sent at most once', () => {
     expect(email).toMatchObject({
       messageId: `<${key}@personalization-mesh>`,
       subject: 'You left Laptop 13 in your cart',
-      html: rendered.data.html,
       text: rendered.data.text,
     });
+    // The rendered HTML, with the open pixel added.
+    expect(email.html.startsWith(rendered.data.html)).toBe(true);
     expect(emailsTo('ada@example.com')).toHaveLength(1);
     const entry = await ledger(key);
     expect(entry).toMatchObject({
@@ -137,6 +139,7 @@ describe('delivery: every rendered email is sent at most once', () => {
       to: 'ada@example.com',
       smtpMessageId: `<${key}@personalization-mesh>`,
       templateId: 'cart-reminder',
+      sendId: key,
     });
     expect(Date.parse(sentAt)).not.toBeNaN();
     // The copy was handled (announced again under the same id, not mailed); the stream kept one.
@@ -167,10 +170,13 @@ describe('delivery: every rendered email is sent at most once', () => {
     expect(emailsTo('dee@example.com')).toHaveLength(1);
     expect(outcomes(SUBJECTS.delivery.sent)).toHaveLength(1);
     const skipped = outcomes(SUBJECTS.delivery.skipped);
-    expect(skipped.map((message) => message.envelope.data)).toEqual([
-      { campaignId: 'cart-reminder', triggerKey: 'cart:cart-1', reason: 'duplicate' },
-      { campaignId: 'cart-reminder', triggerKey: 'cart:cart-1', reason: 'duplicate' },
-    ]);
+    const duplicate = {
+      campaignId: 'cart-reminder',
+      triggerKey: 'cart:cart-1',
+      reason: 'duplicate',
+      sendId: sendKey(first),
+    };
+    expect(skipped.map((message) => message.envelope.data)).toEqual([duplicate, duplicate]);
     expect(skipped.map((message) => message.envelope.causationId)).toContain(later.id);
     expect(outcomes(SUBJECTS.dlq('delivery'))).toEqual([]);
   });
@@ -208,7 +214,7 @@ describe('delivery: every rendered email is sent at most once', () => {
     const rendered = renderedEmail('profile-cy', 'cy@example.com');
     const key = sendKey(rendered);
     // What a crash between the ledger claim and the SMTP call leaves behind.
-    const claimedAt = new Date(Date.now() - 60_000);
+    const claimedAt = new Date(Date.now() - 60 * 60_000);
     await db.collection('sends').insertOne({
       _id: key as never,
       campaignId: 'cart-reminder',

@@ -7,7 +7,8 @@ import { SendEmailUseCase } from './send-email.usecase.js';
 export class RenderedHandler {
   constructor(private readonly send: SendEmailUseCase) {}
 
-  @OnMessage('renderer.rendered')
+  // One profile's emails one at a time: its caps and consent are decided in order.
+  @OnMessage('renderer.rendered', { orderBy: (envelope) => envelope.profileId })
   async handle(@Payload() envelope: EnvelopeOf<'renderer.rendered'>): Promise<void> {
     await this.send.execute(envelope);
   }

@@ -1,127 +1,75 @@
 import { Injectable } from '@nestjs/common';
-import { deriveEnvelope, deterministicId, type DeliverySentPayload, SUBJECTS } from '@mesh/contracts';
-import { type EnvelopeOf, MessagePublisher, PermanentError } from '@mesh/messaging';
-import { Mailer, SmtpNotSentError, SmtpRejectedError } from './mailer.js';
+import { deterministicId, type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
+import { PermanentError } from '@mesh/messaging';
+import { Clock } from '../clock.js';
+import { DecideSendUseCase } from '../decisions/decide-send.usecase.js';
+import { AttemptSend } from './attempt-send.js';
+import { DecisionOutcomes, type SendOutcome } from './decision-outcomes.js';
+import { ReplaySend } from './replay-send.js';
 import { SendLedgerRepository } from './send-ledger.repository.js';
 
-type RenderedEnvelope = EnvelopeOf<'renderer.rendered'>;
+export { type SendOutcome } from './decision-outcomes.js';
+export { SendInProgressError } from './replay-send.js';
+
+type RenderedEnvelope = Envelope<RenderedEmailPayload>;
+
+/** The ledger key: one email per (campaign, profile, trigger key); also the email's Message-ID. */
+export function sendKeyOf(envelope: RenderedEnvelope): string {
+  return deterministicId(
+    'send',
+    envelope.data.campaign.campaignId,
+    envelope.profileId!,
+    envelope.data.triggerKey,
+  );
+}
 
 /**
- * Sends one rendered email at most once per (campaign, profile, trigger key): the ledger entry is
- * written before the SMTP call and settled after it. A send whose outcome is unknown (the process
- * died during the SMTP call) is never re-sent blindly: it goes to the dead-letter queue for
- * reconciliation. Another rendered email for a send already taken is reported as a skipped duplicate.
- * Consent, suppression and caps come before this in the delivery issue.
+ * Sends one rendered email at most once per (campaign, profile, trigger key): the decision point
+ * first (skip, defer or send), then the ledger entry is written before the SMTP call and settled
+ * after it. Whatever the ledger already holds for the key is replayed, never sent again.
  */
 @Injectable()
 export class SendEmailUseCase {
   constructor(
     private readonly ledger: SendLedgerRepository,
-    private readonly mailer: Mailer,
-    private readonly publisher: MessagePublisher,
+    private readonly decide: DecideSendUseCase,
+    private readonly outcomes: DecisionOutcomes,
+    private readonly attempt: AttemptSend,
+    private readonly replay: ReplaySend,
+    private readonly clock: Clock,
   ) {}
 
-  async execute(envelope: RenderedEnvelope): Promise<void> {
+  async execute(envelope: RenderedEnvelope): Promise<SendOutcome> {
     const email = envelope.data;
     const profileId = envelope.profileId;
     if (!profileId) throw new PermanentError('a rendered email must carry a profile id', 'NO_PROFILE');
-    const key = deterministicId('send', email.campaign.campaignId, profileId, email.triggerKey);
-    const smtpMessageId = `<${key}@personalization-mesh>`;
+    const key = sendKeyOf(envelope);
+
+    const known = await this.ledger.find(key);
+    if (known && known.status !== 'retryable') return this.replay.execute(envelope, known);
+
+    const decision = await this.decide.execute(envelope, key, this.clock.now());
+    switch (decision.kind) {
+      case 'skip':
+        return this.outcomes.skip(envelope, key, decision.reason, decision.detail);
+      case 'defer':
+        return this.outcomes.defer(envelope, key, decision.until, decision.reason);
+      case 'send':
+        break;
+    }
 
     const claim = await this.ledger.claim({
       key,
       campaignId: email.campaign.campaignId,
+      ...(email.campaign.variant ? { variant: email.campaign.variant } : {}),
+      templateId: email.template.id,
       profileId,
       triggerKey: email.triggerKey,
       to: email.to,
-      smtpMessageId,
+      smtpMessageId: `<${key}@personalization-mesh>`,
       messageId: envelope.id,
     });
-    if (!claim.granted) {
-      const { existing } = claim;
-      // Another email for a send already taken (e.g. a second item added to the same cart): not a redelivery.
-      if (existing.claimedBy !== undefined && existing.claimedBy !== envelope.id)
-        return this.skipDuplicate(envelope);
-      if (existing.status === 'sent')
-        return this.announceSent(envelope, smtpMessageId, existing.sentAt ?? new Date());
-      // Rejected before: announce it again (same id), in case the first announcement was lost.
-      if (existing.status === 'rejected')
-        return this.announceFailed(envelope, existing.error ?? 'rejected by the SMTP server');
-      throw new PermanentError(
-        `send ${key} was started before and its outcome is unknown; not re-sending without reconciliation`,
-        'SEND_OUTCOME_UNKNOWN',
-      );
-    }
-
-    try {
-      await this.mailer.send({
-        to: email.to,
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        messageId: smtpMessageId,
-      });
-    } catch (error) {
-      if (error instanceof SmtpRejectedError) {
-        await this.ledger.settle(key, 'rejected', error.message);
-        await this.announceFailed(envelope, error.message);
-        return;
-      }
-      if (error instanceof SmtpNotSentError) {
-        // The server did not take it (unreachable, 4xx): safe to try again.
-        await this.ledger.settle(key, 'retryable', error.message);
-        throw error;
-      }
-      // The connection broke around the end of DATA: it may have been delivered. The ledger stays
-      // `sending`, so no retry sends it again; it waits for reconciliation in the dead-letter queue.
-      throw new PermanentError(
-        `send ${key}: outcome unknown after an SMTP failure (${(error as Error).message}); not re-sending`,
-        'SEND_OUTCOME_UNKNOWN',
-        { cause: error },
-      );
-    }
-    const sentAt = new Date();
-    await this.ledger.settle(key, 'sent');
-    await this.announceSent(envelope, smtpMessageId, sentAt);
-  }
-
-  private async announceFailed(envelope: RenderedEnvelope, reason: string): Promise<void> {
-    const { campaign, triggerKey } = envelope.data;
-    await this.publisher.publish(
-      SUBJECTS.delivery.failed,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.delivery.failed,
-        type: 'email.failed',
-        data: { campaignId: campaign.campaignId, triggerKey, error: reason.slice(0, 2000) },
-      }),
-    );
-  }
-
-  private async skipDuplicate(envelope: RenderedEnvelope): Promise<void> {
-    const { campaign, triggerKey } = envelope.data;
-    await this.publisher.publish(
-      SUBJECTS.delivery.skipped,
-      deriveEnvelope(envelope, {
-        stage: SUBJECTS.delivery.skipped,
-        type: 'email.skipped',
-        data: { campaignId: campaign.campaignId, triggerKey, reason: 'duplicate' },
-      }),
-    );
-  }
-
-  private async announceSent(envelope: RenderedEnvelope, smtpMessageId: string, sentAt: Date): Promise<void> {
-    const email = envelope.data;
-    const data: DeliverySentPayload = {
-      campaignId: email.campaign.campaignId,
-      triggerKey: email.triggerKey,
-      to: email.to,
-      smtpMessageId,
-      templateId: email.template.id,
-      sentAt: sentAt.toISOString(),
-    };
-    await this.publisher.publish(
-      SUBJECTS.delivery.sent,
-      deriveEnvelope(envelope, { stage: SUBJECTS.delivery.sent, type: 'email.sent', data }),
-    );
+    if (!claim.granted) return this.replay.execute(envelope, claim.existing);
+    return this.attempt.execute(envelope, key, claim.attempts, () => this.clock.now());
   }
 }

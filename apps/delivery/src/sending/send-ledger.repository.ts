@@ -2,10 +2,32 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 
-export type SendStatus = 'sending' | 'retryable' | 'sent' | 'rejected';
+/**
+ * `sending`: claimed, SMTP call under way (or the process died during it); `needs_review`: left
+ * `sending` past the reconciliation delay, waiting for an operator (or the ESP's report) to say whether
+ * it went out; `retryable`: certainly not sent (yet); `sent`; `bounced`: refused for good (5xx);
+ * `failed`: still refused (4xx) after the last attempt.
+ */
+export type SendStatus =
+  | 'sending'
+  | 'needs_review'
+  | 'retryable'
+  | 'sent'
+  | 'bounced'
+  | 'failed'
+  /** Written by earlier versions for a 5xx; read as `bounced`. */
+  | 'rejected';
 
 export interface SendRecord {
   key: string;
+  campaignId: string;
+  variant?: string;
+  templateId?: string;
+  to: string;
+  profileId: string;
+  triggerKey: string;
+  createdAt: Date;
+  updatedAt: Date;
   status: SendStatus;
   smtpMessageId: string;
   sentAt?: Date;
@@ -20,6 +42,8 @@ interface SendDocument {
   /** The send key: one email per (campaign, profile, trigger key). */
   _id: string;
   campaignId: string;
+  variant?: string;
+  templateId?: string;
   profileId: string;
   triggerKey: string;
   to: string;
@@ -37,6 +61,8 @@ interface SendDocument {
 export interface SendClaim {
   key: string;
   campaignId: string;
+  variant?: string;
+  templateId: string;
   profileId: string;
   triggerKey: string;
   to: string;
@@ -58,12 +84,16 @@ export class SendLedgerRepository {
    * Claims the right to send: true when this call may send now (a new key, or one whose previous
    * attempt is known not to have reached the server); otherwise the existing record.
    */
-  async claim(claim: SendClaim): Promise<{ granted: true } | { granted: false; existing: SendRecord }> {
+  async claim(
+    claim: SendClaim,
+  ): Promise<{ granted: true; attempts: number } | { granted: false; existing: SendRecord }> {
     const now = new Date();
     try {
       await this.sends.insertOne({
         _id: claim.key,
         campaignId: claim.campaignId,
+        ...(claim.variant ? { variant: claim.variant } : {}),
+        templateId: claim.templateId,
         profileId: claim.profileId,
         triggerKey: claim.triggerKey,
         to: claim.to,
@@ -75,22 +105,27 @@ export class SendLedgerRepository {
         updatedAt: now,
         schemaVersion: 1,
       });
-      return { granted: true };
+      return { granted: true, attempts: 1 };
     } catch (error) {
       if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
     }
     const retried = await this.sends.findOneAndUpdate(
       { _id: claim.key, status: 'retryable' },
       { $set: { status: 'sending', claimedBy: claim.messageId, updatedAt: now }, $inc: { attempts: 1 } },
+      { returnDocument: 'after' },
     );
-    if (retried) return { granted: true };
+    if (retried) return { granted: true, attempts: retried.attempts };
     const existing = await this.sends.findOne({ _id: claim.key });
     if (!existing) throw new Error(`send ${claim.key} vanished while claiming it`);
     return { granted: false, existing: this.record(existing) };
   }
 
-  async settle(key: string, status: Exclude<SendStatus, 'sending'>, error?: string): Promise<void> {
-    const now = new Date();
+  async settle(
+    key: string,
+    status: Exclude<SendStatus, 'sending' | 'needs_review'>,
+    error?: string,
+    now = new Date(),
+  ): Promise<void> {
     await this.sends.updateOne(
       { _id: key },
       {
@@ -104,9 +139,67 @@ export class SendLedgerRepository {
     );
   }
 
+  /** Marks sends claimed before `claimedBefore` and never settled for review; returns how many. */
+  async markStaleForReview(claimedBefore: Date): Promise<number> {
+    const result = await this.sends.updateMany(
+      { status: 'sending', updatedAt: { $lt: claimedBefore } },
+      { $set: { status: 'needs_review', updatedAt: new Date() } },
+    );
+    return result.modifiedCount;
+  }
+
+  async find(key: string): Promise<SendRecord | undefined> {
+    const document = await this.sends.findOne({ _id: key });
+    return document ? this.record(document) : undefined;
+  }
+
+  async listByStatus(status: SendStatus, limit: number): Promise<SendRecord[]> {
+    const documents = await this.sends.find({ status }).sort({ updatedAt: 1 }).limit(limit).toArray();
+    return documents.map((document) => this.record(document));
+  }
+
+  /**
+   * An operator's (or the ESP's) answer for a send whose outcome was unknown: `sent`, or `retryable`
+   * when it certainly did not go out. Only a send still unknown changes; returns whether it did.
+   */
+  async resolveUnknown(key: string, status: 'sent' | 'retryable', note: string): Promise<boolean> {
+    const now = new Date();
+    const result = await this.sends.updateOne(
+      { _id: key, status: { $in: ['sending', 'needs_review'] } },
+      { $set: { status, updatedAt: now, error: note, ...(status === 'sent' ? { sentAt: now } : {}) } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Erasure: removes the address, profile and trigger key from the sends of these profiles or
+   * addresses, keeping the key (so nothing is sent twice), campaign, status and times for the totals.
+   * Returns the addresses found, for the suppression list's hashes.
+   */
+  async erase(
+    profileIds: readonly string[],
+    addresses: readonly string[],
+  ): Promise<{ addresses: string[]; scrubbed: number }> {
+    const filter = { $or: [{ profileId: { $in: [...profileIds] } }, { to: { $in: [...addresses] } }] };
+    const found = await this.sends.distinct('to', filter);
+    const result = await this.sends.updateMany(filter, {
+      $set: { to: 'erased', profileId: 'erased', triggerKey: 'erased', updatedAt: new Date() },
+      $unset: { error: '' },
+    });
+    return { addresses: found.filter((address) => address !== 'erased'), scrubbed: result.modifiedCount };
+  }
+
   private record(document: SendDocument): SendRecord {
     return {
       key: document._id,
+      campaignId: document.campaignId,
+      ...(document.variant ? { variant: document.variant } : {}),
+      ...(document.templateId ? { templateId: document.templateId } : {}),
+      to: document.to,
+      profileId: document.profileId,
+      triggerKey: document.triggerKey,
+      createdAt: document.createdAt,
+      updatedAt: document.updatedAt,
       status: document.status,
       smtpMessageId: document.smtpMessageId,
       attempts: document.attempts,

@@ -4,6 +4,10 @@ import { IsEmail, IsIn, IsISO8601, IsNumber, IsOptional, IsString, IsUrl, Length
 export abstract class DeliveryRefPayload {
   @IsString() @Length(1, 128) campaignId!: string;
   @IsString() @Length(1, 256) triggerKey!: string;
+  /** The A/B variant the email was rendered for, when the campaign has variants. */
+  @IsOptional() @IsString() @Length(1, 64) variant?: string;
+  /** The send's ledger key (also in its Message-ID), the same on every event about one email. */
+  @IsOptional() @IsString() @Length(1, 128) sendId?: string;
 }
 
 export class DeliverySentPayload extends DeliveryRefPayload {
@@ -25,10 +29,16 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export class DeliverySkippedPayload extends DeliveryRefPayload {
   @IsIn(SKIP_REASONS) reason!: SkipReason;
+  /** More precisely why, e.g. `hard_bounce` for `suppressed`, `daily_cap` for `frequency_capped`. */
+  @IsOptional() @IsString() @Length(1, 64) detail?: string;
 }
+
+export const DEFER_REASONS = ['quiet_hours', 'smtp_retry'] as const;
+export type DeferReason = (typeof DEFER_REASONS)[number];
 
 export class DeliveryDeferredPayload extends DeliveryRefPayload {
   @IsISO8601({ strict: true }) until!: string;
+  /** A machine-readable code (DEFER_REASONS): `quiet_hours`, or `smtp_retry` after a 4xx reply. */
   @IsString() @Length(1, 256) reason!: string;
 }
 

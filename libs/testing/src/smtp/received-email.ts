@@ -18,6 +18,8 @@ export interface ReceivedEmail {
   /** Raw header values (unfolded, not decoded) by lower-case name; repeated headers joined by newlines. */
   headers: Record<string, string>;
   messageId: string;
+  /** The message exactly as received (for signature checks), when the sink kept it. */
+  raw?: string;
 }
 
 export function toReceivedEmail(mail: ParsedMail, envelope: SMTPServerEnvelope): ReceivedEmail {

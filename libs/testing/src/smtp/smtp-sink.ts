@@ -13,6 +13,22 @@ export interface SmtpSinkOptions {
   messages?: readonly ReceivedEmail[];
 }
 
+/** An SMTP reply the sink gives instead of accepting a message (e.g. 451 or 550). */
+export interface SmtpReply {
+  code: number;
+  message: string;
+}
+
+/** Decides the reply to a recipient: undefined accepts it. */
+export type RecipientResponder = (address: string) => SmtpReply | undefined;
+
+/** A held acceptance: the message is received and stored, but the final reply to DATA waits for release(). */
+export interface HeldAcceptance {
+  /** Resolves once a message has been received and its reply is being held. */
+  reached: Promise<ReceivedEmail>;
+  release(): void;
+}
+
 interface Waiter {
   matches: EmailPredicate;
   resolve(email: ReceivedEmail): void;
@@ -26,6 +42,8 @@ export class SmtpSink {
   private readonly received: ReceivedEmail[];
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<EmailListener>();
+  private responder: RecipientResponder | undefined;
+  private hold: { reached: (email: ReceivedEmail) => void; released: Promise<void> } | undefined;
 
   constructor(options: SmtpSinkOptions = {}) {
     this.received = [...(options.messages ?? [])];
@@ -43,6 +61,11 @@ export class SmtpSink {
       logger: false,
       closeTimeout: 2_000,
       onAuth: (auth, _session, callback) => callback(null, { user: auth.username ?? 'anonymous' }),
+      onRcptTo: (address, _session, callback) => {
+        const reply = this.responder?.(address.address);
+        if (!reply) return callback();
+        callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+      },
       onData: (stream, session, callback) => {
         this.receive(stream, session).then(() => callback(), callback);
       },
@@ -94,6 +117,24 @@ export class SmtpSink {
     return () => this.listeners.delete(listener);
   }
 
+  /** Answers RCPT TO with what `responder` returns (4xx: try later, 5xx: rejected); undefined accepts. */
+  respondToRecipients(responder: RecipientResponder | undefined): void {
+    this.responder = responder;
+  }
+
+  /**
+   * Holds the reply to the next message's DATA: the message is stored (as an MTA would have queued
+   * it) but the client gets no answer until release() — the moment a sender can crash not knowing.
+   */
+  holdNextAcceptance(): HeldAcceptance {
+    let reached!: (email: ReceivedEmail) => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<ReceivedEmail>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.hold = { reached, released };
+    return { reached: reachedPromise, release };
+  }
+
   /** Forgets received messages; pending waitForEmail calls keep waiting. */
   clear(): void {
     this.received.length = 0;
@@ -110,13 +151,23 @@ export class SmtpSink {
   }
 
   private async receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<void> {
-    const mail = await simpleParser(stream);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
     if (stream.sizeExceeded) {
       throw Object.assign(new Error(`Message exceeds the ${MAX_MESSAGE_BYTES} byte limit`), {
         responseCode: 552,
       });
     }
-    this.store(toReceivedEmail(mail, session.envelope));
+    const mail = await simpleParser(raw);
+    const email = { ...toReceivedEmail(mail, session.envelope), raw: raw.toString('utf8') };
+    this.store(email);
+    const hold = this.hold;
+    if (hold) {
+      this.hold = undefined;
+      hold.reached(email);
+      await hold.released;
+    }
   }
 
   private store(email: ReceivedEmail): void {

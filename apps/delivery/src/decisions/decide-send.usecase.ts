@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type DeferReason, type Envelope, type RenderedEmailPayload, type SkipReason } from '@mesh/contracts';
+import { DeliveryEnv } from '../config.js';
+import { ConsentRepository } from './consent.repository.js';
+import { FrequencyCapsRepository } from './frequency-caps.repository.js';
+import { isTimeZone, parseQuietHours, type QuietHours, quietHoursEnd } from './quiet-hours.js';
+import { SuppressionRepository } from './suppression.repository.js';
+
+export type Decision =
+  | { readonly kind: 'send' }
+  | { readonly kind: 'skip'; readonly reason: SkipReason; readonly detail?: string }
+  | { readonly kind: 'defer'; readonly until: Date; readonly reason: DeferReason };
+
+/** The smaller of two caps where 0 means none. */
+const tighter = (a: number, b: number) => (a === 0 ? b : b === 0 ? a : Math.min(a, b));
+
+/**
+ * The one decision point every rendered email passes: suppression list, consent (delivery's own
+ * view), quiet hours in the recipient's time zone, then the frequency caps (a send that passes takes
+ * its slot). Transactional email skips consent, quiet hours and caps, and only an unsubscribe
+ * does not stop it.
+ */
+@Injectable()
+export class DecideSendUseCase {
+  private readonly quietHours: QuietHours | undefined;
+
+  constructor(
+    private readonly consents: ConsentRepository,
+    private readonly suppressions: SuppressionRepository,
+    private readonly caps: FrequencyCapsRepository,
+    @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
+  ) {
+    this.quietHours = parseQuietHours(env.DELIVERY_QUIET_HOURS);
+  }
+
+  async execute(envelope: Envelope<RenderedEmailPayload>, sendKey: string, now: Date): Promise<Decision> {
+    const email = envelope.data;
+    const profileId = envelope.profileId!;
+    const transactional = email.campaign.sendPolicy.transactional;
+
+    const suppression = await this.suppressions.find(email.to);
+    if (suppression && !(transactional && suppression.reason === 'unsubscribe')) {
+      return suppression.reason === 'erased'
+        ? { kind: 'skip', reason: 'erased' }
+        : { kind: 'skip', reason: 'suppressed', detail: suppression.reason };
+    }
+    if (transactional) return { kind: 'send' };
+
+    const consent = await this.consents.find(profileId);
+    if (consent?.status === 'opted_out') return { kind: 'skip', reason: 'no_consent', detail: 'opted_out' };
+    if (this.env.DELIVERY_REQUIRE_OPT_IN && consent?.status !== 'opted_in')
+      return { kind: 'skip', reason: 'no_consent', detail: 'no_opt_in' };
+
+    const timeZone = this.timeZoneOf(email.recipient);
+    if (this.quietHours && timeZone) {
+      const until = quietHoursEnd(now, timeZone, this.quietHours);
+      if (until) return { kind: 'defer', until, reason: 'quiet_hours' };
+    }
+
+    const verdict = await this.caps.reserve({
+      profileId,
+      campaignId: email.campaign.campaignId,
+      sendKey,
+      perDay: tighter(this.env.DELIVERY_CAP_PER_DAY, email.campaign.sendPolicy.maxPerDay),
+      perCampaignWeek: this.env.DELIVERY_CAP_PER_CAMPAIGN_WEEK,
+      now,
+    });
+    if (verdict !== 'reserved') return { kind: 'skip', reason: 'frequency_capped', detail: verdict };
+    return { kind: 'send' };
+  }
+
+  private timeZoneOf(recipient: Record<string, unknown> | undefined): string | undefined {
+    const own = recipient?.timezone;
+    if (isTimeZone(own)) return own;
+    return isTimeZone(this.env.DELIVERY_DEFAULT_TIMEZONE) ? this.env.DELIVERY_DEFAULT_TIMEZONE : undefined;
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DecisionsModule } from '../decisions/decisions.module.js';
+import { DeferralsModule } from '../deferrals/deferrals.module.js';
+import { SendingModule } from '../sending/sending.module.js';
+import { ErasePersonUseCase } from './erase-person.usecase.js';
+import { EraseRequestedHandler } from './erase-requested.handler.js';
+
+@Module({
+  imports: [SendingModule, DecisionsModule, DeferralsModule],
+  controllers: [EraseRequestedHandler],
+  providers: [ErasePersonUseCase],
+})
+export class PrivacyModule {}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import {
+  deriveEnvelope,
+  type DeliveryRefPayload,
+  type Envelope,
+  type RenderedEmailPayload,
+  type SkipReason,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+
+type Rendered = Envelope<RenderedEmailPayload>;
+
+/** What every delivery event about one email repeats: which email it is. */
+export function emailRef(envelope: Rendered, sendId: string): DeliveryRefPayload {
+  const { campaign, triggerKey } = envelope.data;
+  return {
+    campaignId: campaign.campaignId,
+    triggerKey,
+    sendId,
+    ...(campaign.variant ? { variant: campaign.variant } : {}),
+  };
+}
+
+/**
+ * Publishes the outcome of one rendered email. Ids derive from the rendered message, so announcing
+ * again (a redelivery) republishes the same id and the stream keeps one.
+ */
+@Injectable()
+export class DeliveryAnnouncer {
+  constructor(private readonly publisher: MessagePublisher) {}
+
+  async sent(envelope: Rendered, sendId: string, smtpMessageId: string, sentAt: Date): Promise<void> {
+    const email = envelope.data;
+    await this.publisher.publish(
+      SUBJECTS.delivery.sent,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.sent,
+        type: 'email.sent',
+        data: {
+          ...emailRef(envelope, sendId),
+          to: email.to,
+          smtpMessageId,
+          templateId: email.template.id,
+          sentAt: sentAt.toISOString(),
+        },
+      }),
+    );
+  }
+
+  async skipped(envelope: Rendered, sendId: string, reason: SkipReason, detail?: string): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.delivery.skipped,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.skipped,
+        type: 'email.skipped',
+        data: { ...emailRef(envelope, sendId), reason, ...(detail ? { detail } : {}) },
+      }),
+    );
+  }
+
+  async deferred(envelope: Rendered, sendId: string, until: Date, reason: string): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.delivery.deferred,
+      deriveEnvelope(envelope, {
+        // One announcement per deferral time: a send deferred again announces again.
+        stage: `${SUBJECTS.delivery.deferred}:${until.toISOString()}`,
+        type: 'email.deferred',
+        data: { ...emailRef(envelope, sendId), until: until.toISOString(), reason },
+      }),
+    );
+  }
+
+  async bounced(
+    envelope: Rendered,
+    sendId: string,
+    kind: 'hard' | 'soft',
+    diagnostic: string,
+  ): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.delivery.bounced,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.bounced,
+        type: 'email.bounced',
+        data: {
+          ...emailRef(envelope, sendId),
+          to: envelope.data.to,
+          kind,
+          diagnostic: diagnostic.slice(0, 2000),
+        },
+      }),
+    );
+  }
+
+  async failed(envelope: Rendered, sendId: string, error: string): Promise<void> {
+    await this.publisher.publish(
+      SUBJECTS.delivery.failed,
+      deriveEnvelope(envelope, {
+        stage: SUBJECTS.delivery.failed,
+        type: 'email.failed',
+        data: { ...emailRef(envelope, sendId), error: error.slice(0, 2000) },
+      }),
+    );
+  }
+}
