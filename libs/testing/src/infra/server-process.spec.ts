@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isProcessRunning } from './process-running.js';
 import { ServerProcess, ServerStartError } from './server-process.js';
 
@@ -38,13 +41,18 @@ describe('ServerProcess', () => {
   });
 
   it('terminate() falls back to SIGKILL when SIGTERM is ignored', async () => {
-    const ignoreTerm = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
+    // Ready only once the handler is installed: on a loaded machine node takes a while to get there.
+    const marker = join(mkdtempSync(join(tmpdir(), 'stubborn-')), 'ready');
+    const ignoreTerm = `process.on('SIGTERM', () => {}); require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); setInterval(() => {}, 1000)`;
     const server = ServerProcess.spawn({
       name: 'stubborn',
       command: process.execPath,
       args: ['-e', ignoreTerm],
     });
-    await server.waitUntilReady(() => new Promise((resolve) => setTimeout(resolve, 500)), 2_000);
+    await server.waitUntilReady(
+      () => (existsSync(marker) ? Promise.resolve() : Promise.reject(new Error('handler not installed yet'))),
+      20_000,
+    );
 
     const started = Date.now();
     await server.terminate(200);
