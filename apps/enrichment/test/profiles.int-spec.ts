@@ -27,8 +27,10 @@ describe('enrichment profiles and segments', () => {
   });
 
   const settled = () =>
-    waitFor('enrichment to settle every resolved event', () =>
-      consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_resolved_any'),
+    waitFor(
+      'enrichment to settle every resolved event',
+      () => consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_resolved_any'),
+      60_000,
     );
   const profile = async (profileId: string) => {
     const response = await mesh.api<ProfileView>('GET', `/api/profiles/${profileId}`);
