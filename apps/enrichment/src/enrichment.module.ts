@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { CampaignsModule } from './campaigns/campaigns.module.js';
 import { EnrichmentEnv } from './config.js';
+import { DocsController } from './docs/docs.controller.js';
 import { MergesModule } from './merges/merges.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ProfileStoreModule } from './profiles/profile-store.module.js';
@@ -13,6 +14,7 @@ export class EnrichmentModule {
   static forRoot(env: EnrichmentEnv): DynamicModule {
     return {
       module: EnrichmentModule,
+      controllers: [DocsController],
       imports: [
         ServiceCoreModule.forRoot({
           service: 'enrichment',

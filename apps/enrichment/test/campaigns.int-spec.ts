@@ -33,9 +33,12 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
           message.envelope.profileId === profileId &&
           (message.envelope.data as SendIntentPayload).campaign.campaignId === campaignId,
       );
+  // Generous: FerretDB writes slow down a lot when the machine is busy with other test files.
   const settled = () =>
-    waitFor('enrichment to settle every resolved event', () =>
-      consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', RESOLVED),
+    waitFor(
+      'enrichment to settle every resolved event',
+      () => consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', RESOLVED),
+      90_000,
     );
   const waiting = (profileId: string) =>
     waitFor(`a campaign timer for ${profileId}`, async () => {
@@ -227,7 +230,7 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
         .filter((data) => data.campaign.variant === 'b')
         .every((data) => data.campaign.templateId === 'welcome-b'),
     ).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('erasure removes the profile, its memberships, entries, timers and cached snapshot, and confirms', async () => {
     await mesh.publisher.publish(

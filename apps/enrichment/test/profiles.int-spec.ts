@@ -27,8 +27,10 @@ describe('enrichment profiles and segments', () => {
   });
 
   const settled = () =>
-    waitFor('enrichment to settle every resolved event', () =>
-      consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_resolved_any'),
+    waitFor(
+      'enrichment to settle every resolved event',
+      () => consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_resolved_any'),
+      60_000,
     );
   const profile = async (profileId: string) => {
     const response = await mesh.api<ProfileView>('GET', `/api/profiles/${profileId}`);
@@ -326,6 +328,25 @@ describe('enrichment profiles and segments', () => {
       expect(await redis.ttl('enrichment:third-party:email_domain:acme.io')).toBeGreaterThan(0);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('publishes an OpenAPI document whose every GET path answers', async () => {
+    const response = await fetch(`${mesh.service.url}/api/docs/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, { get?: unknown }> };
+    expect(document.openapi).toBe('3.1.0');
+    const known: Record<string, string> = {
+      profileId: 'keep',
+      segmentId: 'newsletter',
+      campaignId: 'weekly',
+      broadcastId: 'weekly-1',
+    };
+    const gets = Object.entries(document.paths).filter(([, operations]) => operations.get);
+    expect(gets.length).toBeGreaterThanOrEqual(8);
+    for (const [path] of gets) {
+      const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => known[name]!);
+      expect([path, (await mesh.api('GET', concrete)).status]).toEqual([path, 200]);
     }
   });
 });
