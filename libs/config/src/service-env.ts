@@ -30,6 +30,12 @@ export class ServiceEnv {
   })
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
+  /** NATS user of this service (k8s: one user per service, allowed only its own subjects). */
+  @IsOptional() @IsString() @MinLength(1) NATS_USER?: string;
+
+  /** Password of NATS_USER. */
+  @IsOptional() @IsString() @MinLength(1) NATS_PASSWORD?: string;
+
   /** Replicas of each stream this service provisions (3 in production, 1 locally). */
   @IsInt() @Min(1) @Max(5) NATS_STREAM_REPLICAS: number = 1;
 

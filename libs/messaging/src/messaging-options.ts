@@ -5,6 +5,9 @@ export interface MessagingOptions {
   service: ServiceName;
   /** Comma-separated NATS URLs. */
   servers: string;
+  /** NATS user and password, when the server requires authentication. */
+  user?: string;
+  pass?: string;
   /** Replicas of each stream (3 in production). */
   streamReplicas: number;
   /**

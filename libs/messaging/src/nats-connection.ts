@@ -24,6 +24,7 @@ export class NatsConnection implements OnModuleInit, OnApplicationShutdown {
     this.connection = await connect({
       servers: this.options.servers.split(','),
       name: this.options.service,
+      ...(this.options.user === undefined ? {} : { user: this.options.user, pass: this.options.pass }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });

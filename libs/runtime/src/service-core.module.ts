@@ -29,6 +29,8 @@ export class ServiceCoreModule {
           messagingOptions({
             service,
             servers: env.NATS_URL,
+            user: env.NATS_USER,
+            pass: env.NATS_PASSWORD,
             streamReplicas: env.NATS_STREAM_REPLICAS,
             streamMaxBytes: env.NATS_STREAM_MAX_BYTES,
             concurrency: env.MESSAGING_CONCURRENCY,
