@@ -197,6 +197,79 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
   });
 
+  const storeTemplate = (templateId: string, version: number, html: string) =>
+    under.db.collection('templates').insertOne({
+      _id: `${templateId}:${version}`,
+      templateId,
+      version,
+      subject: `Version ${version} for <%= it.or(it.first_name, "you") %>`,
+      html,
+      text: 'hi',
+      publishedAt: new Date(),
+      schemaVersion: 1,
+    } as never);
+
+  it('renders the version a campaign names, and the latest one when it names none', async () => {
+    await storeTemplate('versioned', 1, '<p>one</p>');
+    await storeTemplate('versioned', 2, '<p>two</p>');
+    const pinned = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned', templateVersion: 1 },
+    );
+    const latest = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned' },
+    );
+    const missing = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned', templateVersion: 7 },
+    );
+
+    await publisher.publish(SUBJECTS.recommendation.attached, pinned);
+    await publisher.publish(SUBJECTS.recommendation.attached, latest);
+    await publisher.publish(SUBJECTS.recommendation.attached, missing);
+
+    expect((await rendered(pinned)).envelope.data).toMatchObject({
+      template: { id: 'versioned', version: 1 },
+      subject: 'Version 1 for you',
+      html: '<p>one</p>',
+    });
+    expect((await rendered(latest)).envelope.data).toMatchObject({
+      template: { id: 'versioned', version: 2 },
+    });
+    expect((await failed(missing)).envelope.data).toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+  });
+
+  it('reports missing data as MISSING_DATA and a template’s own abort with its code, never an email', async () => {
+    await storeTemplate('needs-name', 1, '<p>Hello <%= it.first_name %></p>');
+    await storeTemplate(
+      'needs-products',
+      1,
+      '<% if (it.products.length === 0) it.abort("NO_PRODUCTS", "nothing to recommend") %><ul></ul>',
+    );
+    const nameless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'needs-name' },
+    );
+    const productless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'needs-products' },
+    );
+    productless.data.recommendations.items = [];
+
+    await publisher.publish(SUBJECTS.recommendation.attached, nameless);
+    await publisher.publish(SUBJECTS.recommendation.attached, productless);
+
+    expect((await failed(nameless)).envelope.data).toMatchObject({ code: 'MISSING_DATA' });
+    expect((await failed(productless)).envelope.data).toMatchObject({
+      code: 'NO_PRODUCTS',
+      reason: 'nothing to recommend',
+    });
+    await consumerSettled();
+    expect(outputsOf(nameless, SUBJECTS.renderer.rendered)).toEqual([]);
+    expect(outputsOf(productless, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
   it('keeps one rendered email when the same send is redelivered', async () => {
     const send = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
     const before = await stored(SUBJECTS.renderer.rendered);

@@ -29,6 +29,13 @@ export class TemplatesRepository implements OnModuleInit {
     return { templateId: id, version, subject, html, text };
   }
 
+  async findVersion(templateId: string, version: number): Promise<EmailTemplate | undefined> {
+    const document = await this.templates.findOne({ _id: `${templateId}:${version}` });
+    if (!document) return undefined;
+    const { subject, html, text } = document;
+    return { templateId, version, subject, html, text };
+  }
+
   /** Publishes a version; publishing the same version again is a no-op. */
   async publish(template: EmailTemplate): Promise<void> {
     await this.templates.updateOne(
