@@ -54,6 +54,24 @@ export class TemplateEngine {
     return rendered;
   }
 
+  /** What stops a version from being published: parts that do not compile, or use the raw tag. */
+  check(template: EmailTemplate): string[] {
+    const problems: string[] = [];
+    for (const part of ['subject', 'html', 'text'] as const) {
+      const source = template[part];
+      if (RAW_TAG.test(source)) {
+        problems.push(`${part}: uses Eta's raw tag "<%~"; print reviewed HTML with <%= it.raw(...) %>`);
+        continue;
+      }
+      try {
+        (part === 'html' ? this.html : this.plain).compile(source);
+      } catch (error) {
+        problems.push(`${part}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    return problems;
+  }
+
   private compile(template: EmailTemplate) {
     const key = `${template.templateId}:${template.version}`;
     let parts = this.compiled.get(key);
