@@ -197,6 +197,153 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(outputsOf(send, SUBJECTS.renderer.rendered)).toEqual([]);
   });
 
+  const storeTemplate = (templateId: string, version: number, html: string) =>
+    under.db.collection('templates').insertOne({
+      _id: `${templateId}:${version}`,
+      templateId,
+      version,
+      subject: `Version ${version} for <%= it.or(it.first_name, "you") %>`,
+      html,
+      text: 'hi',
+      publishedAt: new Date(),
+      schemaVersion: 1,
+    } as never);
+
+  it('renders the version a campaign names, and the latest one when it names none', async () => {
+    await storeTemplate('versioned', 1, '<p>one</p>');
+    await storeTemplate('versioned', 2, '<p>two</p>');
+    const pinned = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned', templateVersion: 1 },
+    );
+    const latest = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned' },
+    );
+    const missing = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'versioned', templateVersion: 7 },
+    );
+
+    await publisher.publish(SUBJECTS.recommendation.attached, pinned);
+    await publisher.publish(SUBJECTS.recommendation.attached, latest);
+    await publisher.publish(SUBJECTS.recommendation.attached, missing);
+
+    expect((await rendered(pinned)).envelope.data).toMatchObject({
+      template: { id: 'versioned', version: 1 },
+      subject: 'Version 1 for you',
+      html: '<p>one</p>',
+    });
+    expect((await rendered(latest)).envelope.data).toMatchObject({
+      template: { id: 'versioned', version: 2 },
+    });
+    expect((await failed(missing)).envelope.data).toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+  });
+
+  it('reports missing data as MISSING_DATA and a template’s own abort with its code, never an email', async () => {
+    await storeTemplate('needs-name', 1, '<p>Hello <%= it.first_name %></p>');
+    await storeTemplate(
+      'needs-products',
+      1,
+      '<% if (it.products.length === 0) it.abort("NO_PRODUCTS", "nothing to recommend") %><ul></ul>',
+    );
+    const nameless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'needs-name' },
+    );
+    const productless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'needs-products' },
+    );
+    productless.data.recommendations.items = [];
+
+    await publisher.publish(SUBJECTS.recommendation.attached, nameless);
+    await publisher.publish(SUBJECTS.recommendation.attached, productless);
+
+    expect((await failed(nameless)).envelope.data).toMatchObject({ code: 'MISSING_DATA' });
+    expect((await failed(productless)).envelope.data).toMatchObject({
+      code: 'NO_PRODUCTS',
+      reason: 'nothing to recommend',
+    });
+    await consumerSettled();
+    expect(outputsOf(nameless, SUBJECTS.renderer.rendered)).toEqual([]);
+    expect(outputsOf(productless, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
+  describe('templates admin API', () => {
+    const admin = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+      fetch(`${under.service.url}/api/templates${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${init.token ?? 'renderer-test-admin-token'}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    const draft = {
+      subject: 'Welcome, <%= it.or(it.first_name, "friend") %>',
+      html: '<p>Welcome <%= it.or(it.first_name, "friend") %></p>',
+      text: 'Welcome',
+    };
+
+    it('refuses requests without the admin token', async () => {
+      expect((await admin('', { token: 'wrong' })).status).toBe(401);
+      expect((await fetch(`${under.service.url}/api/templates`)).status).toBe(401);
+    });
+
+    it('names the invalid field of a draft', async () => {
+      const response = await admin('/welcome/versions', { method: 'POST', body: { ...draft, subject: '' } });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toContain('subject');
+      expect((await admin('/Not%20an%20id/versions', { method: 'POST', body: draft })).status).toBe(400);
+    });
+
+    it('sends nothing from a draft, and renders the version once it is published', async () => {
+      const created = await admin('/welcome/versions', { method: 'POST', body: draft });
+      expect(created.status).toBe(201);
+      expect(await created.json()).toMatchObject({ templateId: 'welcome', version: 1, status: 'draft' });
+      const campaign = { ...DEMO_CART_REMINDER, templateId: 'welcome' };
+      const early = recommendedSend({ email: 'ada@example.com', first_name: 'Ada' }, campaign);
+      await publisher.publish(SUBJECTS.recommendation.attached, early);
+      expect((await failed(early)).envelope.data).toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+
+      const published = await admin('/welcome/versions/1/publish', { method: 'POST' });
+      expect(published.status).toBe(200);
+      expect(await published.json()).toMatchObject({ version: 1, status: 'published' });
+      const late = recommendedSend(
+        { email: 'ada@example.com', first_name: 'Ada' },
+        { ...campaign, name: 'later' },
+      );
+      await publisher.publish(SUBJECTS.recommendation.attached, late);
+      expect((await rendered(late)).envelope.data).toMatchObject({
+        template: { id: 'welcome', version: 1 },
+        subject: 'Welcome, Ada',
+        html: '<p>Welcome Ada</p>',
+      });
+
+      const second = await admin('/welcome/versions', { method: 'POST', body: { ...draft, text: 'v2' } });
+      expect(await second.json()).toMatchObject({ version: 2, status: 'draft' });
+      const list = (await (await admin('')).json()) as unknown[];
+      expect(list).toContainEqual({ templateId: 'welcome', latestVersion: 2, publishedVersion: 1 });
+    });
+
+    it('refuses to publish a version that does not compile or prints raw HTML with Eta’s raw tag', async () => {
+      const broken = await admin('/broken/versions', {
+        method: 'POST',
+        body: { ...draft, html: '<% if (it.x { %>oops', text: '<%~ it.banner %>' },
+      });
+      expect(broken.status).toBe(201);
+      const response = await admin('/broken/versions/1/publish', { method: 'POST' });
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as { problems: string[] };
+      expect(body.problems).toHaveLength(2);
+      expect(body.problems[0]).toMatch(/^html: /);
+      expect(body.problems[1]).toMatch(/^text: .*raw tag/);
+      expect(await (await admin('/broken/versions/1')).json()).toMatchObject({ status: 'draft' });
+      expect((await admin('/broken/versions/9/publish', { method: 'POST' })).status).toBe(404);
+    });
+  });
+
   it('keeps one rendered email when the same send is redelivered', async () => {
     const send = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
     const before = await stored(SUBJECTS.renderer.rendered);

@@ -11,9 +11,20 @@ import { isEmail } from 'class-validator';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { TemplateEngine } from './template-engine.js';
 
-type Failure = { code: 'NO_RECIPIENT' | 'TEMPLATE_NOT_FOUND' | 'RENDER_ERROR'; reason: string };
+import { MissingDataError, RenderAbort, TEMPLATE_HELPERS } from './template-helpers.js';
 
-/** What a template sees: the profile's traits at the top (`it.first_name`), and named parts. */
+/**
+ * Why a send was not rendered: NO_RECIPIENT, TEMPLATE_NOT_FOUND, RENDER_ERROR (the template threw or
+ * its output is not a valid email), MISSING_DATA (it would have printed missing data), or the code a
+ * template aborted with (`it.abort(code, reason)`).
+ */
+type Failure = { code: string; reason: string };
+
+/**
+ * What a template sees: the profile's traits at the top (`it.first_name`), named parts, and the
+ * helpers (`it.money`, `it.date`, `it.plural`, `it.or`, `it.raw`, `it.abort`), which win over traits
+ * of the same name.
+ */
 export function templateData(intent: RecommendedSendPayload): Record<string, unknown> {
   return {
     ...intent.profile.traits,
@@ -23,6 +34,7 @@ export function templateData(intent: RecommendedSendPayload): Record<string, unk
     trigger: intent.trigger.properties,
     event: intent.trigger.event,
     campaign: { id: intent.campaign.campaignId, name: intent.campaign.name },
+    ...TEMPLATE_HELPERS,
   };
 }
 
@@ -34,6 +46,13 @@ export function recipientOf(trait: unknown): string | undefined {
   if (typeof trait !== 'string') return undefined;
   const email = trait.trim();
   return isEmail(email) ? email : undefined;
+}
+
+function failureOf(error: unknown): Failure {
+  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000) || 'no reason given';
+  if (error instanceof RenderAbort) return { code: error.code.slice(0, 64) || 'ABORTED', reason };
+  if (error instanceof MissingDataError) return { code: error.code, reason };
+  return { code: 'RENDER_ERROR', reason };
 }
 
 /** Renders the campaign's template for one profile; a send that cannot be rendered is reported, not retried. */
@@ -51,18 +70,23 @@ export class RenderEmailUseCase {
     if (!email) {
       return this.fail(envelope, { code: 'NO_RECIPIENT', reason: 'the profile has no valid email address' });
     }
-    const template = await this.templates.findLatest(intent.campaign.templateId);
+    const { templateId, templateVersion } = intent.campaign;
+    const template =
+      templateVersion === undefined
+        ? await this.templates.findLatest(templateId)
+        : await this.templates.findVersion(templateId, templateVersion);
     if (!template) {
+      const version = templateVersion === undefined ? '' : ` v${templateVersion}`;
       return this.fail(envelope, {
         code: 'TEMPLATE_NOT_FOUND',
-        reason: `no published template "${intent.campaign.templateId}"`,
+        reason: `no published template "${templateId}"${version}`,
       });
     }
     let parts;
     try {
       parts = this.engine.render(template, templateData(intent));
     } catch (error) {
-      return this.fail(envelope, { code: 'RENDER_ERROR', reason: (error as Error).message.slice(0, 2000) });
+      return this.fail(envelope, failureOf(error));
     }
     const recipient = Object.fromEntries(
       ['timezone', 'locale']

@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { RendererEnv } from '../config.js';
+import { TemplateEngine } from '../rendering/template-engine.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
 import { DemoTemplateSeeder } from './demo-template.seeder.js';
+import { TemplatesController } from './templates.controller.js';
 import { TemplatesRepository } from './templates.repository.js';
 
 @Module({})
@@ -9,8 +12,15 @@ export class TemplatesModule {
     return {
       module: TemplatesModule,
       global: true,
-      providers: [{ provide: RendererEnv, useValue: env }, TemplatesRepository, DemoTemplateSeeder],
-      exports: [TemplatesRepository],
+      controllers: [TemplatesController],
+      providers: [
+        { provide: RendererEnv, useValue: env },
+        TemplatesRepository,
+        TemplateEngine,
+        AdminTokenGuard,
+        DemoTemplateSeeder,
+      ],
+      exports: [TemplatesRepository, TemplateEngine],
     };
   }
 }

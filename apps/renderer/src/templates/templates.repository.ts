@@ -1,13 +1,45 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db } from 'mongodb';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { type EmailTemplate } from './email-template.js';
+
+export type TemplateStatus = 'draft' | 'published';
 
 interface TemplateDocument extends EmailTemplate {
   /** `<templateId>:<version>`: a published version never changes. */
   _id: string;
-  publishedAt: Date;
+  /** Missing on versions stored before drafts existed: those were published. */
+  status?: TemplateStatus;
+  createdAt?: Date;
+  publishedAt?: Date;
   schemaVersion: 1;
+}
+
+export interface TemplateVersionView extends EmailTemplate {
+  status: TemplateStatus;
+  publishedAt?: string;
+}
+
+export interface TemplateSummary {
+  templateId: string;
+  latestVersion: number;
+  publishedVersion?: number;
+}
+
+const PUBLISHED = { status: { $ne: 'draft' as const } };
+const DUPLICATE_KEY = 11000;
+
+function partsOf(document: TemplateDocument): EmailTemplate {
+  const { templateId, version, subject, html, text } = document;
+  return { templateId, version, subject, html, text };
+}
+
+function viewOf(document: TemplateDocument): TemplateVersionView {
+  return {
+    ...partsOf(document),
+    status: document.status ?? 'published',
+    ...(document.publishedAt ? { publishedAt: document.publishedAt.toISOString() } : {}),
+  };
 }
 
 @Injectable()
@@ -22,18 +54,89 @@ export class TemplatesRepository implements OnModuleInit {
     await this.templates.createIndex({ templateId: 1, version: -1 }, { name: 'latest_version' });
   }
 
+  /** The newest published version. */
   async findLatest(templateId: string): Promise<EmailTemplate | undefined> {
-    const [document] = await this.templates.find({ templateId }).sort({ version: -1 }).limit(1).toArray();
-    if (!document) return undefined;
-    const { templateId: id, version, subject, html, text } = document;
-    return { templateId: id, version, subject, html, text };
+    const [document] = await this.templates
+      .find({ templateId, ...PUBLISHED })
+      .sort({ version: -1 })
+      .limit(1)
+      .toArray();
+    return document ? partsOf(document) : undefined;
   }
 
-  /** Publishes a version; publishing the same version again is a no-op. */
+  /** One published version (a draft is never sent). */
+  async findVersion(templateId: string, version: number): Promise<EmailTemplate | undefined> {
+    const document = await this.templates.findOne({ _id: `${templateId}:${version}`, ...PUBLISHED });
+    return document ? partsOf(document) : undefined;
+  }
+
+  async findAnyVersion(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
+    const document = await this.templates.findOne({ _id: `${templateId}:${version}` });
+    return document ? viewOf(document) : undefined;
+  }
+
+  async list(): Promise<TemplateSummary[]> {
+    const documents = await this.templates
+      .find({}, { projection: { templateId: 1, version: 1, status: 1 } })
+      .sort({ templateId: 1, version: -1 })
+      .toArray();
+    const summaries = new Map<string, TemplateSummary>();
+    for (const { templateId, version, status } of documents) {
+      const summary = summaries.get(templateId) ?? { templateId, latestVersion: version };
+      if (status !== 'draft' && summary.publishedVersion === undefined) summary.publishedVersion = version;
+      summaries.set(templateId, summary);
+    }
+    return [...summaries.values()];
+  }
+
+  /** Saves a draft as the next version; two drafts saved at once get different versions. */
+  async createDraft(draft: Omit<EmailTemplate, 'version'>): Promise<TemplateVersionView> {
+    for (;;) {
+      const [latest] = await this.templates
+        .find({ templateId: draft.templateId }, { projection: { version: 1 } })
+        .sort({ version: -1 })
+        .limit(1)
+        .toArray();
+      const version = (latest?.version ?? 0) + 1;
+      const document: TemplateDocument = {
+        _id: `${draft.templateId}:${version}`,
+        ...draft,
+        version,
+        status: 'draft',
+        createdAt: new Date(),
+        schemaVersion: 1,
+      };
+      try {
+        await this.templates.insertOne(document);
+        return viewOf(document);
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      }
+    }
+  }
+
+  /** Marks a draft published; a published version stays as it was. */
+  async markPublished(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
+    await this.templates.updateOne(
+      { _id: `${templateId}:${version}`, status: 'draft' },
+      { $set: { status: 'published', publishedAt: new Date() } },
+    );
+    return this.findAnyVersion(templateId, version);
+  }
+
+  /** Publishes a version directly (the demo seed); publishing the same version again is a no-op. */
   async publish(template: EmailTemplate): Promise<void> {
     await this.templates.updateOne(
       { _id: `${template.templateId}:${template.version}` },
-      { $setOnInsert: { ...template, publishedAt: new Date(), schemaVersion: 1 as const } },
+      {
+        $setOnInsert: {
+          ...template,
+          status: 'published' as const,
+          createdAt: new Date(),
+          publishedAt: new Date(),
+          schemaVersion: 1 as const,
+        },
+      },
       { upsert: true },
     );
   }
