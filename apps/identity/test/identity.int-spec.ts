@@ -204,4 +204,34 @@ describe('identity: every ingested event is resolved to one profile, once', () =
     const linked = await profilesWith('anonymous_id:anon-lin', 'user_id:user-lin', 'email:lin@example.com');
     expect(linked.map((profile) => profile._id)).toEqual([anonymousProfileId]);
   });
+  it('resolves on normalized phone, external and custom ids, and drops an invalid e-mail without failing the event', async () => {
+    const identify = identifyOf(
+      { userId: 'user-kim' },
+      { email: 'kim-at-example', phone: '+49 (151) 2345-6789' },
+    );
+    identify.data.context = {
+      externalIds: [
+        { id: 'CRM-42', type: 'crm_id' },
+        { id: 987, type: 'shopify_customer_id' },
+      ],
+    };
+
+    await publisher.publish(SUBJECTS.ingest.identify, identify);
+    const resolved = await resolvedIdentify(identify);
+
+    expect(resolved.envelope.data.identifiers).toEqual([
+      { type: 'user_id', value: 'user-kim' },
+      { type: 'crm_id', value: 'CRM-42' },
+      { type: 'phone', value: '+4915123456789' },
+      { type: 'custom', name: 'shopify_customer_id', value: '987' },
+    ]);
+    const profileId = resolved.envelope.profileId!;
+    expect(await owners(['phone:+4915123456789', 'crm_id:CRM-42', 'custom:shopify_customer_id:987'])).toEqual(
+      {
+        'phone:+4915123456789': profileId,
+        'crm_id:CRM-42': profileId,
+        'custom:shopify_customer_id:987': profileId,
+      },
+    );
+  });
 });

@@ -1,10 +1,20 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type ExtractionOptions } from './identifiers.js';
 import { IdentityGraphRepository } from './identity-graph.repository.js';
 import { IngestedEventHandler } from './ingested-event.handler.js';
-import { ResolveEventUseCase } from './resolve-event.usecase.js';
+import { EXTRACTION_OPTIONS, ResolveEventUseCase } from './resolve-event.usecase.js';
 
-@Module({
-  controllers: [IngestedEventHandler],
-  providers: [IdentityGraphRepository, ResolveEventUseCase],
-})
-export class ResolutionModule {}
+@Module({})
+export class ResolutionModule {
+  static forRoot(extraction: ExtractionOptions): DynamicModule {
+    return {
+      module: ResolutionModule,
+      controllers: [IngestedEventHandler],
+      providers: [
+        IdentityGraphRepository,
+        ResolveEventUseCase,
+        { provide: EXTRACTION_OPTIONS, useValue: extraction },
+      ],
+    };
+  }
+}

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   deriveEnvelope,
   deterministicId,
@@ -9,8 +9,10 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { MessagePublisher, PermanentError } from '@mesh/messaging';
-import { identifierKey, identifiersOf } from './identifiers.js';
+import { type ExtractionOptions, extractIdentifiers, identifierKey } from './identifiers.js';
 import { IdentityGraphRepository } from './identity-graph.repository.js';
+
+export const EXTRACTION_OPTIONS = Symbol('EXTRACTION_OPTIONS');
 
 /**
  * Finds (or creates) the one profile an ingested event belongs to and republishes the event on
@@ -24,13 +26,17 @@ export class ResolveEventUseCase {
   constructor(
     private readonly graph: IdentityGraphRepository,
     private readonly publisher: MessagePublisher,
+    @Inject(EXTRACTION_OPTIONS) private readonly extraction: ExtractionOptions,
   ) {}
 
   async execute(
     type: EventType,
     envelope: Envelope<IngestedEventBase & { traits?: Record<string, unknown> }>,
   ): Promise<void> {
-    const identifiers = identifiersOf(envelope.data);
+    const { identifiers, dropped } = extractIdentifiers(envelope.data, this.extraction);
+    for (const drop of dropped) {
+      this.logger.warn(`event ${envelope.id}: ${drop.source} dropped as ${drop.type} (${drop.reason})`);
+    }
     const primary = identifiers[0];
     if (!primary) throw new PermanentError('the event carries no usable identifier', 'NO_IDENTIFIER');
 
