@@ -77,6 +77,64 @@ describe('ingest: the tracking API', () => {
     );
   });
 
+  it.each([
+    ['/v1/page', 'ingest.page', { name: 'Home', category: 'Landing', properties: { url: 'https://shop/' } }],
+    ['/v1/p', 'ingest.page', { name: 'Cart' }],
+    ['/v1/screen', 'ingest.screen', { name: 'Settings' }],
+    ['/v1/s', 'ingest.screen', { name: 'Home' }],
+    ['/v1/group', 'ingest.group', { groupId: 'acme', traits: { plan: 'pro' } }],
+    ['/v1/g', 'ingest.group', { groupId: 'acme' }],
+    ['/v1/alias', 'ingest.alias', { previousId: 'anon-9' }],
+    ['/v1/a', 'ingest.alias', { previousId: 'anon-8' }],
+    ['/v1/i', 'ingest.identify', { traits: { email: 'a@example.com' } }],
+    ['/v1/t', 'ingest.track', { event: 'Product Viewed' }],
+  ])('accepts %s and publishes it on %s', async (path, subject, fields) => {
+    const messageId = randomUUID();
+    const response = await post(path, { userId: 'u-2', messageId, ...fields });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true });
+    const published = await tap.next<Record<string, unknown>>(
+      subject,
+      (message) => message.envelope.data.messageId === messageId,
+    );
+    expect(published.envelope.data).toMatchObject({ userId: 'u-2', ...fields });
+  });
+
+  it('refuses a group without groupId and an alias without previousId, naming the field', async () => {
+    const before = tap.messages().length;
+    for (const [path, field] of [
+      ['/v1/group', 'groupId'],
+      ['/v1/alias', 'previousId'],
+    ] as const) {
+      const response = await post(path, { userId: 'u-3' });
+      expect(response.status).toBe(400);
+      expect(Object.keys(((await response.json()) as { fields: object }).fields)).toEqual([field]);
+    }
+    expect(tap.messages()).toHaveLength(before);
+  });
+
+  it('generates a messageId when none is sent and corrects the sender’s clock from sentAt', async () => {
+    // The sender's clock is one hour ahead: its event happened 10 s before it was sent.
+    const sentAt = new Date(Date.now() + 3_600_000);
+    const timestamp = new Date(sentAt.getTime() - 10_000);
+    const before = Date.now();
+    const response = await post('/v1/track', {
+      userId: 'u-skew',
+      event: 'Skewed',
+      timestamp: timestamp.toISOString(),
+      sentAt: sentAt.toISOString(),
+    });
+    expect(response.status).toBe(200);
+    const published = await tap.next<TrackPayload>(
+      'ingest.track',
+      (message) => message.envelope.data.userId === 'u-skew',
+    );
+    expect(published.envelope.data.messageId).toEqual(expect.any(String));
+    const occurred = Date.parse(published.envelope.occurredAt);
+    expect(occurred).toBeGreaterThanOrEqual(before - 10_000 - 1_000);
+    expect(occurred).toBeLessThanOrEqual(Date.parse(published.envelope.receivedAt) - 10_000 + 1_000);
+  });
+
   it('refuses a call without a valid write key', async () => {
     expect((await post('/v1/track', { userId: 'u', event: 'x' }, null)).status).toBe(401);
     expect((await post('/v1/track', { userId: 'u', event: 'x' }, 'not-a-key')).status).toBe(401);

@@ -9,11 +9,36 @@ import {
 import { MessagePublisher } from '@mesh/messaging';
 import { randomUUID } from 'node:crypto';
 import { type Source } from '../sources/source.js';
-import { type IdentifyRequestDto, type SegmentEventDto, type TrackRequestDto } from './segment-event.dto.js';
+import {
+  type AliasRequestDto,
+  type GroupRequestDto,
+  type IdentifyRequestDto,
+  type PageRequestDto,
+  type ScreenRequestDto,
+  type SegmentEventDto,
+  type TrackRequestDto,
+} from './segment-event.dto.js';
+
+type Command<T extends string, E> = { type: T; source: Source; event: E; receivedAt: Date };
 
 export type AcceptCommand =
-  | { type: 'track'; source: Source; event: TrackRequestDto; receivedAt: Date }
-  | { type: 'identify'; source: Source; event: IdentifyRequestDto; receivedAt: Date };
+  | Command<'track', TrackRequestDto>
+  | Command<'identify', IdentifyRequestDto>
+  | Command<'page', PageRequestDto>
+  | Command<'screen', ScreenRequestDto>
+  | Command<'group', GroupRequestDto>
+  | Command<'alias', AliasRequestDto>;
+
+/**
+ * When the event happened, corrected for the sender's clock as Segment does: with `sentAt`, the
+ * event's own time is shifted by the difference between the sender's clock and ours.
+ */
+export function occurredAt(event: SegmentEventDto, receivedAt: Date): Date {
+  const stated = event.timestamp ?? event.originalTimestamp;
+  if (stated === undefined) return receivedAt;
+  if (event.sentAt === undefined) return new Date(stated);
+  return new Date(receivedAt.getTime() - (Date.parse(event.sentAt) - Date.parse(stated)));
+}
 
 /**
  * Turns one accepted tracking call into one message on `ingest.<type>`. The id is derived from the
@@ -29,10 +54,7 @@ export class AcceptEventUseCase {
     const envelopeArgs = {
       id: deterministicId('ingest', command.source.id, messageId),
       source: command.source.id,
-      occurredAt: (command.event.timestamp
-        ? new Date(command.event.timestamp)
-        : command.receivedAt
-      ).toISOString(),
+      occurredAt: occurredAt(command.event, command.receivedAt).toISOString(),
       receivedAt: command.receivedAt.toISOString(),
     };
     switch (command.type) {
@@ -52,6 +74,40 @@ export class AcceptEventUseCase {
           data: { ...base, traits: command.event.traits ?? {} },
         });
         await this.publisher.publish(SUBJECTS.ingest.identify, envelope);
+        return envelope;
+      }
+      case 'page':
+      case 'screen': {
+        const { name, category, properties } = command.event;
+        const envelope = originEnvelope({
+          ...envelopeArgs,
+          type: command.type,
+          data: {
+            ...base,
+            ...(name === undefined ? {} : { name }),
+            ...(category === undefined ? {} : { category }),
+            properties: properties ?? {},
+          },
+        });
+        await this.publisher.publish(SUBJECTS.ingest[command.type], envelope);
+        return envelope;
+      }
+      case 'group': {
+        const envelope = originEnvelope({
+          ...envelopeArgs,
+          type: 'group',
+          data: { ...base, groupId: command.event.groupId, traits: command.event.traits ?? {} },
+        });
+        await this.publisher.publish(SUBJECTS.ingest.group, envelope);
+        return envelope;
+      }
+      case 'alias': {
+        const envelope = originEnvelope({
+          ...envelopeArgs,
+          type: 'alias',
+          data: { ...base, previousId: command.event.previousId },
+        });
+        await this.publisher.publish(SUBJECTS.ingest.alias, envelope);
         return envelope;
       }
     }

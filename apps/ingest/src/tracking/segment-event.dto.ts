@@ -56,3 +56,20 @@ export class TrackRequestDto extends SegmentEventDto {
 export class IdentifyRequestDto extends SegmentEventDto {
   @IsOptional() @IsObject() traits?: Record<string, unknown>;
 }
+
+export class PageRequestDto extends SegmentEventDto {
+  @IsOptional() @IsString() @Length(1, 512) name?: string;
+  @IsOptional() @IsString() @Length(1, 256) category?: string;
+  @IsOptional() @IsObject() properties?: Record<string, unknown>;
+}
+
+export class ScreenRequestDto extends PageRequestDto {}
+
+export class GroupRequestDto extends SegmentEventDto {
+  @IsString() @Length(1, 256) groupId!: string;
+  @IsOptional() @IsObject() traits?: Record<string, unknown>;
+}
+
+export class AliasRequestDto extends SegmentEventDto {
+  @IsString() @Length(1, 256) previousId!: string;
+}

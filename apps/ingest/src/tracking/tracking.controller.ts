@@ -3,28 +3,65 @@ import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
 import { AcceptEventUseCase } from './accept-event.usecase.js';
-import { IdentifyRequestDto, TrackRequestDto } from './segment-event.dto.js';
+import {
+  AliasRequestDto,
+  GroupRequestDto,
+  IdentifyRequestDto,
+  PageRequestDto,
+  ScreenRequestDto,
+  TrackRequestDto,
+} from './segment-event.dto.js';
 
-/** Segment-compatible tracking calls; the answer is Segment's. */
+type Success = { success: true };
+
+/**
+ * Segment-compatible tracking calls; the answer is Segment's. Each call also answers on the
+ * one-letter path Segment's browser SDK posts to (`/v1/t`, `/v1/i`, …).
+ */
 @Controller('v1')
 @UseGuards(WriteKeyGuard)
 export class TrackingController {
   constructor(private readonly accept: AcceptEventUseCase) {}
 
-  @Post('track')
+  @Post(['track', 't'])
   @HttpCode(200)
-  async track(@Body() event: TrackRequestDto, @CurrentSource() source: Source): Promise<{ success: true }> {
+  async track(@Body() event: TrackRequestDto, @CurrentSource() source: Source): Promise<Success> {
     await this.accept.execute({ type: 'track', source, event, receivedAt: new Date() });
     return { success: true };
   }
 
-  @Post('identify')
+  @Post(['identify', 'i'])
   @HttpCode(200)
-  async identify(
-    @Body() event: IdentifyRequestDto,
-    @CurrentSource() source: Source,
-  ): Promise<{ success: true }> {
+  async identify(@Body() event: IdentifyRequestDto, @CurrentSource() source: Source): Promise<Success> {
     await this.accept.execute({ type: 'identify', source, event, receivedAt: new Date() });
+    return { success: true };
+  }
+
+  @Post(['page', 'p'])
+  @HttpCode(200)
+  async page(@Body() event: PageRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    await this.accept.execute({ type: 'page', source, event, receivedAt: new Date() });
+    return { success: true };
+  }
+
+  @Post(['screen', 's'])
+  @HttpCode(200)
+  async screen(@Body() event: ScreenRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    await this.accept.execute({ type: 'screen', source, event, receivedAt: new Date() });
+    return { success: true };
+  }
+
+  @Post(['group', 'g'])
+  @HttpCode(200)
+  async group(@Body() event: GroupRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    await this.accept.execute({ type: 'group', source, event, receivedAt: new Date() });
+    return { success: true };
+  }
+
+  @Post(['alias', 'a'])
+  @HttpCode(200)
+  async alias(@Body() event: AliasRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    await this.accept.execute({ type: 'alias', source, event, receivedAt: new Date() });
     return { success: true };
   }
 }
