@@ -3,6 +3,10 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { RecommendationEnv } from './config.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
+import { SignalsModule } from './signals/signals.module.js';
+
+@Module({})
+class RecommendationEnvModule {}
 
 @Module({})
 export class RecommendationModule {
@@ -16,6 +20,13 @@ export class RecommendationModule {
           mongoUrl: env.MONGO_URL,
           redisUrl: env.REDIS_URL,
         }),
+        {
+          module: RecommendationEnvModule,
+          global: true,
+          providers: [{ provide: RecommendationEnv, useValue: env }],
+          exports: [RecommendationEnv],
+        },
+        SignalsModule,
         CatalogModule,
         RecommendingModule,
       ],

@@ -1,30 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import {
-  deriveEnvelope,
-  type ProductDto,
-  type RecommendationsDto,
-  type SendIntentPayload,
-  SUBJECTS,
-} from '@mesh/contracts';
+import { deriveEnvelope, type RecommendationsDto, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
-import { CatalogRepository } from '../catalog/catalog.repository.js';
-import { PopularityRepository } from '../catalog/popularity.repository.js';
 import { productsOf } from '../catalog/product-events.js';
+import { Recommender } from './recommender.js';
 
 /**
- * Attaches products to a send intent. Today every strategy but `none` answers with the most popular
- * products the person does not already have in hand; trained models replace this here.
+ * Attaches the campaign's strategy's products to a send intent, computed from the signals at send
+ * time; the products of the trigger (the cart, the product viewed) are the ones in hand.
  */
 @Injectable()
 export class AttachRecommendationsUseCase {
   constructor(
-    private readonly catalog: CatalogRepository,
-    private readonly popularity: PopularityRepository,
+    private readonly recommender: Recommender,
     private readonly publisher: MessagePublisher,
   ) {}
 
   async execute(envelope: EnvelopeOf<'enrichment.triggered'>): Promise<void> {
-    const recommendations = await this.recommend(envelope.data);
+    const recommendations = await this.recommend(envelope.data, envelope.profileId);
     await this.publisher.publish(
       SUBJECTS.recommendation.attached,
       deriveEnvelope(envelope, {
@@ -35,12 +27,14 @@ export class AttachRecommendationsUseCase {
     );
   }
 
-  private async recommend(intent: SendIntentPayload): Promise<RecommendationsDto> {
-    const { strategy, limit } = intent.campaign.recommendation;
-    if (strategy === 'none' || limit === 0) return { strategy, items: [] };
-    const inHand = new Set(productsOf(intent.trigger.properties).map((product) => product.product_id));
-    const candidates = (await this.popularity.top(limit + inHand.size)).filter((id) => !inHand.has(id));
-    const items: ProductDto[] = await this.catalog.find(candidates.slice(0, limit));
-    return { strategy, modelVersion: 'popularity-v0', items };
+  private recommend(intent: SendIntentPayload, profileId?: string): Promise<RecommendationsDto> {
+    const { strategy, limit, category } = intent.campaign.recommendation;
+    return this.recommender.recommend({
+      strategy,
+      limit,
+      category,
+      profileId: profileId ?? intent.profile.profileId,
+      inHand: productsOf(intent.trigger.properties).map((product) => product.product_id),
+    });
   }
 }
