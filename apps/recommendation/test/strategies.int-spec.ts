@@ -16,9 +16,11 @@ import {
   startServiceUnderTest,
   waitFor,
 } from '@mesh/testing';
+import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { type GeneratedEvent, plantedHistory, precisionRecall } from '../src/evaluation/planted-history.js';
 import { recommendationSpec } from '../src/recommendation.app.js';
+import { rebuildSignals } from '../src/signals/rebuild-signals.js';
 
 const TRACK_CONSUMER = { stream: 'IDENTITY', durable: 'recommendation__identity_resolved_track' };
 const TOKEN = 'recommendation-test-admin-token';
@@ -275,5 +277,36 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
       fallbackReason: 'no products in hand to pair with; filled with popular',
     });
     expect(fallback.envelope.data.recommendations.items).toHaveLength(3);
+  });
+
+  it('rebuilds the signals from the stream after Redis is lost, to the same top items', async () => {
+    const probes: Record<string, unknown>[] = [
+      { customer_id: 'x', strategy: 'popular', count: 10, max_per_category: 10 },
+      { customer_id: 'x', strategy: 'popular', category: 'cat-1', count: 5 },
+      { customer_id: 'x', strategy: 'trending', category: 'cat-2', count: 5 },
+      { customer_id: 'user-buyer-7', strategy: 'personal', count: 5 },
+      ...['p0a', 'p5b', 'p9a'].map((id) => ({
+        customer_id: 'x',
+        strategy: 'bought_together',
+        context: { cart: [id] },
+        count: 5,
+      })),
+    ];
+    const tops = async () => Promise.all(probes.map(async (probe) => ids(await recommend(probe))));
+    const before = await tops();
+
+    await redis.flushdb();
+    expect((await recommend(probes[0]!)).fallback).toBe(true);
+
+    const nc = await connect({ servers: under.natsUrl });
+    const prefixed = new Redis(under.redisUrl!, { keyPrefix: 'recommendation:' });
+    try {
+      const report = await rebuildSignals(nc, prefixed, under.db);
+      expect(report).toMatchObject({ replayed: history.events.length + 10, skipped: 0 });
+    } finally {
+      prefixed.disconnect();
+      await nc.close();
+    }
+    expect(await tops()).toEqual(before);
   });
 });

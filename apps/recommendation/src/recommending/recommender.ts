@@ -103,7 +103,11 @@ export class Recommender {
       excluded,
       limit,
     );
-    if (strategy === 'popular' || chosen.length >= limit) return { strategy, items: chosen };
+    if (chosen.length >= limit || (strategy === 'popular' && chosen.length > 0))
+      return { strategy, items: chosen };
+    // Never an empty list without saying why.
+    if (strategy === 'popular')
+      return { strategy, fallback: true, fallbackReason: 'no popular items yet (no signals)', items: [] };
 
     const topUp = await this.applyRules(
       await popular(),
