@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { RecommendationEnv } from './config.js';
+import { PrivacyModule } from './privacy/erase.handler.js';
+import { PropensityModule } from './propensity/propensity.module.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
 import { SignalsModule } from './signals/signals.module.js';
 
@@ -27,8 +29,10 @@ export class RecommendationModule {
           exports: [RecommendationEnv],
         },
         SignalsModule,
+        PropensityModule,
         CatalogModule,
         RecommendingModule,
+        PrivacyModule,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type EnvelopeOf } from '@mesh/messaging';
+import { PropensityRepository } from '../propensity/propensity.repository.js';
 import { EVENT_WEIGHTS, type Interaction, SignalStore } from '../signals/signal-store.js';
 import { CatalogRepository } from './catalog.repository.js';
 import { productsOf } from './product-events.js';
@@ -26,6 +27,7 @@ export class LearnFromEventUseCase {
   constructor(
     private readonly catalog: CatalogRepository,
     private readonly signals: SignalStore,
+    private readonly propensity?: PropensityRepository,
   ) {}
 
   async execute(envelope: EnvelopeOf<'identity.resolved.track'>): Promise<void> {
@@ -39,6 +41,13 @@ export class LearnFromEventUseCase {
     const known = new Map(
       (await this.catalog.find(products.map((p) => p.product_id))).map((p) => [p.product_id, p]),
     );
+    // Purchases are the propensity model's labels.
+    if (interaction.purchase && interaction.profileId && this.propensity)
+      await this.propensity.savePurchase({
+        _id: envelope.id,
+        profileId: interaction.profileId,
+        at: new Date(interaction.at),
+      });
     await this.signals.record({
       ...interaction,
       products: interaction.products.map((product) => ({

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { deriveEnvelope, type RecommendationsDto, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { productsOf } from '../catalog/product-events.js';
+import { PropensityScorer } from '../propensity/propensity-scorer.js';
 import { Recommender } from './recommender.js';
 
 /**
@@ -13,6 +14,7 @@ export class AttachRecommendationsUseCase {
   constructor(
     private readonly recommender: Recommender,
     private readonly publisher: MessagePublisher,
+    private readonly propensity: PropensityScorer,
   ) {}
 
   async execute(envelope: EnvelopeOf<'enrichment.triggered'>): Promise<void> {
@@ -27,14 +29,23 @@ export class AttachRecommendationsUseCase {
     );
   }
 
-  private recommend(intent: SendIntentPayload, profileId?: string): Promise<RecommendationsDto> {
+  private async recommend(
+    intent: SendIntentPayload,
+    profileId = intent.profile.profileId,
+  ): Promise<RecommendationsDto> {
     const { strategy, limit, category } = intent.campaign.recommendation;
-    return this.recommender.recommend({
+    const score = await this.propensity.score(profileId);
+    const recommendations = await this.recommender.recommend({
       strategy,
       limit,
       category,
-      profileId: profileId ?? intent.profile.profileId,
+      profileId,
       inHand: productsOf(intent.trigger.properties).map((product) => product.product_id),
     });
+    return score
+      ? { ...recommendations, propensity: round(score.propensity), modelVersion: score.modelVersion }
+      : recommendations;
   }
 }
+
+const round = (value: number) => Math.round(value * 10_000) / 10_000;

@@ -176,6 +176,17 @@ export class SignalStore {
     return (await this.redis.get(`user:${customerId}`)) ?? customerId;
   }
 
+  /** The profiles these source user ids resolved to (those known). */
+  async profilesOf(userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const found = await this.redis.mget(...userIds.map((id) => `user:${id}`));
+    return found.filter((id): id is string => id !== null);
+  }
+
+  async unlink(userIds: readonly string[]): Promise<number> {
+    return userIds.length === 0 ? 0 : this.redis.del(...userIds.map((id) => `user:${id}`));
+  }
+
   async purchased(profileId: string): Promise<Set<string>> {
     return new Set(await this.redis.smembers(`bought:${profileId}`));
   }
