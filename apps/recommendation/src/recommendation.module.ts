@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { RecommendationEnv } from './config.js';
+import { EvaluationModule } from './evaluation/evaluation.controller.js';
 import { PrivacyModule } from './privacy/erase.handler.js';
 import { PropensityModule } from './propensity/propensity.module.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
@@ -33,6 +34,7 @@ export class RecommendationModule {
         CatalogModule,
         RecommendingModule,
         PrivacyModule,
+        EvaluationModule,
       ],
     };
   }

@@ -279,6 +279,27 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
     expect(fallback.envelope.data.recommendations.items).toHaveLength(3);
   });
 
+  it('evaluates each strategy offline on a time split of the history (precision@k, recall@k)', async () => {
+    const response = await api('/api/evaluation/strategies', { k: 5, holdout_share: 0.3 });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as {
+      k: number;
+      strategies: { strategy: string; cases: number; precisionAtK: number; recallAtK: number }[];
+    };
+    const of = (strategy: string) => report.strategies.find((s) => s.strategy === strategy)!;
+    expect(report.strategies.map((s) => s.strategy)).toEqual([
+      'bought_together',
+      'personal',
+      'trending',
+      'popular',
+    ]);
+    expect(of('bought_together').cases).toBeGreaterThan(5);
+    expect(of('bought_together').recallAtK).toBeGreaterThanOrEqual(0.8);
+    expect(of('bought_together').precisionAtK).toBeGreaterThan(5 * of('popular').precisionAtK);
+    // The scratch signals are gone.
+    expect(await redis.keys('recommendation:eval:*')).toEqual([]);
+  });
+
   it('rebuilds the signals from the stream after Redis is lost, to the same top items', async () => {
     const probes: Record<string, unknown>[] = [
       { customer_id: 'x', strategy: 'popular', count: 10, max_per_category: 10 },

@@ -1,11 +1,10 @@
-import { parseEnvelope, SUBJECTS } from '@mesh/contracts';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
 import { SignalStore } from './signal-store.js';
+import { readTrackHistory } from './track-history.js';
 
 export interface RebuildReport {
   cleared: number;
@@ -24,33 +23,6 @@ export async function rebuildSignals(nc: NatsConnection, redis: Redis, db: Db): 
   const signals = new SignalStore(redis);
   const learn = new LearnFromEventUseCase(new CatalogRepository(db), signals);
   const cleared = await signals.clear();
-  const consumer = await jetstream(nc).consumers.get('IDENTITY', {
-    filter_subjects: [SUBJECTS.identity.resolved.track],
-    deliver_policy: DeliverPolicy.All,
-  });
-  let replayed = 0;
-  let skipped = 0;
-  if ((await consumer.info(true)).num_pending > 0) {
-    let done = false;
-    while (!done) {
-      const batch = await consumer.fetch({ max_messages: 500, expires: 2_000 });
-      let received = 0;
-      for await (const message of batch) {
-        received++;
-        try {
-          const envelope = parseEnvelope(SUBJECTS.identity.resolved.track, message.json());
-          await learn.execute(envelope);
-          replayed++;
-        } catch {
-          skipped++;
-        }
-        if (message.info.pending === 0) {
-          done = true;
-          break;
-        }
-      }
-      if (received === 0) done = true;
-    }
-  }
-  return { cleared, replayed, skipped, durationMs: Date.now() - started };
+  const { read, invalid } = await readTrackHistory(nc, (envelope) => learn.execute(envelope));
+  return { cleared, replayed: read, skipped: invalid, durationMs: Date.now() - started };
 }
