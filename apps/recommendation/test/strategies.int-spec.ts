@@ -12,6 +12,7 @@ import { type MessagePublisher } from '@mesh/messaging';
 import {
   consumerIsIdle,
   type MessageTap,
+  publishCopy,
   type ServiceUnderTest,
   startServiceUnderTest,
   waitFor,
@@ -277,6 +278,69 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
       fallbackReason: 'no products in hand to pair with; filled with popular',
     });
     expect(fallback.envelope.data.recommendations.items).toHaveLength(3);
+  });
+
+  it('feeds clicks and conversions on recommended products back into the signals, once each', async () => {
+    const campaign: CampaignSpecDto = {
+      campaignId: 'feedback',
+      name: 'Feedback',
+      templateId: 'feedback',
+      recommendation: { strategy: 'bought_together', limit: 1 },
+      sendPolicy: { maxPerDay: 0, transactional: false },
+    };
+    const intent = originEnvelope({
+      type: 'campaign.triggered',
+      source: 'test-source',
+      occurredAt: new Date().toISOString(),
+      profileId: 'clicker',
+      data: {
+        campaign,
+        triggerKey: 'cart:clicker',
+        trigger: { event: 'Product Added', properties: { product_id: 'p6a' } },
+        profile: { profileId: 'clicker', traits: {}, computed: {}, version: 1 },
+      },
+    });
+    await publisher.publish(SUBJECTS.enrichment.triggered, intent);
+    const attached = await tap.nextCausedBy<RecommendedSendPayload>(SUBJECTS.recommendation.attached, intent);
+    expect(attached.envelope.data.recommendations.items[0]!.product_id).toBe('p6b');
+    const popularity = async () => Number(await redis.zscore('recommendation:pop', 'p6b'));
+    const before = await popularity();
+
+    const outcome = <T>(type: string, data: T) =>
+      originEnvelope({
+        type,
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: 'clicker',
+        data,
+      });
+    const click = outcome('delivery.clicked', {
+      campaignId: 'feedback',
+      triggerKey: 'cart:clicker',
+      url: 'https://shop.example/products/p6b?utm_source=mesh',
+    });
+    await publisher.publish(SUBJECTS.delivery.clicked, click);
+    await publishCopy(under.natsUrl, SUBJECTS.delivery.clicked, click);
+    await waitFor('the click counted', async () => (await popularity()) > before);
+    await waitFor('the copy settled', () =>
+      consumerIsIdle(under.natsUrl, 'DELIVERY', 'recommendation__delivery_clicked'),
+    );
+    const afterClick = await popularity();
+    expect(await redis.zscore('recommendation:hist:clicker', 'p6b')).not.toBeNull();
+
+    await publisher.publish(
+      SUBJECTS.delivery.converted,
+      outcome('delivery.converted', {
+        campaignId: 'feedback',
+        triggerKey: 'cart:clicker',
+        orderId: 'order-9',
+        revenue: 40,
+        currency: 'EUR',
+      }),
+    );
+    await waitFor('the conversion counted', async () => (await popularity()) > afterClick);
+    // Click weight 2, conversion 4: the click (and its redelivered copy) counted once.
+    expect((afterClick - before) * 2).toBeCloseTo((await popularity()) - afterClick, 0);
   });
 
   it('evaluates each strategy offline on a time split of the history (precision@k, recall@k)', async () => {

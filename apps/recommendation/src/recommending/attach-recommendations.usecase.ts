@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { deriveEnvelope, type RecommendationsDto, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { productsOf } from '../catalog/product-events.js';
+import { FeedbackStore } from '../feedback/feedback.module.js';
 import { PropensityScorer } from '../propensity/propensity-scorer.js';
 import { Recommender } from './recommender.js';
 
@@ -15,10 +16,17 @@ export class AttachRecommendationsUseCase {
     private readonly recommender: Recommender,
     private readonly publisher: MessagePublisher,
     private readonly propensity: PropensityScorer,
+    private readonly feedback: FeedbackStore,
   ) {}
 
   async execute(envelope: EnvelopeOf<'enrichment.triggered'>): Promise<void> {
     const recommendations = await this.recommend(envelope.data, envelope.profileId);
+    // Remembered first, so a click on this email can be credited to the product it leads to.
+    await this.feedback.shown(
+      envelope.data.campaign.campaignId,
+      envelope.data.triggerKey,
+      recommendations.items,
+    );
     await this.publisher.publish(
       SUBJECTS.recommendation.attached,
       deriveEnvelope(envelope, {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module.js';
+import { FeedbackModule } from '../feedback/feedback.module.js';
 import { PropensityModule } from '../propensity/propensity.module.js';
 import { AttachRecommendationsUseCase } from './attach-recommendations.usecase.js';
 import { RecommendationsController } from './recommendations.controller.js';
@@ -7,7 +8,7 @@ import { Recommender } from './recommender.js';
 import { SendIntentHandler } from './send-intent.handler.js';
 
 @Module({
-  imports: [CatalogModule, PropensityModule],
+  imports: [CatalogModule, PropensityModule, FeedbackModule],
   controllers: [SendIntentHandler, RecommendationsController],
   providers: [AttachRecommendationsUseCase, Recommender],
   exports: [Recommender],
