@@ -167,23 +167,30 @@ export class Recommender {
     already: readonly RecommendedItemDto[] = [],
   ): Promise<RecommendedItemDto[]> {
     const open = candidates.filter((candidate) => !excluded.has(candidate.id));
-    const products = new Map((await this.catalog.find(open.map((c) => c.id))).map((p) => [p.product_id, p]));
     const perCategory = new Map<string, number>();
     for (const item of already)
       if (item.category) perCategory.set(item.category, (perCategory.get(item.category) ?? 0) + 1);
     const maxPerCategory = request.maxPerCategory ?? DEFAULT_MAX_PER_CATEGORY;
     const items: RecommendedItemDto[] = [];
-    for (const candidate of open) {
-      if (items.length + already.length >= limit) break;
-      const product = products.get(candidate.id);
-      if (!product || !sellable(product, request)) continue;
-      if (product.category) {
-        const count = perCategory.get(product.category) ?? 0;
-        if (count >= maxPerCategory) continue;
-        perCategory.set(product.category, count + 1);
+    // The catalog is read a page of candidates at a time: most answers need only the first page.
+    const page = Math.max(limit * 4, 40);
+    for (let start = 0; start < open.length && items.length + already.length < limit; start += page) {
+      const slice = open.slice(start, start + page);
+      const products = new Map(
+        (await this.catalog.find(slice.map((c) => c.id))).map((p) => [p.product_id, p]),
+      );
+      for (const candidate of slice) {
+        if (items.length + already.length >= limit) break;
+        const product = products.get(candidate.id);
+        if (!product || !sellable(product, request)) continue;
+        if (product.category) {
+          const count = perCategory.get(product.category) ?? 0;
+          if (count >= maxPerCategory) continue;
+          perCategory.set(product.category, count + 1);
+        }
+        const { stock: _stock, ...fields } = product;
+        items.push({ ...fields, score: round(candidate.score), reason: candidate.reason });
       }
-      const { stock: _stock, ...fields } = product;
-      items.push({ ...fields, score: round(candidate.score), reason: candidate.reason });
     }
     return items;
   }
