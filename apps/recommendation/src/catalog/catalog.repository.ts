@@ -14,6 +14,9 @@ interface ProductDocument extends Omit<CatalogProduct, 'product_id' | 'quantity'
   schemaVersion: 1;
 }
 
+const CACHE_MS = 30_000;
+const CACHE_SIZE = 100_000;
+
 /** Products as events and the admin describe them; the newest description of each field wins. */
 @Injectable()
 export class CatalogRepository {
@@ -23,8 +26,12 @@ export class CatalogRepository {
     this.products = db.collection<ProductDocument>('products');
   }
 
+  /** Products read in the last CACHE_MS (a replica sees another's changes within that time). */
+  private readonly cache = new Map<string, { product: CatalogProduct | undefined; until: number }>();
+
   async upsert(products: readonly CatalogProduct[]): Promise<void> {
     if (products.length === 0) return;
+    for (const product of products) this.cache.delete(product.product_id);
     await this.products.bulkWrite(
       products.map(({ product_id: id, quantity: _quantity, ...fields }) => ({
         updateOne: {
@@ -39,6 +46,19 @@ export class CatalogRepository {
 
   async find(ids: readonly string[]): Promise<CatalogProduct[]> {
     if (ids.length === 0) return [];
+    const now = Date.now();
+    const missing = ids.filter((id) => (this.cache.get(id)?.until ?? 0) <= now);
+    if (missing.length > 0) {
+      const found = await this.read(missing);
+      if (this.cache.size > CACHE_SIZE) this.cache.clear();
+      for (const id of missing) this.cache.set(id, { product: found.get(id), until: now + CACHE_MS });
+    }
+    return ids
+      .map((id) => this.cache.get(id)?.product)
+      .filter((product): product is CatalogProduct => product !== undefined);
+  }
+
+  private async read(ids: readonly string[]): Promise<Map<string, CatalogProduct>> {
     const documents = await this.products.find({ _id: { $in: [...ids] } }).toArray();
     const byId = new Map(
       documents.map(({ _id, updatedAt: _updatedAt, schemaVersion: _version, ...fields }) => [
@@ -46,12 +66,12 @@ export class CatalogRepository {
         { product_id: _id, ...fields },
       ]),
     );
-    return ids
-      .map((id) => byId.get(id))
-      .filter((product): product is CatalogProduct => product !== undefined);
+    return byId;
   }
 
+  /** Read through to MongoDB (the admin API answers what is stored, not the cache). */
   async get(id: string): Promise<CatalogProduct | undefined> {
+    this.cache.delete(id);
     return (await this.find([id]))[0];
   }
 }
