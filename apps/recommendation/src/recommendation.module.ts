@@ -2,7 +2,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { RecommendationEnv } from './config.js';
+import { EvaluationModule } from './evaluation/evaluation.controller.js';
+import { PrivacyModule } from './privacy/erase.handler.js';
+import { PropensityModule } from './propensity/propensity.module.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
+import { SignalsModule } from './signals/signals.module.js';
+
+@Module({})
+class RecommendationEnvModule {}
 
 @Module({})
 export class RecommendationModule {
@@ -16,8 +23,18 @@ export class RecommendationModule {
           mongoUrl: env.MONGO_URL,
           redisUrl: env.REDIS_URL,
         }),
+        {
+          module: RecommendationEnvModule,
+          global: true,
+          providers: [{ provide: RecommendationEnv, useValue: env }],
+          exports: [RecommendationEnv],
+        },
+        SignalsModule,
+        PropensityModule,
         CatalogModule,
         RecommendingModule,
+        PrivacyModule,
+        EvaluationModule,
       ],
     };
   }

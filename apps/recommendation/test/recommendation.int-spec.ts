@@ -24,7 +24,9 @@ import { recommendationSpec } from '../src/recommendation.app.js';
 
 const TRACK_CONSUMER = { stream: 'IDENTITY', durable: 'recommendation__identity_resolved_track' };
 const INTENT_CONSUMER = { stream: 'ENRICHMENT', durable: 'recommendation__enrichment_triggered' };
-const POPULAR = 'recommendation:popular';
+const POPULAR = 'recommendation:pop';
+// Popularity decays forward from 2026-01-01: events of that instant count their plain weight.
+const DECAY_EPOCH = '2026-01-01T00:00:00.000Z';
 
 const CART_REMINDER: CampaignSpecDto = {
   campaignId: 'cart-reminder',
@@ -39,7 +41,7 @@ function productEvent(event: string, properties: Record<string, unknown>): Envel
   return originEnvelope({
     type: 'track',
     source: 'test-source',
-    occurredAt: new Date().toISOString(),
+    occurredAt: DECAY_EPOCH,
     profileId: 'profile-shopper',
     data: {
       messageId,
@@ -182,10 +184,16 @@ describe('recommendation: learns from each product event once, answers each send
     expect(answer.envelope.data).toMatchObject({ ...intent.data });
     expect(answer.envelope.data.recommendations).toEqual({
       strategy: 'popular',
-      modelVersion: 'popularity-v0',
       items: [
-        { product_id: 'sku-bag', name: 'Laptop Bag', price: 59, currency: 'EUR' },
-        { product_id: 'sku-cable', name: 'USB-C Cable', price: 12 },
+        {
+          product_id: 'sku-bag',
+          name: 'Laptop Bag',
+          price: 59,
+          currency: 'EUR',
+          score: 5,
+          reason: 'popular',
+        },
+        { product_id: 'sku-cable', name: 'USB-C Cable', price: 12, score: 2, reason: 'popular' },
       ],
     });
     // The copy was answered again under the same id, and the stream kept one answer.

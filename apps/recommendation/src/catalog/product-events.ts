@@ -1,12 +1,5 @@
 import { type ProductDto } from '@mesh/contracts';
 
-/** How much each e-commerce event says about a product's popularity. */
-export const POPULARITY_WEIGHTS: Readonly<Record<string, number>> = {
-  'Product Viewed': 1,
-  'Product Added': 3,
-  'Order Completed': 5,
-};
-
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
 const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 

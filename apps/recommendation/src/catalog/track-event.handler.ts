@@ -7,7 +7,7 @@ import { LearnFromEventUseCase } from './learn-from-event.usecase.js';
 export class TrackEventHandler {
   constructor(private readonly learn: LearnFromEventUseCase) {}
 
-  @OnMessage('identity.resolved.track')
+  @OnMessage('identity.resolved.track', { orderBy: (envelope) => envelope.profileId })
   async handle(@Payload() envelope: EnvelopeOf<'identity.resolved.track'>): Promise<void> {
     await this.learn.execute(envelope);
   }

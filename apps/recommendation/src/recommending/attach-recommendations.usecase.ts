@@ -1,30 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import {
-  deriveEnvelope,
-  type ProductDto,
-  type RecommendationsDto,
-  type SendIntentPayload,
-  SUBJECTS,
-} from '@mesh/contracts';
+import { deriveEnvelope, type RecommendationsDto, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
-import { CatalogRepository } from '../catalog/catalog.repository.js';
-import { PopularityRepository } from '../catalog/popularity.repository.js';
 import { productsOf } from '../catalog/product-events.js';
+import { FeedbackStore } from '../feedback/feedback.module.js';
+import { PropensityScorer } from '../propensity/propensity-scorer.js';
+import { Recommender } from './recommender.js';
 
 /**
- * Attaches products to a send intent. Today every strategy but `none` answers with the most popular
- * products the person does not already have in hand; trained models replace this here.
+ * Attaches the campaign's strategy's products to a send intent, computed from the signals at send
+ * time; the products of the trigger (the cart, the product viewed) are the ones in hand.
  */
 @Injectable()
 export class AttachRecommendationsUseCase {
   constructor(
-    private readonly catalog: CatalogRepository,
-    private readonly popularity: PopularityRepository,
+    private readonly recommender: Recommender,
     private readonly publisher: MessagePublisher,
+    private readonly propensity: PropensityScorer,
+    private readonly feedback: FeedbackStore,
   ) {}
 
   async execute(envelope: EnvelopeOf<'enrichment.triggered'>): Promise<void> {
-    const recommendations = await this.recommend(envelope.data);
+    const recommendations = await this.recommend(envelope.data, envelope.profileId);
+    // Remembered first, so a click on this email can be credited to the product it leads to.
+    await this.feedback.shown(
+      envelope.data.campaign.campaignId,
+      envelope.data.triggerKey,
+      recommendations.items,
+    );
     await this.publisher.publish(
       SUBJECTS.recommendation.attached,
       deriveEnvelope(envelope, {
@@ -35,12 +37,23 @@ export class AttachRecommendationsUseCase {
     );
   }
 
-  private async recommend(intent: SendIntentPayload): Promise<RecommendationsDto> {
-    const { strategy, limit } = intent.campaign.recommendation;
-    if (strategy === 'none' || limit === 0) return { strategy, items: [] };
-    const inHand = new Set(productsOf(intent.trigger.properties).map((product) => product.product_id));
-    const candidates = (await this.popularity.top(limit + inHand.size)).filter((id) => !inHand.has(id));
-    const items: ProductDto[] = await this.catalog.find(candidates.slice(0, limit));
-    return { strategy, modelVersion: 'popularity-v0', items };
+  private async recommend(
+    intent: SendIntentPayload,
+    profileId = intent.profile.profileId,
+  ): Promise<RecommendationsDto> {
+    const { strategy, limit, category } = intent.campaign.recommendation;
+    const score = await this.propensity.score(profileId);
+    const recommendations = await this.recommender.recommend({
+      strategy,
+      limit,
+      category,
+      profileId,
+      inHand: productsOf(intent.trigger.properties).map((product) => product.product_id),
+    });
+    return score
+      ? { ...recommendations, propensity: round(score.propensity), modelVersion: score.modelVersion }
+      : recommendations;
   }
 }
+
+const round = (value: number) => Math.round(value * 10_000) / 10_000;

@@ -1,0 +1,25 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { type EnvelopeOf, OnMessage } from '@mesh/messaging';
+import { featuresOf } from './features.js';
+import { PropensityRepository } from './propensity.repository.js';
+
+/** Keeps each profile's propensity features (a row per day) from enrichment's snapshots. */
+@Controller()
+export class ProfileUpdatedHandler {
+  constructor(private readonly repository: PropensityRepository) {}
+
+  @OnMessage('enrichment.profile.updated', { orderBy: (envelope) => envelope.data.profile.profileId })
+  async handle(@Payload() envelope: EnvelopeOf<'enrichment.profile.updated'>): Promise<void> {
+    const { profile } = envelope.data;
+    const at = new Date(envelope.occurredAt);
+    const country =
+      profile.traits.country ?? (profile.traits.address as { country?: unknown } | undefined)?.country;
+    await this.repository.saveFeatures({
+      profileId: profile.profileId,
+      at,
+      features: featuresOf(profile.computed, at.getTime()),
+      ...(typeof country === 'string' && country !== '' ? { country } : {}),
+    });
+  }
+}
