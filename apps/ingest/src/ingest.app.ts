@@ -2,11 +2,15 @@ import { loadEnv } from '@mesh/config';
 import { type Environment, type ServiceSpec } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
+import { configureTrackingHttp } from './tracking/http-wiring.js';
 
 /** Segment's limit for a batch; a single event is checked against 32 KB by its route. */
 const BODY_LIMIT_BYTES = 500 * 1024;
 
 export function ingestSpec(env: Environment): ServiceSpec {
   const config = loadEnv('ingest', IngestEnv, env);
-  return { module: IngestModule.forRoot(config), app: { port: config.PORT, bodyLimit: BODY_LIMIT_BYTES } };
+  return {
+    module: IngestModule.forRoot(config),
+    app: { port: config.PORT, bodyLimit: BODY_LIMIT_BYTES, configure: configureTrackingHttp },
+  };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { type TrackPayload } from '@mesh/contracts';
 import {
   bootService,
@@ -162,6 +163,104 @@ describe('ingest: the tracking API', () => {
     expect(Object.keys(((await anonymous.json()) as { fields: object }).fields)).toEqual(
       expect.arrayContaining(['userId', 'anonymousId']),
     );
+  });
+
+  const raw = (path: string, body: Buffer | string, headers: Record<string, string>) =>
+    fetch(`${ingest.url}${path}`, { method: 'POST', headers, body });
+
+  it('takes a server SDK’s batch whole: each call published once on its subject, the batch’s sentAt applied', async () => {
+    const tag = randomUUID();
+    const response = await post('/v1/batch', {
+      sentAt: new Date().toISOString(),
+      batch: [
+        { type: 'identify', userId: `b-${tag}`, traits: { email: 'b@example.com' }, messageId: `${tag}-1` },
+        { type: 'track', userId: `b-${tag}`, event: 'Product Viewed', properties: {}, messageId: `${tag}-2` },
+        { type: 'page', anonymousId: `a-${tag}`, name: 'Home', messageId: `${tag}-3` },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true });
+    for (const [subject, id] of [
+      ['ingest.identify', `${tag}-1`],
+      ['ingest.track', `${tag}-2`],
+      ['ingest.page', `${tag}-3`],
+    ] as const) {
+      await tap.next<Record<string, unknown>>(subject, (message) => message.envelope.data.messageId === id);
+    }
+  });
+
+  it('refuses a batch with one bad call whole, naming the call’s field, and publishes none of it', async () => {
+    const before = tap.messages().length;
+    const response = await post('/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'u-ok', event: 'Product Viewed' },
+        { type: 'track', userId: 'u-bad' },
+        { type: 'purchase', userId: 'u-bad' },
+      ],
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { fields: Record<string, string[]> };
+    expect(Object.keys(body.fields).sort()).toEqual(['batch.1.event', 'batch.2.type']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(tap.messages()).toHaveLength(before);
+  });
+
+  it('accepts a gzip-encoded batch, and the browser SDK’s text/plain body with the write key inside, with CORS headers', async () => {
+    const tag = randomUUID();
+    const gzipped = gzipSync(
+      JSON.stringify({
+        batch: [{ type: 'track', userId: 'gz', event: 'Cart Viewed', messageId: `${tag}-gz` }],
+      }),
+    );
+    const zipped = await raw('/v1/batch', gzipped, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+    });
+    expect(zipped.status).toBe(200);
+    await tap.next<TrackPayload>(
+      'ingest.track',
+      (message) => message.envelope.data.messageId === `${tag}-gz`,
+    );
+
+    const browser = await raw(
+      '/v1/t',
+      JSON.stringify({
+        writeKey: WRITE_KEY,
+        userId: 'web',
+        event: 'Product Viewed',
+        messageId: `${tag}-web`,
+      }),
+      { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example' },
+    );
+    expect(browser.status).toBe(200);
+    expect(browser.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    await tap.next<TrackPayload>(
+      'ingest.track',
+      (message) => message.envelope.data.messageId === `${tag}-web`,
+    );
+  });
+
+  it('answers 413 for an event over 32 KB and 415 for a form body, publishing nothing', async () => {
+    const before = tap.messages().length;
+    const big = await post('/v1/track', {
+      userId: 'u',
+      event: 'Big',
+      properties: { blob: 'x'.repeat(40_000) },
+    });
+    expect(big.status).toBe(413);
+    const inBatch = await post('/v1/batch', {
+      batch: [{ type: 'track', userId: 'u', event: 'Big', properties: { blob: 'x'.repeat(40_000) } }],
+    });
+    expect(inBatch.status).toBe(413);
+    expect(((await inBatch.json()) as { fields: object }).fields).toHaveProperty(['batch.0']);
+    const form = await raw('/v1/track', 'userId=u&event=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+    });
+    expect(form.status).toBe(415);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(tap.messages()).toHaveLength(before);
   });
 
   it('reports itself live and ready', async () => {

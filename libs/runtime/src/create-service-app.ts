@@ -16,6 +16,8 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
   /** Real processes stop on SIGTERM/SIGINT; in-process test apps are closed by the test. */
   shutdownHooks?: boolean;
+  /** Service-specific HTTP wiring (body parsers, CORS, hooks), applied before the app initializes. */
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function createServiceApp(
     }),
   );
   app.flushLogs();
+  await options.configure?.(app);
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.init();
   app.connectMicroservice({ strategy: app.get(JetStreamTransport) }, { inheritAppConfig: false });

@@ -1,4 +1,7 @@
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
   isISO8601,
   IsObject,
   IsOptional,
@@ -46,6 +49,10 @@ export abstract class SegmentEventDto {
   @IsOptional() @IsTimestamp() originalTimestamp?: string;
   @IsOptional() @IsString() type?: string;
   @IsOptional() @IsString() writeKey?: string;
+  // What the SDKs add about themselves: accepted so they are not refused, not forwarded.
+  @IsOptional() @IsObject() _metadata?: Record<string, unknown>;
+  @IsOptional() @IsString() channel?: string;
+  @IsOptional() version?: unknown;
 }
 
 export class TrackRequestDto extends SegmentEventDto {
@@ -72,4 +79,17 @@ export class GroupRequestDto extends SegmentEventDto {
 
 export class AliasRequestDto extends SegmentEventDto {
   @IsString() @Length(1, 256) previousId!: string;
+}
+
+/** The largest event Segment's API accepts, alone or inside a batch. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+
+/** `POST /v1/batch`: many calls at once, each with its own `type` (checked one by one). */
+export class BatchRequestDto {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2500) batch!: unknown[];
+  @IsOptional() @IsTimestamp() sentAt?: string;
+  @IsOptional() @IsString() writeKey?: string;
+  @IsOptional() @IsObject() context?: Record<string, unknown>;
+  @IsOptional() @IsObject() integrations?: Record<string, unknown>;
+  @IsOptional() @IsObject() _metadata?: Record<string, unknown>;
 }

@@ -2,9 +2,11 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
-import { AcceptEventUseCase } from './accept-event.usecase.js';
+import { type AcceptCommand, AcceptEventUseCase } from './accept-event.usecase.js';
+import { assertEventSize, readBatch } from './batch.js';
 import {
   AliasRequestDto,
+  BatchRequestDto,
   GroupRequestDto,
   IdentifyRequestDto,
   PageRequestDto,
@@ -23,9 +25,22 @@ type Success = { success: true };
 export class TrackingController {
   constructor(private readonly accept: AcceptEventUseCase) {}
 
+  /** Server SDKs' `/v1/batch` and the browser SDK's `/v1/b`: accepted whole once every call is stored. */
+  @Post(['batch', 'b'])
+  @HttpCode(200)
+  async batch(@Body() request: BatchRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    const receivedAt = new Date();
+    const calls = readBatch(request);
+    await Promise.all(
+      calls.map((call) => this.accept.execute({ ...call, source, receivedAt } as AcceptCommand)),
+    );
+    return { success: true };
+  }
+
   @Post(['track', 't'])
   @HttpCode(200)
   async track(@Body() event: TrackRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'track', source, event, receivedAt: new Date() });
     return { success: true };
   }
@@ -33,6 +48,7 @@ export class TrackingController {
   @Post(['identify', 'i'])
   @HttpCode(200)
   async identify(@Body() event: IdentifyRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'identify', source, event, receivedAt: new Date() });
     return { success: true };
   }
@@ -40,6 +56,7 @@ export class TrackingController {
   @Post(['page', 'p'])
   @HttpCode(200)
   async page(@Body() event: PageRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'page', source, event, receivedAt: new Date() });
     return { success: true };
   }
@@ -47,6 +64,7 @@ export class TrackingController {
   @Post(['screen', 's'])
   @HttpCode(200)
   async screen(@Body() event: ScreenRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'screen', source, event, receivedAt: new Date() });
     return { success: true };
   }
@@ -54,6 +72,7 @@ export class TrackingController {
   @Post(['group', 'g'])
   @HttpCode(200)
   async group(@Body() event: GroupRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'group', source, event, receivedAt: new Date() });
     return { success: true };
   }
@@ -61,6 +80,7 @@ export class TrackingController {
   @Post(['alias', 'a'])
   @HttpCode(200)
   async alias(@Body() event: AliasRequestDto, @CurrentSource() source: Source): Promise<Success> {
+    assertEventSize(event);
     await this.accept.execute({ type: 'alias', source, event, receivedAt: new Date() });
     return { success: true };
   }
