@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { type TrackPayload } from '@mesh/contracts';
 import {
   bootService,
@@ -261,6 +262,44 @@ describe('ingest: the tracking API', () => {
     expect(form.status).toBe(415);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(tap.messages()).toHaveLength(before);
+  });
+
+  it('never crashes on arbitrary JSON, and publishes exactly one message per 200 and none otherwise', async () => {
+    const event = fc.record(
+      {
+        userId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
+        anonymousId: fc.oneof(fc.string({ maxLength: 20 }), fc.constant(null)),
+        event: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+        properties: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue()),
+        timestamp: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
+        extra: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    const valid = fc.record({
+      userId: fc.string({ minLength: 1, maxLength: 50 }),
+      event: fc.string({ minLength: 1, maxLength: 50 }),
+      properties: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })),
+    });
+    const body = fc.oneof(valid, event, fc.jsonValue());
+    const before = tap.messages().length;
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom('/v1/track', '/v1/t', '/v1/batch'), async (generated, path) => {
+        const sent = path === '/v1/batch' ? { batch: [generated] } : generated;
+        const response = await post(path, sent);
+        expect([200, 400, 413]).toContain(response.status);
+        if (response.status === 200) accepted++;
+      }),
+      { numRuns: 150 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+    await waitFor('every accepted call to be published', () => tap.messages().length - before === accepted);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(tap.messages().length - before).toBe(accepted);
   });
 
   it('reports itself live and ready', async () => {
