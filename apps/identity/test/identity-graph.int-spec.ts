@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AliasPayload,
+  type Envelope,
+  type IngestedEventBase,
+  originEnvelope,
+  type ProfilesMergedPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { type MessagePublisher } from '@mesh/messaging';
+import {
+  type BootedService,
+  bootService,
+  consumerIsIdle,
+  type MessageTap,
+  publishCopy,
+  type ServiceUnderTest,
+  startServiceUnderTest,
+  subjectCounts,
+  waitFor,
+} from '@mesh/testing';
+import { type Db } from 'mongodb';
+import { identitySpec } from '../src/identity.app.js';
+import {
+  type ConflictDocument,
+  type IdentifierDocument,
+  type MergeDocument,
+  type ProfileDocument,
+} from '../src/resolution/identity-graph.repository.js';
+
+const CONSUMER = { stream: 'INGEST', durable: 'identity__ingest_any' };
+
+type Data = Omit<IngestedEventBase, 'messageId'> & {
+  traits?: Record<string, unknown>;
+  event?: string;
+  previousId?: string;
+};
+
+function eventOf(type: 'track' | 'identify' | 'alias', data: Data, occurredAt = new Date()): Envelope {
+  return originEnvelope({
+    type,
+    source: 'test-source',
+    occurredAt: occurredAt.toISOString(),
+    data: {
+      messageId: randomUUID(),
+      ...(type === 'track' ? { event: 'Viewed', properties: {} } : {}),
+      ...data,
+    },
+  });
+}
+
+describe('identity graph: joins, merges, limits, alias, concurrency', () => {
+  let under: ServiceUnderTest;
+  let natsUrl: string;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+  let db: Db;
+
+  beforeAll(async () => {
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec });
+    ({ natsUrl, publisher, tap, db } = under);
+  }, 60_000);
+  afterAll(async () => {
+    await under?.close();
+  });
+
+  const send = async (event: Envelope) => {
+    await publisher.publish(`ingest.${event.type}` as typeof SUBJECTS.ingest.track, event as never);
+    return (await tap.nextCausedBy(`identity.resolved.${event.type}`, event, 30_000)).envelope.profileId!;
+  };
+  const settled = () =>
+    waitFor(
+      'identity to settle every ingested message',
+      () => consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
+      60_000,
+    );
+  const identifiers = () => db.collection<IdentifierDocument>('identifiers');
+  const profiles = () => db.collection<ProfileDocument>('profiles');
+  const merges = () => db.collection<MergeDocument>('merges');
+  const ownerOf = async (key: string) => (await identifiers().findOne({ _id: key }))?.profileId;
+  const mergedMessages = (survivorId: string) =>
+    tap
+      .messages(SUBJECTS.identity.merged)
+      .filter((message) => (message.envelope.data as ProfilesMergedPayload).survivorId === survivorId);
+  const liveProfilesWith = (keys: string[]) =>
+    profiles()
+      .find({ identifiers: { $in: keys }, mergedInto: { $exists: false } })
+      .toArray();
+
+  it('merges two profiles an event connects into the one with the user id, publishes and audits it once', async () => {
+    const browsing = await send(eventOf('track', { anonymousId: 'anon-mo' }, new Date(Date.now() - 60_000)));
+    const signedUp = await send(
+      eventOf('identify', { userId: 'user-mo', traits: { email: 'mo@example.com' } }),
+    );
+    expect(signedUp).not.toBe(browsing);
+
+    const connecting = eventOf('track', { anonymousId: 'anon-mo', userId: 'user-mo' });
+    const resolvedTo = await send(connecting);
+
+    // The survivor is the profile with the user id, although the anonymous one is older.
+    expect(resolvedTo).toBe(signedUp);
+    const merged = await tap.next<ProfilesMergedPayload>(
+      SUBJECTS.identity.merged,
+      (message) => message.envelope.data.survivorId === signedUp,
+    );
+    expect(merged.envelope).toMatchObject({
+      profileId: signedUp,
+      causationId: connecting.id,
+      data: { survivorId: signedUp, mergedIds: [browsing], reason: 'shared_identifiers' },
+    });
+    expect(merged.envelope.data.evidence).toEqual(
+      expect.arrayContaining([
+        { type: 'user_id', value: 'user-mo' },
+        { type: 'anonymous_id', value: 'anon-mo' },
+      ]),
+    );
+    expect(await ownerOf('anonymous_id:anon-mo')).toBe(signedUp);
+    expect(await profiles().findOne({ _id: browsing })).toMatchObject({ mergedInto: signedUp });
+    const survivor = await profiles().findOne({ _id: signedUp });
+    expect(survivor!.identifiers).toEqual(
+      expect.arrayContaining(['anonymous_id:anon-mo', 'user_id:user-mo', 'email:mo@example.com']),
+    );
+    expect(survivor!.firstSeen.getTime()).toBeLessThan(Date.now() - 30_000);
+    expect(await merges().findOne({ _id: merged.envelope.data.mergeId })).toMatchObject({
+      status: 'done',
+      survivorId: signedUp,
+      mergedIds: [browsing],
+    });
+
+    // Later events on the merged profile's identifier resolve to the survivor.
+    expect(await send(eventOf('track', { anonymousId: 'anon-mo' }))).toBe(signedUp);
+
+    // Redelivering the merging event: the same output, no second merge, one identity.merged in the stream.
+    const before = await subjectCounts(natsUrl, 'IDENTITY');
+    await publishCopy(natsUrl, SUBJECTS.ingest.track, connecting);
+    await settled();
+    expect(tap.causedBy(SUBJECTS.identity.resolved.track, connecting)).toHaveLength(2);
+    expect(await subjectCounts(natsUrl, 'IDENTITY')).toEqual(before);
+    expect(await merges().countDocuments({ survivorId: signedUp })).toBe(1);
+    expect(mergedMessages(signedUp)).toHaveLength(1);
+  });
+
+  it('does not merge two profiles whose user ids would exceed the limit; attaches by priority and records the conflict', async () => {
+    const first = await send(eventOf('identify', { userId: 'user-x', traits: { email: 'x@example.com' } }));
+    const second = await send(eventOf('track', { userId: 'user-y', anonymousId: 'anon-y' }));
+
+    const connecting = eventOf('identify', { anonymousId: 'anon-y', traits: { email: 'x@example.com' } });
+    // The e-mail outranks the anonymous id.
+    expect(await send(connecting)).toBe(first);
+
+    expect(
+      await profiles().countDocuments({ _id: { $in: [first, second] }, mergedInto: { $exists: true } }),
+    ).toBe(0);
+    expect(await ownerOf('anonymous_id:anon-y')).toBe(second);
+    const conflict = await db.collection<ConflictDocument>('conflicts').findOne({ eventId: connecting.id });
+    expect(conflict).toMatchObject({ attachedTo: first, profileIds: [first, second].sort() });
+    expect(conflict!.reason).toContain('user_id');
+    expect(mergedMessages(first).concat(mergedMessages(second))).toHaveLength(0);
+  });
+
+  it('keeps a second user id out of a profile (limit one) and records the conflict', async () => {
+    const profileId = await send(eventOf('track', { userId: 'user-z1', anonymousId: 'anon-z' }));
+    const clash = eventOf('track', { userId: 'user-z2', anonymousId: 'anon-z' });
+    // user-z2 is new: the event joins by the anonymous id, but the profile keeps its one user id.
+    expect(await send(clash)).toBe(profileId);
+    const conflicts = await db
+      .collection<ConflictDocument>('conflicts')
+      .find({ eventId: clash.id })
+      .toArray();
+    expect(conflicts).toEqual([
+      expect.objectContaining({ attachedTo: profileId, rejected: ['user_id:user-z2'] }),
+    ]);
+    expect(await ownerOf('user_id:user-z2')).toBeUndefined();
+  });
+
+  it('links an alias’s previous id to the user id’s profile, merging the two', async () => {
+    const anonymous = await send(eventOf('track', { anonymousId: 'anon-al' }));
+    const user = await send(eventOf('identify', { userId: 'user-al', traits: {} }));
+    const alias = eventOf('alias', { userId: 'user-al', previousId: 'anon-al' });
+    expect(await send(alias)).toBe(user);
+    const merged = await tap.next<ProfilesMergedPayload>(
+      SUBJECTS.identity.merged,
+      (message) => message.envelope.data.survivorId === user,
+    );
+    expect(merged.envelope.data).toMatchObject({ mergedIds: [anonymous], reason: 'alias' });
+    expect(await ownerOf('anonymous_id:anon-al')).toBe(user);
+
+    // A previous id never seen before simply joins the user's profile.
+    await send(eventOf('alias', { userId: 'user-al', previousId: 'anon-al-2' }));
+    expect(await ownerOf('anonymous_id:anon-al-2')).toBe(user);
+    expect((alias.data as AliasPayload).previousId).toBe('anon-al');
+  });
+
+  it('completes a merge a crash interrupted, when the next event meets it', async () => {
+    const a = await send(eventOf('track', { anonymousId: 'anon-cr' }));
+    const b = await send(eventOf('identify', { userId: 'user-cr', traits: {} }));
+    // As if a consumer crashed after the audit entry and the first data step.
+    await merges().insertOne({
+      _id: 'merge-crashed',
+      survivorId: b,
+      mergedIds: [a],
+      reason: 'shared_identifiers',
+      evidence: [{ type: 'anonymous_id', value: 'anon-cr' }],
+      cause: {
+        id: 'cause-cr',
+        correlationId: 'cause-cr',
+        source: 'test',
+        occurredAt: new Date().toISOString(),
+        receivedAt: new Date().toISOString(),
+      },
+      status: 'pending',
+      createdAt: new Date(),
+      schemaVersion: 1,
+    });
+    await profiles().updateOne({ _id: a }, { $set: { mergedInto: b, mergeId: 'merge-crashed' } });
+
+    expect(await send(eventOf('track', { anonymousId: 'anon-cr' }))).toBe(b);
+    expect(await ownerOf('anonymous_id:anon-cr')).toBe(b);
+    expect(await merges().findOne({ _id: 'merge-crashed' })).toMatchObject({ status: 'done' });
+    await tap.next(SUBJECTS.identity.merged, (message) => message.envelope.causationId === 'cause-cr');
+  });
+
+  describe('with a second identity instance', () => {
+    let second: BootedService;
+    beforeAll(async () => {
+      second = await bootService(
+        identitySpec({
+          PORT: '0',
+          NATS_URL: natsUrl,
+          MONGO_URL: `${under.infra.mongoUrl}/${db.databaseName}`,
+          MESH_ADMIN_TOKEN: 'identity-test-admin-token',
+          LOG_LEVEL: 'silent',
+        }),
+      );
+    }, 60_000);
+    afterAll(async () => {
+      await second?.close();
+    });
+
+    it('converges 40 simultaneous events of one person (anonymous ids, e-mail, user id) on one live profile', async () => {
+      // Each run of four events shares one anonymous id, so every event is connected to the others.
+      const anonymous = (i: number) => `anon-par-${Math.floor(i / 4) % 8}`;
+      const events = Array.from({ length: 40 }, (_, i) => {
+        switch (i % 4) {
+          case 0:
+            return eventOf('track', { anonymousId: anonymous(i) });
+          case 1:
+            return eventOf('identify', { anonymousId: anonymous(i), traits: { email: 'par@example.com' } });
+          case 2:
+            return eventOf('track', { userId: 'user-par', anonymousId: anonymous(i) });
+          default:
+            return eventOf('identify', { userId: 'user-par', traits: { email: 'par@example.com' } });
+        }
+      });
+      await Promise.all(
+        events.map((event) =>
+          publisher.publish(`ingest.${event.type}` as typeof SUBJECTS.ingest.track, event as never),
+        ),
+      );
+      await Promise.all(
+        events.map((event) => tap.nextCausedBy(`identity.resolved.${event.type}`, event, 90_000)),
+      );
+      await settled();
+
+      const keys = [
+        'user_id:user-par',
+        'email:par@example.com',
+        ...Array.from({ length: 8 }, (_, i) => `anonymous_id:anon-par-${i}`),
+      ];
+      const live = await liveProfilesWith(keys);
+      expect(live).toHaveLength(1);
+      expect([...live[0]!.identifiers].sort()).toEqual([...keys].sort());
+      const owners = await identifiers()
+        .find({ _id: { $in: keys } })
+        .toArray();
+      expect(owners.map((owner) => owner.profileId)).toEqual(Array(keys.length).fill(live[0]!._id));
+      // Every merge completed, and each was published once.
+      const audit = await merges().find({ survivorId: live[0]!._id }).toArray();
+      expect(audit.every((merge) => merge.status === 'done')).toBe(true);
+      const published = tap
+        .messages(SUBJECTS.identity.merged)
+        .map((message) => (message.envelope.data as ProfilesMergedPayload).mergeId);
+      const expected = (await merges().find({ status: 'done' }).toArray()).map((merge) => merge._id);
+      expect(new Set(published)).toEqual(new Set(expected));
+    }, 120_000);
+  });
+});
