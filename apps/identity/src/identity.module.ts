@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { extractionOptions, IdentityEnv, identityRules } from './config.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
 import { ResolutionModule } from './resolution/resolution.module.js';
 
 @Module({})
@@ -11,6 +12,7 @@ export class IdentityModule {
       imports: [
         ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
+        ProfilesModule.forRoot(env.MESH_ADMIN_TOKEN),
       ],
     };
   }

@@ -220,6 +220,55 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
     await tap.next(SUBJECTS.identity.merged, (message) => message.envelope.causationId === 'cause-cr');
   });
 
+  describe('GET /api/profiles', () => {
+    const get = (path: string, token = 'identity-test-admin-token') =>
+      fetch(`${under.service.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+    it('shows a profile with its identifiers and merge history; a merged id answers with its survivor', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-api' }));
+      const user = await send(
+        eventOf('identify', { userId: 'user-api', traits: { email: 'Api@Example.com' } }),
+      );
+      await send(eventOf('track', { anonymousId: 'anon-api', userId: 'user-api' }));
+
+      const response = await get(`/api/profiles/${user}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        id: user,
+        merges: [
+          expect.objectContaining({ survivorId: user, mergedIds: [anonymous], reason: 'shared_identifiers' }),
+        ],
+      });
+      expect(body.identifiers).toEqual(
+        expect.arrayContaining([
+          { type: 'user_id', value: 'user-api' },
+          { type: 'email', value: 'api@example.com' },
+          { type: 'anonymous_id', value: 'anon-api' },
+        ]),
+      );
+      expect(await (await get(`/api/profiles/${anonymous}`)).json()).toMatchObject({
+        id: user,
+        requestedId: anonymous,
+      });
+      expect(await (await get('/api/profiles?email=%20API@example.com')).json()).toMatchObject({ id: user });
+      expect(await (await get('/api/profiles?userId=user-api')).json()).toMatchObject({ id: user });
+    });
+
+    it('answers 404 for unknown profiles, 400 naming the field for bad queries, 401 without the admin token', async () => {
+      expect((await get('/api/profiles/no-such-profile')).status).toBe(404);
+      expect((await get('/api/profiles?userId=nobody')).status).toBe(404);
+      const bad = await get('/api/profiles?email=not-an-email');
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({
+        fields: { email: [expect.stringContaining('INVALID_EMAIL')] },
+      });
+      expect((await get('/api/profiles')).status).toBe(400);
+      expect((await get('/api/profiles?colour=red')).status).toBe(400);
+      expect((await get('/api/profiles?userId=user-api', 'wrong-token-wrong-token')).status).toBe(401);
+    });
+  });
+
   describe('with a second identity instance', () => {
     let second: BootedService;
     beforeAll(async () => {

@@ -32,7 +32,9 @@ export interface IdentityRules {
 
 export const DEFAULT_LIMITS: IdentifierLimits = { user_id: 1, crm_id: 1, email: 5, phone: 5 };
 
-const MAX_ATTEMPTS = 25;
+const MAX_ATTEMPTS = 60;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type IngestedEnvelope = Envelope<
   IngestedEventBase & { traits?: Record<string, unknown>; previousId?: string }
@@ -40,8 +42,6 @@ type IngestedEnvelope = Envelope<
 
 const typeOfKey = (key: string) => key.slice(0, key.indexOf(':')) as IdentifierType;
 const unique = <T>(values: Iterable<T>) => [...new Set(values)];
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((value) => b.includes(value));
 
 /**
  * Finds the one live profile an ingested event belongs to — creating it, joining it, or merging the
@@ -76,6 +76,8 @@ export class ResolveEventUseCase {
 
     let profileId: string | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && !profileId; attempt++) {
+      // Spread out consumers that keep meeting each other.
+      if (attempt > 0) await sleep(Math.random() * Math.min(200, 10 * attempt));
       profileId = await this.attempt(
         envelope,
         identifiers,
@@ -122,15 +124,18 @@ export class ResolveEventUseCase {
     const keys = identifiers.map(identifierKey);
     const rawIds = unique((await this.graph.owners(keys)).values());
     for (const pending of await this.graph.pendingMerges(rawIds)) await this.resumeMerge(pending);
-    const liveIds = unique((await this.graph.live(rawIds)).values()).sort();
+    const seen = unique((await this.graph.live(rawIds)).values()).sort();
     // Deterministic, so concurrent first events of one person agree on the new profile's id.
     const candidate = deterministicId('profile', keys[0]!);
     const seenAt = new Date(envelope.occurredAt);
 
-    return this.graph.withLocks(liveIds.length > 0 ? liveIds : [candidate], async () => {
+    const locked = seen.length > 0 ? seen : [candidate];
+    return this.graph.withLocks(locked, async () => {
+      // Re-read under the claims: go on when every profile the event now meets is one we hold.
       const owners = await this.graph.owners(keys);
       const live = await this.graph.live(unique(owners.values()));
-      if (!sameSet(unique(live.values()), liveIds)) return undefined;
+      const liveIds = unique(live.values()).sort();
+      if (!liveIds.every((id) => locked.includes(id))) return undefined;
       const ownerOf = (key: string) => {
         const raw = owners.get(key);
         return raw === undefined ? undefined : live.get(raw);
