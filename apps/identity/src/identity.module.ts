@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { extractionOptions, IdentityEnv, identityRules } from './config.js';
+import { ErasureModule } from './erasure/erasure.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { ResolutionModule } from './resolution/resolution.module.js';
 
@@ -13,6 +14,7 @@ export class IdentityModule {
         ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
         ProfilesModule.forRoot(env.MESH_ADMIN_TOKEN),
+        ErasureModule,
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AliasPayload,
+  type EraseDonePayload,
+  type EraseRequestedPayload,
   type Envelope,
   type IngestedEventBase,
   originEnvelope,
@@ -57,7 +59,7 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
   let db: Db;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec });
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>' });
     ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
   afterAll(async () => {
@@ -266,6 +268,68 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
       expect((await get('/api/profiles')).status).toBe(400);
       expect((await get('/api/profiles?colour=red')).status).toBe(400);
       expect((await get('/api/profiles?userId=user-api', 'wrong-token-wrong-token')).status).toBe(401);
+    });
+  });
+
+  describe('erasure', () => {
+    const requestErasure = async (data: EraseRequestedPayload) => {
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        data,
+      });
+      await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+      return request;
+    };
+    const receiptOf = (request: Envelope) =>
+      tap.nextCausedBy<EraseDonePayload>(SUBJECTS.privacy.eraseDone('identity'), request, 30_000);
+
+    it('removes a merged person’s identifiers, profiles, conflicts and audit evidence, and answers with a receipt once', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-er' }));
+      const user = await send(
+        eventOf('identify', { userId: 'user-er', traits: { email: 'er@example.com' } }),
+      );
+      await send(eventOf('track', { anonymousId: 'anon-er', userId: 'user-er' }));
+      await send(eventOf('track', { userId: 'user-er-2', anonymousId: 'anon-er' })); // a conflict (second user id)
+      const other = await send(eventOf('track', { userId: 'user-keep' }));
+
+      const request = await requestErasure({
+        requestId: 'erase-er',
+        identifiers: [{ type: 'email', value: ' ER@example.com' }],
+      });
+      const receipt = await receiptOf(request);
+      expect(receipt.envelope.data).toMatchObject({
+        requestId: 'erase-er',
+        service: 'identity',
+        removed: { identifiers: 3, profiles: 2, mergeAuditRedacted: 1, conflicts: 1 },
+      });
+      expect(await identifiers().countDocuments({ profileId: { $in: [anonymous, user] } })).toBe(0);
+      expect(await profiles().countDocuments({ _id: { $in: [anonymous, user] } })).toBe(0);
+      const audit = await merges().find({ survivorId: user }).toArray();
+      expect(audit).toEqual([expect.objectContaining({ evidence: [], erased: true })]);
+      expect(await db.collection('conflicts').countDocuments({ attachedTo: user })).toBe(0);
+      expect(await ownerOf('user_id:user-keep')).toBe(other);
+
+      // A redelivered request: nothing left to remove, and the stream keeps one receipt.
+      const receipts = async () =>
+        (await subjectCounts(natsUrl, 'PRIVACY'))[SUBJECTS.privacy.eraseDone('identity')];
+      const before = await receipts();
+      await publishCopy(natsUrl, SUBJECTS.privacy.eraseRequested, request);
+      await waitFor(
+        'the copy to be answered',
+        () => tap.causedBy(SUBJECTS.privacy.eraseDone('identity'), request).length === 2,
+      );
+      expect(await receipts()).toBe(before);
+    });
+
+    it('erases by profile id, a merged one included', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-er2' }));
+      const user = await send(eventOf('track', { userId: 'user-er2', anonymousId: 'anon-er2' }));
+      expect(user).toBe(anonymous);
+      const request = await requestErasure({ requestId: 'erase-er2', identifiers: [], profileIds: [user] });
+      expect((await receiptOf(request)).envelope.data.removed).toMatchObject({ identifiers: 2, profiles: 1 });
+      expect(await ownerOf('anonymous_id:anon-er2')).toBeUndefined();
     });
   });
 

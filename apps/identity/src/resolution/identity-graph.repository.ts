@@ -48,6 +48,8 @@ export interface MergeDocument {
   evidence: IdentifierDto[];
   cause: MergeCause;
   status: 'pending' | 'done';
+  /** Set when the person was erased: the evidence (identifier values) is gone. */
+  erased?: boolean;
   createdAt: Date;
   completedAt?: Date;
   schemaVersion: 1;
