@@ -23,6 +23,7 @@ import {
 } from '@mesh/testing';
 import { type Db } from 'mongodb';
 import { identitySpec } from '../src/identity.app.js';
+import { ResolveEventUseCase } from '../src/resolution/resolve-event.usecase.js';
 import {
   type ConflictDocument,
   type IdentifierDocument,
@@ -59,7 +60,13 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
   let db: Db;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>' });
+    // Few handler slots each, so the two instances of the concurrency test share the work.
+    under = await startServiceUnderTest({
+      name: 'identity',
+      spec: identitySpec,
+      tap: '>',
+      env: { MESSAGING_CONCURRENCY: '8' },
+    });
     ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
   afterAll(async () => {
@@ -335,6 +342,7 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
 
   describe('with a second identity instance', () => {
     let second: BootedService;
+    let handledBySecond = 0;
     beforeAll(async () => {
       second = await bootService(
         identitySpec({
@@ -343,8 +351,16 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
           MONGO_URL: `${under.infra.mongoUrl}/${db.databaseName}`,
           MESH_ADMIN_TOKEN: 'identity-test-admin-token',
           LOG_LEVEL: 'silent',
+          MESSAGING_CONCURRENCY: '8',
         }),
       );
+      // Counts what the second instance resolves (the real use case runs).
+      const useCase = second.app.get(ResolveEventUseCase);
+      const execute = useCase.execute.bind(useCase);
+      useCase.execute = (...args) => {
+        handledBySecond++;
+        return execute(...args);
+      };
     }, 60_000);
     afterAll(async () => {
       await second?.close();
@@ -374,6 +390,7 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
         events.map((event) => tap.nextCausedBy(`identity.resolved.${event.type}`, event, 90_000)),
       );
       await settled();
+      expect(handledBySecond).toBeGreaterThan(0);
 
       const keys = [
         'user_id:user-par',
