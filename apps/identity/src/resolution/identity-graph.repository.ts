@@ -77,6 +77,8 @@ interface LockDocument {
 
 const LOCK_TTL_MS = 15_000;
 
+const unique = (values: readonly string[]) => [...new Set(values)];
+
 /**
  * The identity graph in MongoDB (FerretDB): `identifiers` (unique per type and value, pointing to a
  * profile), `profiles`, `merges` (the audit log), `conflicts` and `profile_locks`. FerretDB has no
@@ -108,13 +110,14 @@ export class IdentityGraphRepository implements OnModuleInit {
 
   /** Raw owners (not following merges) of the identifiers that are known, by identifier key. */
   async owners(keys: readonly string[]): Promise<Map<string, string>> {
-    const documents = await this.identifiers.find({ _id: { $in: [...keys] } }).toArray();
-    return new Map(documents.map((document) => [document._id, document.profileId]));
+    // One findOne by _id per key: FerretDB serves those from the primary key, not `$in` scans.
+    const documents = await Promise.all(unique(keys).map((key) => this.identifiers.findOne({ _id: key })));
+    return new Map(documents.flatMap((document) => (document ? [[document._id, document.profileId]] : [])));
   }
 
   async profilesById(ids: readonly string[]): Promise<Map<string, ProfileDocument>> {
-    const documents = await this.profiles.find({ _id: { $in: [...ids] } }).toArray();
-    return new Map(documents.map((document) => [document._id, document]));
+    const documents = await Promise.all(unique(ids).map((id) => this.profiles.findOne({ _id: id })));
+    return new Map(documents.flatMap((document) => (document ? [[document._id, document]] : [])));
   }
 
   /** The live profile each of these ids ends in, following `mergedInto`. */
