@@ -2,8 +2,13 @@ import { IsMongoUrl, ServiceEnv } from '@mesh/config';
 import { IsOptional, Matches } from 'class-validator';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { DEFAULT_EXTRACTION, type ExtractionOptions } from './resolution/identifiers.js';
+import { DEFAULT_LIMITS, type IdentityRules } from './resolution/resolve-event.usecase.js';
+import { IDENTIFIER_TYPES, type IdentifierType } from '@mesh/contracts';
 
 const TRAIT_LIST = /^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/;
+const LIMITS = new RegExp(
+  `^((${IDENTIFIER_TYPES.join('|')})=[1-9][0-9]*)(,(${IDENTIFIER_TYPES.join('|')})=[1-9][0-9]*)*$`,
+);
 const TRAIT_LIST_MESSAGE = (name: string) => `${name} must be trait names separated by commas`;
 
 export class IdentityEnv extends ServiceEnv {
@@ -24,6 +29,25 @@ export class IdentityEnv extends ServiceEnv {
   /** Trait names read as CRM ids. */
   @Matches(TRAIT_LIST, { message: TRAIT_LIST_MESSAGE('IDENTITY_CRM_ID_TRAITS') })
   IDENTITY_CRM_ID_TRAITS: string = DEFAULT_EXTRACTION.crmTraits.join(',');
+
+  /** Most identifiers of a type one profile may hold, e.g. `user_id=1,email=5`; types not named have no limit. */
+  @Matches(LIMITS, { message: 'IDENTITY_LIMITS must look like user_id=1,email=5 (known identifier types)' })
+  IDENTITY_LIMITS: string = formatLimits(DEFAULT_LIMITS);
+}
+
+function formatLimits(limits: IdentityRules['limits']): string {
+  return Object.entries(limits)
+    .map(([type, limit]) => `${type}=${limit}`)
+    .join(',');
+}
+
+export function identityRules(env: IdentityEnv): IdentityRules {
+  const limits: IdentityRules['limits'] = {};
+  for (const entry of env.IDENTITY_LIMITS.split(',')) {
+    const [type, limit] = entry.split('=') as [IdentifierType, string];
+    limits[type] = Number(limit);
+  }
+  return { limits };
 }
 
 export function extractionOptions(env: IdentityEnv): ExtractionOptions {

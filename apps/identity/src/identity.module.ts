@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
-import { extractionOptions, IdentityEnv } from './config.js';
+import { extractionOptions, IdentityEnv, identityRules } from './config.js';
+import { ErasureModule } from './erasure/erasure.module.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
 import { ResolutionModule } from './resolution/resolution.module.js';
 
 @Module({})
@@ -10,7 +12,9 @@ export class IdentityModule {
       module: IdentityModule,
       imports: [
         ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
-        ResolutionModule.forRoot(extractionOptions(env)),
+        ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
+        ProfilesModule.forRoot(env.MESH_ADMIN_TOKEN),
+        ErasureModule,
       ],
     };
   }

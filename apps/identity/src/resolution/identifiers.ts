@@ -2,7 +2,7 @@ import { type IdentifierDto, type IdentifierType, type IngestedEventBase } from 
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /** Types in the order a profile is keyed by when an event meets several unknown ones. */
-const PRIORITY: readonly IdentifierType[] = [
+export const PRIORITY: readonly IdentifierType[] = [
   'user_id',
   'crm_id',
   'email',

@@ -1,53 +1,187 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { type IdentifierDto } from '@mesh/contracts';
+import { type IdentifierDto, type IdentifierType } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db } from 'mongodb';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { identifierKey } from './identifiers.js';
 
-interface IdentifierDocument {
+export interface IdentifierDocument {
   /** `<type>:<value>`: unique, so one identifier belongs to one profile. */
   _id: string;
-  type: string;
+  type: IdentifierType;
   value: string;
+  name?: string;
   profileId: string;
   createdAt: Date;
   schemaVersion: 1;
 }
 
-interface ProfileDocument {
+export interface ProfileDocument {
   _id: string;
+  /** Identifier keys (`type:value`). */
   identifiers: string[];
   firstSeen: Date;
   lastSeen: Date;
+  /** Incremented by every change; writes are conditional on the version read. */
+  version: number;
+  /** Set on a profile that was merged: the survivor it now lives in. */
+  mergedInto?: string;
+  mergeId?: string;
   schemaVersion: 1;
 }
 
+/** What the merge's message is derived from (the event that connected the profiles). */
+export interface MergeCause {
+  id: string;
+  correlationId: string;
+  source: string;
+  occurredAt: string;
+  receivedAt: string;
+}
+
+export interface MergeDocument {
+  /** Deterministic: the same set of profiles merges under one id, however often it is attempted. */
+  _id: string;
+  survivorId: string;
+  mergedIds: string[];
+  reason: string;
+  evidence: IdentifierDto[];
+  cause: MergeCause;
+  status: 'pending' | 'done';
+  /** Set when the person was erased: the evidence (identifier values) is gone. */
+  erased?: boolean;
+  createdAt: Date;
+  completedAt?: Date;
+  schemaVersion: 1;
+}
+
+export interface ConflictDocument {
+  _id: string;
+  eventId: string;
+  /** The profile the event was attached to. */
+  attachedTo: string;
+  profileIds: string[];
+  /** Identifier keys the event carried that were not stored because of the limit. */
+  rejected: string[];
+  limits: Partial<Record<IdentifierType, number>>;
+  reason: string;
+  createdAt: Date;
+  schemaVersion: 1;
+}
+
+interface LockDocument {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
+
+const LOCK_TTL_MS = 15_000;
+
+const unique = (values: readonly string[]) => [...new Set(values)];
+
+/**
+ * The identity graph in MongoDB (FerretDB): `identifiers` (unique per type and value, pointing to a
+ * profile), `profiles`, `merges` (the audit log), `conflicts` and `profile_locks`. FerretDB has no
+ * transactions, so a change to a group of profiles runs under claims on their ids (`profile_locks`,
+ * an insert on a unique key), and profile writes are conditional on the version read.
+ */
 @Injectable()
 export class IdentityGraphRepository implements OnModuleInit {
-  private readonly identifiers: Collection<IdentifierDocument>;
-  private readonly profiles: Collection<ProfileDocument>;
+  readonly identifiers: Collection<IdentifierDocument>;
+  readonly profiles: Collection<ProfileDocument>;
+  readonly merges: Collection<MergeDocument>;
+  readonly conflicts: Collection<ConflictDocument>;
+  private readonly locks: Collection<LockDocument>;
 
   constructor(@Inject(MONGO_DB) db: Db) {
     this.identifiers = db.collection<IdentifierDocument>('identifiers');
     this.profiles = db.collection<ProfileDocument>('profiles');
+    this.merges = db.collection<MergeDocument>('merges');
+    this.conflicts = db.collection<ConflictDocument>('conflicts');
+    this.locks = db.collection<LockDocument>('profile_locks');
   }
 
   async onModuleInit(): Promise<void> {
     await this.identifiers.createIndex({ profileId: 1 }, { name: 'by_profile' });
+    await this.profiles.createIndex({ identifiers: 1 }, { name: 'by_identifier' });
+    await this.merges.createIndex({ mergedIds: 1 }, { name: 'by_merged' });
+    await this.merges.createIndex({ survivorId: 1 }, { name: 'by_survivor' });
   }
 
-  /** Owners of the identifiers that are known, by identifier key. */
-  async owners(identifiers: readonly IdentifierDto[]): Promise<Map<string, string>> {
-    const keys = identifiers.map(identifierKey);
-    const documents = await this.identifiers.find({ _id: { $in: keys } }).toArray();
-    return new Map(documents.map((document) => [document._id, document.profileId]));
+  /** Raw owners (not following merges) of the identifiers that are known, by identifier key. */
+  async owners(keys: readonly string[]): Promise<Map<string, string>> {
+    // One findOne by _id per key: FerretDB serves those from the primary key, not `$in` scans.
+    const documents = await Promise.all(unique(keys).map((key) => this.identifiers.findOne({ _id: key })));
+    return new Map(documents.flatMap((document) => (document ? [[document._id, document.profileId]] : [])));
+  }
+
+  async profilesById(ids: readonly string[]): Promise<Map<string, ProfileDocument>> {
+    const documents = await Promise.all(unique(ids).map((id) => this.profiles.findOne({ _id: id })));
+    return new Map(documents.flatMap((document) => (document ? [[document._id, document]] : [])));
+  }
+
+  /** The live profile each of these ids ends in, following `mergedInto`. */
+  async live(ids: readonly string[]): Promise<Map<string, string>> {
+    const result = new Map<string, string>();
+    let pending = new Map(ids.map((id) => [id, id]));
+    for (let hop = 0; hop < 16 && pending.size > 0; hop++) {
+      const documents = await this.profilesById([...new Set(pending.values())]);
+      const next = new Map<string, string>();
+      for (const [origin, current] of pending) {
+        const into = documents.get(current)?.mergedInto;
+        if (into) next.set(origin, into);
+        else result.set(origin, current);
+      }
+      pending = next;
+    }
+    for (const [origin, current] of pending) result.set(origin, current);
+    return result;
+  }
+
+  /** Merges started but not finished that involve one of these profiles. */
+  pendingMerges(profileIds: readonly string[]): Promise<MergeDocument[]> {
+    const ids = [...profileIds];
+    return this.merges
+      .find({ status: 'pending', $or: [{ mergedIds: { $in: ids } }, { survivorId: { $in: ids } }] })
+      .toArray();
   }
 
   /**
-   * Gives each identifier to `profileId` unless it already has an owner (first writer wins), and
-   * returns the owner of each afterwards.
+   * Claims the ids (sorted, so two claimants never wait on each other in a cycle) and runs `work`;
+   * a claim left behind by a crashed process expires after LOCK_TTL_MS.
    */
-  async claim(identifiers: readonly IdentifierDto[], profileId: string): Promise<Map<string, string>> {
+  async withLocks<T>(ids: readonly string[], work: () => Promise<T>): Promise<T> {
+    const owner = randomUUID();
+    const sorted = [...new Set(ids)].sort();
+    const held: string[] = [];
+    try {
+      for (const id of sorted) {
+        await this.acquire(id, owner);
+        held.push(id);
+      }
+      return await work();
+    } finally {
+      if (held.length > 0) await this.locks.deleteMany({ _id: { $in: held }, owner });
+    }
+  }
+
+  private async acquire(id: string, owner: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.locks.insertOne({ _id: id, owner, expiresAt: new Date(Date.now() + LOCK_TTL_MS) });
+        return;
+      } catch (error) {
+        if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
+      }
+      await this.locks.deleteOne({ _id: id, expiresAt: { $lt: new Date() } });
+      if (attempt > 2_000) throw new Error(`profile ${id} stayed locked`);
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * Math.min(100, 5 * attempt)));
+    }
+  }
+
+  /** Gives each identifier to `profileId` unless it already has an owner (first writer wins). */
+  async claim(identifiers: readonly IdentifierDto[], profileId: string): Promise<void> {
+    if (identifiers.length === 0) return;
     await this.identifiers.bulkWrite(
       identifiers.map((identifier) => ({
         updateOne: {
@@ -56,6 +190,7 @@ export class IdentityGraphRepository implements OnModuleInit {
             $setOnInsert: {
               type: identifier.type,
               value: identifier.value,
+              ...(identifier.name ? { name: identifier.name } : {}),
               profileId,
               createdAt: new Date(),
               schemaVersion: 1 as const,
@@ -66,19 +201,95 @@ export class IdentityGraphRepository implements OnModuleInit {
       })),
       { ordered: false },
     );
-    return this.owners(identifiers);
   }
 
-  /** Records the profile's identifiers and when it was seen; idempotent. */
-  async touchProfile(profileId: string, identifiers: readonly IdentifierDto[], seenAt: Date): Promise<void> {
+  /** Creates the profile if it does not exist yet (idempotent). */
+  async ensureProfile(profileId: string, seenAt: Date): Promise<void> {
     await this.profiles.updateOne(
       { _id: profileId },
       {
-        $addToSet: { identifiers: { $each: identifiers.map(identifierKey) } },
+        $setOnInsert: {
+          identifiers: [],
+          firstSeen: seenAt,
+          lastSeen: seenAt,
+          version: 0,
+          schemaVersion: 1 as const,
+        },
+      },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * Adds identifier keys and a sighting to a profile, conditional on the version read; false when
+   * the profile changed in between (the caller retries).
+   */
+  async touchProfile(profile: ProfileDocument, keys: readonly string[], seenAt: Date): Promise<boolean> {
+    const result = await this.profiles.updateOne(
+      { _id: profile._id, version: profile.version },
+      {
+        $addToSet: { identifiers: { $each: [...keys] } },
         $min: { firstSeen: seenAt },
         $max: { lastSeen: seenAt },
-        $setOnInsert: { schemaVersion: 1 as const },
+        $inc: { version: 1 },
       },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** Starts a merge: the audit entry is its first, idempotent step (a second start returns the first). */
+  async startMerge(
+    merge: Omit<MergeDocument, 'status' | 'createdAt' | 'schemaVersion'>,
+  ): Promise<MergeDocument> {
+    await this.merges.updateOne(
+      { _id: merge._id },
+      { $setOnInsert: { ...merge, status: 'pending', createdAt: new Date(), schemaVersion: 1 } },
+      { upsert: true },
+    );
+    return (await this.merges.findOne({ _id: merge._id }))!;
+  }
+
+  /**
+   * The merge's data steps, each idempotent: merged profiles point to the survivor, their
+   * identifiers are re-pointed, and the survivor holds all identifiers and sightings.
+   */
+  async applyMerge(merge: MergeDocument): Promise<void> {
+    const merged = await this.profilesById(merge.mergedIds);
+    const survivorKeys = new Set<string>();
+    let firstSeen: Date | undefined;
+    let lastSeen: Date | undefined;
+    for (const profile of merged.values()) {
+      profile.identifiers.forEach((key) => survivorKeys.add(key));
+      if (!firstSeen || profile.firstSeen < firstSeen) firstSeen = profile.firstSeen;
+      if (!lastSeen || profile.lastSeen > lastSeen) lastSeen = profile.lastSeen;
+    }
+    await this.profiles.updateMany(
+      { _id: { $in: merge.mergedIds } },
+      { $set: { mergedInto: merge.survivorId, mergeId: merge._id }, $inc: { version: 1 } },
+    );
+    await this.identifiers.updateMany(
+      { profileId: { $in: merge.mergedIds } },
+      { $set: { profileId: merge.survivorId } },
+    );
+    await this.profiles.updateOne(
+      { _id: merge.survivorId },
+      {
+        $addToSet: { identifiers: { $each: [...survivorKeys] } },
+        ...(firstSeen ? { $min: { firstSeen } } : {}),
+        ...(lastSeen ? { $max: { lastSeen } } : {}),
+        $inc: { version: 1 },
+      },
+    );
+  }
+
+  async finishMerge(mergeId: string): Promise<void> {
+    await this.merges.updateOne({ _id: mergeId }, { $set: { status: 'done', completedAt: new Date() } });
+  }
+
+  async recordConflict(conflict: Omit<ConflictDocument, 'createdAt' | 'schemaVersion'>): Promise<void> {
+    await this.conflicts.updateOne(
+      { _id: conflict._id },
+      { $setOnInsert: { ...conflict, createdAt: new Date(), schemaVersion: 1 } },
       { upsert: true },
     );
   }

@@ -2,11 +2,16 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type ExtractionOptions } from './identifiers.js';
 import { IdentityGraphRepository } from './identity-graph.repository.js';
 import { IngestedEventHandler } from './ingested-event.handler.js';
-import { EXTRACTION_OPTIONS, ResolveEventUseCase } from './resolve-event.usecase.js';
+import {
+  EXTRACTION_OPTIONS,
+  IDENTITY_RULES,
+  type IdentityRules,
+  ResolveEventUseCase,
+} from './resolve-event.usecase.js';
 
 @Module({})
 export class ResolutionModule {
-  static forRoot(extraction: ExtractionOptions): DynamicModule {
+  static forRoot(extraction: ExtractionOptions, rules: IdentityRules): DynamicModule {
     return {
       module: ResolutionModule,
       controllers: [IngestedEventHandler],
@@ -14,6 +19,7 @@ export class ResolutionModule {
         IdentityGraphRepository,
         ResolveEventUseCase,
         { provide: EXTRACTION_OPTIONS, useValue: extraction },
+        { provide: IDENTITY_RULES, useValue: rules },
       ],
     };
   }

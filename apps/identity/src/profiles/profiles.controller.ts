@@ -1,0 +1,104 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { type IdentifierDto } from '@mesh/contracts';
+import { identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
+import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+import { ProfileIdParams, ProfileLookupQuery } from './profile-query.dto.js';
+import { type MergeView, type ProfileView } from './profile-view.js';
+
+@Controller('api/profiles')
+@UseGuards(AdminTokenGuard)
+export class ProfilesController {
+  constructor(private readonly graph: IdentityGraphRepository) {}
+
+  /** A profile with its identifiers and merge history; a merged id answers with its survivor. */
+  @Get(':id')
+  async byId(@Param() params: ProfileIdParams): Promise<ProfileView> {
+    return this.view(params.id);
+  }
+
+  /** Resolves an e-mail address or a user id to its profile. */
+  @Get()
+  async lookup(@Query() query: ProfileLookupQuery): Promise<ProfileView> {
+    const given = [query.email, query.userId].filter((value) => value !== undefined);
+    if (given.length !== 1) {
+      throw new BadRequestException({
+        error: 'invalid_request',
+        message: 'give exactly one of email and userId',
+        fields: {
+          email: ['give exactly one of email and userId'],
+          userId: ['give exactly one of email and userId'],
+        },
+      });
+    }
+    const identifier = this.identifierOf(query);
+    const owner = (await this.graph.owners([identifierKey(identifier)])).get(identifierKey(identifier));
+    if (!owner)
+      throw new NotFoundException({ error: 'not_found', message: 'no profile has this identifier' });
+    return this.view(owner, false);
+  }
+
+  private identifierOf(query: ProfileLookupQuery): IdentifierDto {
+    const [type, field, normalized] =
+      query.email !== undefined
+        ? (['email', 'email', normalizeEmail(query.email)] as const)
+        : (['user_id', 'userId', normalizeId(query.userId)] as const);
+    if (!('value' in normalized)) {
+      throw new BadRequestException({
+        error: 'invalid_request',
+        message: 'the request is not valid',
+        fields: { [field]: [`${field} is not a valid ${type} (${normalized.reason})`] },
+      });
+    }
+    return { type, value: normalized.value };
+  }
+
+  private async view(id: string, showRequested = true): Promise<ProfileView> {
+    const liveId = (await this.graph.live([id])).get(id)!;
+    const profile = await this.graph.profiles.findOne({ _id: liveId });
+    if (!profile) throw new NotFoundException({ error: 'not_found', message: `no profile ${id}` });
+    const identifiers = await this.graph.identifiers.find({ profileId: liveId }).toArray();
+    return {
+      id: liveId,
+      ...(showRequested && liveId !== id ? { requestedId: id } : {}),
+      identifiers: identifiers.map(({ type, value, name }) => ({ type, value, ...(name ? { name } : {}) })),
+      firstSeen: profile.firstSeen.toISOString(),
+      lastSeen: profile.lastSeen.toISOString(),
+      version: profile.version,
+      merges: await this.history(liveId),
+    };
+  }
+
+  /** The merges into this profile and, transitively, into the profiles it absorbed. */
+  private async history(profileId: string): Promise<MergeView[]> {
+    const found = new Map<string, MergeView>();
+    let frontier = [profileId];
+    for (let depth = 0; depth < 32 && frontier.length > 0; depth++) {
+      const merges = await this.graph.merges
+        .find({ survivorId: { $in: frontier }, status: 'done' })
+        .toArray();
+      frontier = [];
+      for (const merge of merges) {
+        if (found.has(merge._id)) continue;
+        found.set(merge._id, {
+          mergeId: merge._id,
+          survivorId: merge.survivorId,
+          mergedIds: merge.mergedIds,
+          reason: merge.reason,
+          evidence: merge.evidence,
+          at: (merge.completedAt ?? merge.createdAt).toISOString(),
+        });
+        frontier.push(...merge.mergedIds);
+      }
+    }
+    return [...found.values()].sort((a, b) => a.at.localeCompare(b.at));
+  }
+}

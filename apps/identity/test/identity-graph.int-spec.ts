@@ -1,0 +1,417 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AliasPayload,
+  type EraseDonePayload,
+  type EraseRequestedPayload,
+  type Envelope,
+  type IngestedEventBase,
+  originEnvelope,
+  type ProfilesMergedPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { type MessagePublisher } from '@mesh/messaging';
+import {
+  type BootedService,
+  bootService,
+  consumerIsIdle,
+  type MessageTap,
+  publishCopy,
+  type ServiceUnderTest,
+  startServiceUnderTest,
+  subjectCounts,
+  waitFor,
+} from '@mesh/testing';
+import { type Db } from 'mongodb';
+import { identitySpec } from '../src/identity.app.js';
+import { ResolveEventUseCase } from '../src/resolution/resolve-event.usecase.js';
+import {
+  type ConflictDocument,
+  type IdentifierDocument,
+  type MergeDocument,
+  type ProfileDocument,
+} from '../src/resolution/identity-graph.repository.js';
+
+const CONSUMER = { stream: 'INGEST', durable: 'identity__ingest_any' };
+
+type Data = Omit<IngestedEventBase, 'messageId'> & {
+  traits?: Record<string, unknown>;
+  event?: string;
+  previousId?: string;
+};
+
+function eventOf(type: 'track' | 'identify' | 'alias', data: Data, occurredAt = new Date()): Envelope {
+  return originEnvelope({
+    type,
+    source: 'test-source',
+    occurredAt: occurredAt.toISOString(),
+    data: {
+      messageId: randomUUID(),
+      ...(type === 'track' ? { event: 'Viewed', properties: {} } : {}),
+      ...data,
+    },
+  });
+}
+
+describe('identity graph: joins, merges, limits, alias, concurrency', () => {
+  let under: ServiceUnderTest;
+  let natsUrl: string;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+  let db: Db;
+
+  beforeAll(async () => {
+    // Few handler slots each, so the two instances of the concurrency test share the work.
+    under = await startServiceUnderTest({
+      name: 'identity',
+      spec: identitySpec,
+      tap: '>',
+      env: { MESSAGING_CONCURRENCY: '8' },
+    });
+    ({ natsUrl, publisher, tap, db } = under);
+  }, 60_000);
+  afterAll(async () => {
+    await under?.close();
+  });
+
+  const send = async (event: Envelope) => {
+    await publisher.publish(`ingest.${event.type}` as typeof SUBJECTS.ingest.track, event as never);
+    return (await tap.nextCausedBy(`identity.resolved.${event.type}`, event, 30_000)).envelope.profileId!;
+  };
+  const settled = () =>
+    waitFor(
+      'identity to settle every ingested message',
+      () => consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
+      60_000,
+    );
+  const identifiers = () => db.collection<IdentifierDocument>('identifiers');
+  const profiles = () => db.collection<ProfileDocument>('profiles');
+  const merges = () => db.collection<MergeDocument>('merges');
+  const ownerOf = async (key: string) => (await identifiers().findOne({ _id: key }))?.profileId;
+  const mergedMessages = (survivorId: string) =>
+    tap
+      .messages(SUBJECTS.identity.merged)
+      .filter((message) => (message.envelope.data as ProfilesMergedPayload).survivorId === survivorId);
+  const liveProfilesWith = (keys: string[]) =>
+    profiles()
+      .find({ identifiers: { $in: keys }, mergedInto: { $exists: false } })
+      .toArray();
+
+  it('merges two profiles an event connects into the one with the user id, publishes and audits it once', async () => {
+    const browsing = await send(eventOf('track', { anonymousId: 'anon-mo' }, new Date(Date.now() - 60_000)));
+    const signedUp = await send(
+      eventOf('identify', { userId: 'user-mo', traits: { email: 'mo@example.com' } }),
+    );
+    expect(signedUp).not.toBe(browsing);
+
+    const connecting = eventOf('track', { anonymousId: 'anon-mo', userId: 'user-mo' });
+    const resolvedTo = await send(connecting);
+
+    // The survivor is the profile with the user id, although the anonymous one is older.
+    expect(resolvedTo).toBe(signedUp);
+    const merged = await tap.next<ProfilesMergedPayload>(
+      SUBJECTS.identity.merged,
+      (message) => message.envelope.data.survivorId === signedUp,
+    );
+    expect(merged.envelope).toMatchObject({
+      profileId: signedUp,
+      causationId: connecting.id,
+      data: { survivorId: signedUp, mergedIds: [browsing], reason: 'shared_identifiers' },
+    });
+    expect(merged.envelope.data.evidence).toEqual(
+      expect.arrayContaining([
+        { type: 'user_id', value: 'user-mo' },
+        { type: 'anonymous_id', value: 'anon-mo' },
+      ]),
+    );
+    expect(await ownerOf('anonymous_id:anon-mo')).toBe(signedUp);
+    expect(await profiles().findOne({ _id: browsing })).toMatchObject({ mergedInto: signedUp });
+    const survivor = await profiles().findOne({ _id: signedUp });
+    expect(survivor!.identifiers).toEqual(
+      expect.arrayContaining(['anonymous_id:anon-mo', 'user_id:user-mo', 'email:mo@example.com']),
+    );
+    expect(survivor!.firstSeen.getTime()).toBeLessThan(Date.now() - 30_000);
+    expect(await merges().findOne({ _id: merged.envelope.data.mergeId })).toMatchObject({
+      status: 'done',
+      survivorId: signedUp,
+      mergedIds: [browsing],
+    });
+
+    // Later events on the merged profile's identifier resolve to the survivor.
+    expect(await send(eventOf('track', { anonymousId: 'anon-mo' }))).toBe(signedUp);
+
+    // Redelivering the merging event: the same output, no second merge, one identity.merged in the stream.
+    const before = await subjectCounts(natsUrl, 'IDENTITY');
+    await publishCopy(natsUrl, SUBJECTS.ingest.track, connecting);
+    await settled();
+    expect(tap.causedBy(SUBJECTS.identity.resolved.track, connecting)).toHaveLength(2);
+    expect(await subjectCounts(natsUrl, 'IDENTITY')).toEqual(before);
+    expect(await merges().countDocuments({ survivorId: signedUp })).toBe(1);
+    expect(mergedMessages(signedUp)).toHaveLength(1);
+  });
+
+  it('does not merge two profiles whose user ids would exceed the limit; attaches by priority and records the conflict', async () => {
+    const first = await send(eventOf('identify', { userId: 'user-x', traits: { email: 'x@example.com' } }));
+    const second = await send(eventOf('track', { userId: 'user-y', anonymousId: 'anon-y' }));
+
+    const connecting = eventOf('identify', { anonymousId: 'anon-y', traits: { email: 'x@example.com' } });
+    // The e-mail outranks the anonymous id.
+    expect(await send(connecting)).toBe(first);
+
+    expect(
+      await profiles().countDocuments({ _id: { $in: [first, second] }, mergedInto: { $exists: true } }),
+    ).toBe(0);
+    expect(await ownerOf('anonymous_id:anon-y')).toBe(second);
+    const conflict = await db.collection<ConflictDocument>('conflicts').findOne({ eventId: connecting.id });
+    expect(conflict).toMatchObject({ attachedTo: first, profileIds: [first, second].sort() });
+    expect(conflict!.reason).toContain('user_id');
+    expect(mergedMessages(first).concat(mergedMessages(second))).toHaveLength(0);
+  });
+
+  it('keeps a second user id out of a profile (limit one) and records the conflict', async () => {
+    const profileId = await send(eventOf('track', { userId: 'user-z1', anonymousId: 'anon-z' }));
+    const clash = eventOf('track', { userId: 'user-z2', anonymousId: 'anon-z' });
+    // user-z2 is new: the event joins by the anonymous id, but the profile keeps its one user id.
+    expect(await send(clash)).toBe(profileId);
+    const conflicts = await db
+      .collection<ConflictDocument>('conflicts')
+      .find({ eventId: clash.id })
+      .toArray();
+    expect(conflicts).toEqual([
+      expect.objectContaining({ attachedTo: profileId, rejected: ['user_id:user-z2'] }),
+    ]);
+    expect(await ownerOf('user_id:user-z2')).toBeUndefined();
+  });
+
+  it('links an alias’s previous id to the user id’s profile, merging the two', async () => {
+    const anonymous = await send(eventOf('track', { anonymousId: 'anon-al' }));
+    const user = await send(eventOf('identify', { userId: 'user-al', traits: {} }));
+    const alias = eventOf('alias', { userId: 'user-al', previousId: 'anon-al' });
+    expect(await send(alias)).toBe(user);
+    const merged = await tap.next<ProfilesMergedPayload>(
+      SUBJECTS.identity.merged,
+      (message) => message.envelope.data.survivorId === user,
+    );
+    expect(merged.envelope.data).toMatchObject({ mergedIds: [anonymous], reason: 'alias' });
+    expect(await ownerOf('anonymous_id:anon-al')).toBe(user);
+
+    // A previous id never seen before simply joins the user's profile.
+    await send(eventOf('alias', { userId: 'user-al', previousId: 'anon-al-2' }));
+    expect(await ownerOf('anonymous_id:anon-al-2')).toBe(user);
+    expect((alias.data as AliasPayload).previousId).toBe('anon-al');
+  });
+
+  it('completes a merge a crash interrupted, when the next event meets it', async () => {
+    const a = await send(eventOf('track', { anonymousId: 'anon-cr' }));
+    const b = await send(eventOf('identify', { userId: 'user-cr', traits: {} }));
+    // As if a consumer crashed after the audit entry and the first data step.
+    await merges().insertOne({
+      _id: 'merge-crashed',
+      survivorId: b,
+      mergedIds: [a],
+      reason: 'shared_identifiers',
+      evidence: [{ type: 'anonymous_id', value: 'anon-cr' }],
+      cause: {
+        id: 'cause-cr',
+        correlationId: 'cause-cr',
+        source: 'test',
+        occurredAt: new Date().toISOString(),
+        receivedAt: new Date().toISOString(),
+      },
+      status: 'pending',
+      createdAt: new Date(),
+      schemaVersion: 1,
+    });
+    await profiles().updateOne({ _id: a }, { $set: { mergedInto: b, mergeId: 'merge-crashed' } });
+
+    expect(await send(eventOf('track', { anonymousId: 'anon-cr' }))).toBe(b);
+    expect(await ownerOf('anonymous_id:anon-cr')).toBe(b);
+    expect(await merges().findOne({ _id: 'merge-crashed' })).toMatchObject({ status: 'done' });
+    await tap.next(SUBJECTS.identity.merged, (message) => message.envelope.causationId === 'cause-cr');
+  });
+
+  describe('GET /api/profiles', () => {
+    const get = (path: string, token = 'identity-test-admin-token') =>
+      fetch(`${under.service.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+    it('shows a profile with its identifiers and merge history; a merged id answers with its survivor', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-api' }));
+      const user = await send(
+        eventOf('identify', { userId: 'user-api', traits: { email: 'Api@Example.com' } }),
+      );
+      await send(eventOf('track', { anonymousId: 'anon-api', userId: 'user-api' }));
+
+      const response = await get(`/api/profiles/${user}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        id: user,
+        merges: [
+          expect.objectContaining({ survivorId: user, mergedIds: [anonymous], reason: 'shared_identifiers' }),
+        ],
+      });
+      expect(body.identifiers).toEqual(
+        expect.arrayContaining([
+          { type: 'user_id', value: 'user-api' },
+          { type: 'email', value: 'api@example.com' },
+          { type: 'anonymous_id', value: 'anon-api' },
+        ]),
+      );
+      expect(await (await get(`/api/profiles/${anonymous}`)).json()).toMatchObject({
+        id: user,
+        requestedId: anonymous,
+      });
+      expect(await (await get('/api/profiles?email=%20API@example.com')).json()).toMatchObject({ id: user });
+      expect(await (await get('/api/profiles?userId=user-api')).json()).toMatchObject({ id: user });
+    });
+
+    it('answers 404 for unknown profiles, 400 naming the field for bad queries, 401 without the admin token', async () => {
+      expect((await get('/api/profiles/no-such-profile')).status).toBe(404);
+      expect((await get('/api/profiles?userId=nobody')).status).toBe(404);
+      const bad = await get('/api/profiles?email=not-an-email');
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({
+        fields: { email: [expect.stringContaining('INVALID_EMAIL')] },
+      });
+      expect((await get('/api/profiles')).status).toBe(400);
+      expect((await get('/api/profiles?colour=red')).status).toBe(400);
+      expect((await get('/api/profiles?userId=user-api', 'wrong-token-wrong-token')).status).toBe(401);
+    });
+  });
+
+  describe('erasure', () => {
+    const requestErasure = async (data: EraseRequestedPayload) => {
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        data,
+      });
+      await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+      return request;
+    };
+    const receiptOf = (request: Envelope) =>
+      tap.nextCausedBy<EraseDonePayload>(SUBJECTS.privacy.eraseDone('identity'), request, 30_000);
+
+    it('removes a merged person’s identifiers, profiles, conflicts and audit evidence, and answers with a receipt once', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-er' }));
+      const user = await send(
+        eventOf('identify', { userId: 'user-er', traits: { email: 'er@example.com' } }),
+      );
+      await send(eventOf('track', { anonymousId: 'anon-er', userId: 'user-er' }));
+      await send(eventOf('track', { userId: 'user-er-2', anonymousId: 'anon-er' })); // a conflict (second user id)
+      const other = await send(eventOf('track', { userId: 'user-keep' }));
+
+      const request = await requestErasure({
+        requestId: 'erase-er',
+        identifiers: [{ type: 'email', value: ' ER@example.com' }],
+      });
+      const receipt = await receiptOf(request);
+      expect(receipt.envelope.data).toMatchObject({
+        requestId: 'erase-er',
+        service: 'identity',
+        removed: { identifiers: 3, profiles: 2, mergeAuditRedacted: 1, conflicts: 1 },
+      });
+      expect(await identifiers().countDocuments({ profileId: { $in: [anonymous, user] } })).toBe(0);
+      expect(await profiles().countDocuments({ _id: { $in: [anonymous, user] } })).toBe(0);
+      const audit = await merges().find({ survivorId: user }).toArray();
+      expect(audit).toEqual([expect.objectContaining({ evidence: [], erased: true })]);
+      expect(await db.collection('conflicts').countDocuments({ attachedTo: user })).toBe(0);
+      expect(await ownerOf('user_id:user-keep')).toBe(other);
+
+      // A redelivered request: nothing left to remove, and the stream keeps one receipt.
+      const receipts = async () =>
+        (await subjectCounts(natsUrl, 'PRIVACY'))[SUBJECTS.privacy.eraseDone('identity')];
+      const before = await receipts();
+      await publishCopy(natsUrl, SUBJECTS.privacy.eraseRequested, request);
+      await waitFor(
+        'the copy to be answered',
+        () => tap.causedBy(SUBJECTS.privacy.eraseDone('identity'), request).length === 2,
+      );
+      expect(await receipts()).toBe(before);
+    });
+
+    it('erases by profile id, a merged one included', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-er2' }));
+      const user = await send(eventOf('track', { userId: 'user-er2', anonymousId: 'anon-er2' }));
+      expect(user).toBe(anonymous);
+      const request = await requestErasure({ requestId: 'erase-er2', identifiers: [], profileIds: [user] });
+      expect((await receiptOf(request)).envelope.data.removed).toMatchObject({ identifiers: 2, profiles: 1 });
+      expect(await ownerOf('anonymous_id:anon-er2')).toBeUndefined();
+    });
+  });
+
+  describe('with a second identity instance', () => {
+    let second: BootedService;
+    let handledBySecond = 0;
+    beforeAll(async () => {
+      second = await bootService(
+        identitySpec({
+          PORT: '0',
+          NATS_URL: natsUrl,
+          MONGO_URL: `${under.infra.mongoUrl}/${db.databaseName}`,
+          MESH_ADMIN_TOKEN: 'identity-test-admin-token',
+          LOG_LEVEL: 'silent',
+          MESSAGING_CONCURRENCY: '8',
+        }),
+      );
+      // Counts what the second instance resolves (the real use case runs).
+      const useCase = second.app.get(ResolveEventUseCase);
+      const execute = useCase.execute.bind(useCase);
+      useCase.execute = (...args) => {
+        handledBySecond++;
+        return execute(...args);
+      };
+    }, 60_000);
+    afterAll(async () => {
+      await second?.close();
+    });
+
+    it('converges 40 simultaneous events of one person (anonymous ids, e-mail, user id) on one live profile', async () => {
+      // Each run of four events shares one anonymous id, so every event is connected to the others.
+      const anonymous = (i: number) => `anon-par-${Math.floor(i / 4) % 8}`;
+      const events = Array.from({ length: 40 }, (_, i) => {
+        switch (i % 4) {
+          case 0:
+            return eventOf('track', { anonymousId: anonymous(i) });
+          case 1:
+            return eventOf('identify', { anonymousId: anonymous(i), traits: { email: 'par@example.com' } });
+          case 2:
+            return eventOf('track', { userId: 'user-par', anonymousId: anonymous(i) });
+          default:
+            return eventOf('identify', { userId: 'user-par', traits: { email: 'par@example.com' } });
+        }
+      });
+      await Promise.all(
+        events.map((event) =>
+          publisher.publish(`ingest.${event.type}` as typeof SUBJECTS.ingest.track, event as never),
+        ),
+      );
+      await Promise.all(
+        events.map((event) => tap.nextCausedBy(`identity.resolved.${event.type}`, event, 90_000)),
+      );
+      await settled();
+      expect(handledBySecond).toBeGreaterThan(0);
+
+      const keys = [
+        'user_id:user-par',
+        'email:par@example.com',
+        ...Array.from({ length: 8 }, (_, i) => `anonymous_id:anon-par-${i}`),
+      ];
+      const live = await liveProfilesWith(keys);
+      expect(live).toHaveLength(1);
+      expect([...live[0]!.identifiers].sort()).toEqual([...keys].sort());
+      const owners = await identifiers()
+        .find({ _id: { $in: keys } })
+        .toArray();
+      expect(owners.map((owner) => owner.profileId)).toEqual(Array(keys.length).fill(live[0]!._id));
+      // Every merge completed, and each was published once.
+      const audit = await merges().find({ survivorId: live[0]!._id }).toArray();
+      expect(audit.every((merge) => merge.status === 'done')).toBe(true);
+      const published = tap
+        .messages(SUBJECTS.identity.merged)
+        .map((message) => (message.envelope.data as ProfilesMergedPayload).mergeId);
+      const expected = (await merges().find({ status: 'done' }).toArray()).map((merge) => merge._id);
+      expect(new Set(published)).toEqual(new Set(expected));
+    }, 120_000);
+  });
+});
