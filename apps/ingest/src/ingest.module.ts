@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
+import { AdminModule } from './admin/admin.module.js';
 import { IngestEnv } from './config.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
@@ -10,9 +11,15 @@ export class IngestModule {
     return {
       module: IngestModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'ingest', env, mongoUrl: env.MONGO_URL }),
+        ServiceCoreModule.forRoot({
+          service: 'ingest',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
         SourcesModule.forRoot(env),
         TrackingModule,
+        AdminModule,
       ],
     };
   }
