@@ -22,4 +22,7 @@ export class IngestEnv extends ServiceEnv {
 
   /** Requests a second a source may send when it has no limit of its own. */
   @IsInt() @Min(1) @Max(1_000_000) INGEST_DEFAULT_RATE_LIMIT_PER_SECOND: number = 1_000;
+
+  /** Refused write keys or signatures an IP may send a minute before all its calls get 429s. */
+  @IsInt() @Min(1) @Max(1_000_000) INGEST_AUTH_FAILURES_PER_MINUTE_PER_IP: number = 60;
 }

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { AdminModule } from './admin/admin.module.js';
 import { IngestEnv } from './config.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
 
@@ -20,6 +21,7 @@ export class IngestModule {
         SourcesModule.forRoot(env),
         TrackingModule,
         AdminModule,
+        RateLimitModule,
       ],
     };
   }

@@ -33,6 +33,7 @@ describe('ingest: sources admin API', () => {
         MESH_ADMIN_TOKEN: ADMIN_TOKEN,
         INGEST_SECRET_KEY: 'ab'.repeat(32),
         INGEST_KEY_ROTATION_GRACE_SECONDS: String(GRACE_SECONDS),
+        INGEST_AUTH_FAILURES_PER_MINUTE_PER_IP: '5',
         LOG_LEVEL: 'silent',
       }),
     );
@@ -55,11 +56,12 @@ describe('ingest: sources admin API', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
-  const track = (writeKey: string, event = 'Product Viewed') =>
+  const track = (writeKey: string, event = 'Product Viewed', ip?: string) =>
     fetch(`${ingest.url}/v1/track`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
+        ...(ip === undefined ? {} : { 'x-forwarded-for': ip }),
         authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
       },
       body: JSON.stringify({ userId: 'u-admin', event, messageId: randomUUID() }),
@@ -181,5 +183,45 @@ describe('ingest: sources admin API', () => {
     const rotated = (await rotation.json()) as { webhookSecret: string };
     expect(rotated.webhookSecret).toMatch(/^whsec_/);
     expect(rotated.webhookSecret).not.toBe(webhookSecret);
+  });
+
+  it('answers 429 with Retry-After and RateLimit headers over a source’s limit, and publishes exactly the accepted calls', async () => {
+    await createSource('burst', { rateLimitPerSecond: 2 });
+    const { writeKey } = (await (await admin('POST', '/api/sources/burst/write-key/rotate')).json()) as {
+      writeKey: string;
+    };
+    const responses = await Promise.all(Array.from({ length: 20 }, () => track(writeKey, 'Burst')));
+    const accepted = responses.filter((response) => response.status === 200);
+    const limited = responses.filter((response) => response.status === 429);
+    expect(accepted.length + limited.length).toBe(20);
+    expect(limited.length).toBeGreaterThan(0);
+    const refusal = limited[0]!;
+    expect(Number(refusal.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refusal.headers.get('ratelimit-limit')).toBe('2');
+    expect(refusal.headers.get('ratelimit-remaining')).toBe('0');
+    expect(await refusal.json()).toMatchObject({ error: 'rate_limited' });
+    expect(accepted[0]!.headers.get('ratelimit-limit')).toBe('2');
+
+    const fromBurst = () => tap.messages().filter((message) => message.envelope.source === 'burst').length;
+    await waitFor('every accepted call to be published', () => fromBurst() === accepted.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fromBurst()).toBe(accepted.length);
+    await waitFor(
+      'the next window to take calls again',
+      async () => (await track(writeKey)).status === 200,
+      30_000,
+    );
+  });
+
+  it('answers 429 to an IP after too many refused write keys, while other IPs go on', async () => {
+    const { writeKey } = await createSource('guessed');
+    const guesser = '203.0.113.7';
+    for (let attempt = 0; attempt < 6; attempt++) {
+      expect((await track(`wk_guess-${attempt}`, 'Guess', guesser)).status).toBe(401);
+    }
+    const blocked = await track(writeKey, 'Blocked', guesser);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await track(writeKey, 'Elsewhere', '198.51.100.9')).status).toBe(200);
   });
 });
