@@ -5,6 +5,7 @@ import { IngestEnv } from './config.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class IngestModule {
@@ -22,6 +23,7 @@ export class IngestModule {
         TrackingModule,
         AdminModule,
         RateLimitModule,
+        WebhooksModule,
       ],
     };
   }
