@@ -224,4 +224,30 @@ describe('ingest: sources admin API', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await track(writeKey, 'Elsewhere', '198.51.100.9')).status).toBe(200);
   });
+
+  it('describes its HTTP API in OpenAPI at /docs, request bodies from the DTOs', async () => {
+    const page = await fetch(`${ingest.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const document = (await (await fetch(`${ingest.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { security?: object[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
+    for (const path of [
+      '/v1/track',
+      '/v1/batch',
+      '/v1/identify',
+      '/api/sources',
+      '/api/sources/{id}',
+      '/webhooks/{sourceId}',
+    ]) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
+    expect(document.paths['/v1/track']!.post!.security).toEqual([{ writeKey: [] }]);
+    expect(document.paths['/api/sources']!.post!.security).toEqual([{ admin: [] }]);
+    expect(document.components.schemas.TrackRequestDto!.required).toContain('event');
+    expect(Object.keys(document.components.schemas.CreateSourceDto!.properties!)).toEqual(
+      expect.arrayContaining(['id', 'name', 'rateLimitPerSecond', 'webhookMapping']),
+    );
+  });
 });

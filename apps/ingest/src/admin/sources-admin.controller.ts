@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { type SourceRecord, SourcesRepository } from '../sources/sources.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { CreateSourceDto, UpdateSourceDto } from './source-admin.dto.js';
@@ -10,6 +11,7 @@ import {
 } from './source-credentials.usecase.js';
 
 /** Sources admin API (`Authorization: Bearer <MESH_ADMIN_TOKEN>`). Keys and secrets are shown once. */
+@ApiTags('sources (admin)')
 @Controller('api/sources')
 @UseGuards(AdminTokenGuard)
 export class SourcesAdminController {
