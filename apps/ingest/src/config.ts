@@ -1,11 +1,28 @@
-import { IsMongoUrl, ServiceEnv } from '@mesh/config';
-import { IsOptional, IsString, MinLength } from 'class-validator';
+import { IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export class IngestEnv extends ServiceEnv {
   override PORT: number = 3001;
 
   @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/ingest';
 
+  /** Rate-limit counters and webhook replay records (keys prefixed `ingest:`). */
+  @IsRedisUrl() REDIS_URL: string = 'redis://127.0.0.1:6379';
+
   /** When set, a demo source with this write key exists (local runtime and demos). */
   @IsOptional() @IsString() @MinLength(16) MESH_DEMO_WRITE_KEY?: string;
+
+  /** 32 bytes as 64 hex digits: encrypts webhook secrets at rest (default: derived from MESH_ADMIN_TOKEN). */
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: 'INGEST_SECRET_KEY must be 64 hex digits (32 bytes)' })
+  INGEST_SECRET_KEY?: string;
+
+  /** How long a rotated write key or webhook secret keeps working, in seconds. */
+  @IsInt() @Min(0) @Max(30 * 86_400) INGEST_KEY_ROTATION_GRACE_SECONDS: number = 86_400;
+
+  /** Requests a second a source may send when it has no limit of its own. */
+  @IsInt() @Min(1) @Max(1_000_000) INGEST_DEFAULT_RATE_LIMIT_PER_SECOND: number = 1_000;
+
+  /** Refused write keys or signatures an IP may send a minute before all its calls get 429s. */
+  @IsInt() @Min(1) @Max(1_000_000) INGEST_AUTH_FAILURES_PER_MINUTE_PER_IP: number = 60;
 }

@@ -1,6 +1,7 @@
 import { loadEnv } from '@mesh/config';
 import { type Environment, type ServiceSpec } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
+import { configureOpenApi } from './docs/openapi.wiring.js';
 import { IngestModule } from './ingest.module.js';
 import { configureTrackingHttp } from './tracking/http-wiring.js';
 
@@ -11,6 +12,13 @@ export function ingestSpec(env: Environment): ServiceSpec {
   const config = loadEnv('ingest', IngestEnv, env);
   return {
     module: IngestModule.forRoot(config),
-    app: { port: config.PORT, bodyLimit: BODY_LIMIT_BYTES, configure: configureTrackingHttp },
+    app: {
+      port: config.PORT,
+      bodyLimit: BODY_LIMIT_BYTES,
+      configure: (app) => {
+        configureTrackingHttp(app);
+        configureOpenApi(app);
+      },
+    },
   };
 }

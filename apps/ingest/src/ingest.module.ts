@@ -1,8 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
+import { AdminModule } from './admin/admin.module.js';
 import { IngestEnv } from './config.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class IngestModule {
@@ -10,9 +13,17 @@ export class IngestModule {
     return {
       module: IngestModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'ingest', env, mongoUrl: env.MONGO_URL }),
+        ServiceCoreModule.forRoot({
+          service: 'ingest',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
         SourcesModule.forRoot(env),
         TrackingModule,
+        AdminModule,
+        RateLimitModule,
+        WebhooksModule,
       ],
     };
   }

@@ -22,12 +22,13 @@ describe('ingest: the tracking API', () => {
   let tap: MessageTap;
 
   beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true });
+    infra = await startInfra({ nats: true, mongo: true, redis: true });
     ingest = await bootService(
       ingestSpec({
         PORT: '0',
         NATS_URL: infra.natsUrl,
         MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
+        REDIS_URL: infra.redisUrl!,
         NATS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
         MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
         MESH_DEMO_WRITE_KEY: WRITE_KEY,
@@ -309,7 +310,7 @@ describe('ingest: the tracking API', () => {
       info: object;
     };
     expect(ready.status).toBe('ok');
-    expect(Object.keys(ready.info)).toEqual(['nats', 'mongodb']);
+    expect(Object.keys(ready.info).sort()).toEqual(['mongodb', 'nats', 'redis']);
   });
 
   it('reports itself not ready while its database is down, and ready again once it is back', async () => {

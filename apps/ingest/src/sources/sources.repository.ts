@@ -1,16 +1,64 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db } from 'mongodb';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { hashWriteKey, type Source } from './source.js';
 
 interface SourceDocument {
   _id: string;
   name: string;
   writeKeyHash: string;
+  /** The key before the last rotation, valid until `previousWriteKeyValidUntil`. */
+  previousWriteKeyHash?: string;
+  previousWriteKeyValidUntil?: Date;
+  /** AES-256-GCM sealed (SecretBox): the HMAC needs the plaintext back. */
+  webhookSecretSealed?: string;
+  previousWebhookSecretSealed?: string;
+  previousWebhookSecretValidUntil?: Date;
   enabled: boolean;
+  rateLimitPerSecond?: number;
+  webhookMapping?: string;
   createdAt: Date;
+  updatedAt?: Date;
   schemaVersion: 1;
 }
+
+/** What the admin API shows of a source: never a key, never a secret. */
+export interface SourceRecord extends Source {
+  createdAt: string;
+  updatedAt?: string;
+  hasWebhookSecret: boolean;
+  previousWriteKeyValidUntil?: string;
+}
+
+export interface WebhookSecrets {
+  current?: string;
+  /** The secret before the last rotation, while it is still accepted. */
+  previous?: string;
+}
+
+export type SourceChanges = Partial<
+  Pick<Source, 'name' | 'enabled' | 'rateLimitPerSecond' | 'webhookMapping'>
+>;
+
+export class SourceExistsError extends Error {}
+
+const toSource = (document: SourceDocument): Source => ({
+  id: document._id,
+  name: document.name,
+  enabled: document.enabled,
+  ...(document.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: document.rateLimitPerSecond }),
+  ...(document.webhookMapping === undefined ? {} : { webhookMapping: document.webhookMapping }),
+});
+
+const toRecord = (document: SourceDocument): SourceRecord => ({
+  ...toSource(document),
+  createdAt: document.createdAt.toISOString(),
+  ...(document.updatedAt ? { updatedAt: document.updatedAt.toISOString() } : {}),
+  hasWebhookSecret: document.webhookSecretSealed !== undefined,
+  ...(document.previousWriteKeyValidUntil && document.previousWriteKeyValidUntil > new Date()
+    ? { previousWriteKeyValidUntil: document.previousWriteKeyValidUntil.toISOString() }
+    : {}),
+});
 
 @Injectable()
 export class SourcesRepository implements OnModuleInit {
@@ -22,11 +70,16 @@ export class SourcesRepository implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.sources.createIndex({ writeKeyHash: 1 }, { unique: true, name: 'write_key_unique' });
+    await this.sources.createIndex({ previousWriteKeyHash: 1 }, { name: 'previous_write_key' });
   }
 
-  async findByWriteKey(writeKey: string): Promise<Source | undefined> {
-    const document = await this.sources.findOne({ writeKeyHash: hashWriteKey(writeKey) });
-    return document ? { id: document._id, name: document.name, enabled: document.enabled } : undefined;
+  /** The source of a write key: its current one, or the one before a rotation while its grace lasts. */
+  async findByWriteKey(writeKey: string, now = new Date()): Promise<Source | undefined> {
+    const hash = hashWriteKey(writeKey);
+    const document =
+      (await this.sources.findOne({ writeKeyHash: hash })) ??
+      (await this.sources.findOne({ previousWriteKeyHash: hash, previousWriteKeyValidUntil: { $gt: now } }));
+    return document ? toSource(document) : undefined;
   }
 
   /** Creates the source, or sets its name and write key if it exists. */
@@ -39,5 +92,103 @@ export class SourcesRepository implements OnModuleInit {
       },
       { upsert: true },
     );
+  }
+
+  /** @throws SourceExistsError when the id is taken. */
+  async create(source: Source, writeKeyHash: string, webhookSecretSealed: string): Promise<SourceRecord> {
+    const document: SourceDocument = {
+      _id: source.id,
+      name: source.name,
+      enabled: source.enabled,
+      ...(source.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: source.rateLimitPerSecond }),
+      ...(source.webhookMapping === undefined ? {} : { webhookMapping: source.webhookMapping }),
+      writeKeyHash,
+      webhookSecretSealed,
+      createdAt: new Date(),
+      schemaVersion: 1,
+    };
+    try {
+      await this.sources.insertOne(document);
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === 11000) throw new SourceExistsError(source.id);
+      throw error;
+    }
+    return toRecord(document);
+  }
+
+  async list(): Promise<SourceRecord[]> {
+    const documents = await this.sources.find({}).sort({ _id: 1 }).limit(10_000).toArray();
+    return documents.map(toRecord);
+  }
+
+  async get(id: string): Promise<SourceRecord | undefined> {
+    const document = await this.sources.findOne({ _id: id });
+    return document ? toRecord(document) : undefined;
+  }
+
+  async update(id: string, changes: SourceChanges): Promise<SourceRecord | undefined> {
+    const document = await this.sources.findOneAndUpdate(
+      { _id: id },
+      { $set: { ...changes, updatedAt: new Date() } },
+      { returnDocument: 'after' },
+    );
+    return document ? toRecord(document) : undefined;
+  }
+
+  /** Replaces the write key; the old one stays valid until `graceUntil`. False when the source is unknown. */
+  async rotateWriteKey(id: string, newHash: string, graceUntil: Date): Promise<boolean> {
+    const current = await this.sources.findOne({ _id: id });
+    if (!current) return false;
+    // Conditional on the key read, so two concurrent rotations cannot both keep "their" old key.
+    const result = await this.sources.updateOne(
+      { _id: id, writeKeyHash: current.writeKeyHash },
+      {
+        $set: {
+          writeKeyHash: newHash,
+          previousWriteKeyHash: current.writeKeyHash,
+          previousWriteKeyValidUntil: graceUntil,
+          updatedAt: new Date(),
+        },
+      },
+    );
+    return result.matchedCount === 1 || this.rotateWriteKey(id, newHash, graceUntil);
+  }
+
+  async webhookSecrets(id: string, now = new Date()): Promise<WebhookSecrets | undefined> {
+    const document = await this.sources.findOne({ _id: id });
+    if (!document) return undefined;
+    const previousValid =
+      document.previousWebhookSecretValidUntil !== undefined &&
+      document.previousWebhookSecretValidUntil > now;
+    return {
+      ...(document.webhookSecretSealed ? { current: document.webhookSecretSealed } : {}),
+      ...(previousValid && document.previousWebhookSecretSealed
+        ? { previous: document.previousWebhookSecretSealed }
+        : {}),
+    };
+  }
+
+  /** Replaces the webhook secret (sealed); the old one stays valid until `graceUntil`. */
+  async rotateWebhookSecret(id: string, sealed: string, graceUntil: Date): Promise<boolean> {
+    const current = await this.sources.findOne({ _id: id });
+    if (!current) return false;
+    const result = await this.sources.updateOne(
+      current.webhookSecretSealed
+        ? { _id: id, webhookSecretSealed: current.webhookSecretSealed }
+        : { _id: id, webhookSecretSealed: { $exists: false } },
+      {
+        $set: {
+          webhookSecretSealed: sealed,
+          ...(current.webhookSecretSealed
+            ? {
+                previousWebhookSecretSealed: current.webhookSecretSealed,
+                previousWebhookSecretValidUntil: graceUntil,
+              }
+            : {}),
+          updatedAt: new Date(),
+        },
+      },
+    );
+    return result.matchedCount === 1 || this.rotateWebhookSecret(id, sealed, graceUntil);
   }
 }
