@@ -33,7 +33,7 @@ function controllersOf(root: ModuleRef, seen = new Set<unknown>()): Type[] {
   if (typeof root === 'function') visitStatic(root);
   else {
     visitStatic(root.module);
-    found.push(...((root.controllers ?? [])));
+    found.push(...(root.controllers ?? []));
     for (const imported of (root.imports ?? []) as ModuleRef[]) found.push(...controllersOf(imported, seen));
   }
   return found;
