@@ -110,7 +110,8 @@ export function policyProblems(objects: readonly K8sObject[], { overlay }: { ove
         if (
           SECRET_NAME.test(variable.name) &&
           variable.value !== undefined &&
-          !/^\$\(/.test(variable.value)
+          !/^\$\(/.test(variable.value) &&
+          !PLAIN_URL.test(variable.value)
         ) {
           problems.push(`${where}: ${variable.name} is a literal value; take it from a Secret`);
         }
