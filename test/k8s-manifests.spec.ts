@@ -134,3 +134,60 @@ describe.each(overlays)('overlay %s', (overlay) => {
     }
   });
 });
+
+describe('the overlays differ where they should', () => {
+  const of = (overlay: string): K8sObject[] => rendered.get(overlay) ?? [];
+  const services = (overlay: string) =>
+    workloads(of(overlay)).filter(
+      (workload) =>
+        workload.object.kind === 'Deployment' &&
+        (MESH_SERVICES as readonly string[]).includes(workload.object.metadata.name),
+    );
+
+  it('dev: one replica each, no PVCs, no autoscaler, the local image, no TLS', () => {
+    for (const { object } of services('dev')) expect((object.spec as { replicas?: number }).replicas).toBe(1);
+    for (const object of of('dev')) {
+      expect(object.kind).not.toMatch(/^(ScaledObject|HorizontalPodAutoscaler|PersistentVolumeClaim)$/);
+      if (object.kind === 'StatefulSet')
+        expect((object.spec as { volumeClaimTemplates?: unknown }).volumeClaimTemplates).toBeUndefined();
+    }
+    for (const { pod } of services('dev')) expect(pod.containers[0]?.image).toBe('personalization-mesh:dev');
+    const ingress = of('dev').find((object) => object.kind === 'Ingress');
+    expect((ingress?.spec as { tls?: unknown }).tls).toBeUndefined();
+  });
+
+  it('prod: autoscaled from 3, PDBs keep 2, spread over zones, PVCs, TLS, a registry image', () => {
+    for (const { object, pod } of services('prod')) {
+      const name = object.metadata.name;
+      const scaler = of('prod').find(
+        (candidate) =>
+          candidate.kind === 'ScaledObject' &&
+          (candidate.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name === name,
+      );
+      expect((scaler?.spec as { minReplicaCount?: number }).minReplicaCount).toBe(3);
+      const pdb = of('prod').find(
+        (candidate) => candidate.kind === 'PodDisruptionBudget' && candidate.metadata.name === name,
+      );
+      expect((pdb?.spec as { minAvailable?: number }).minAvailable).toBe(2);
+      const keys = (
+        (pod as { topologySpreadConstraints?: { topologyKey: string }[] }).topologySpreadConstraints ?? []
+      ).map((constraint) => constraint.topologyKey);
+      expect(keys).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+      expect(pod.containers[0]?.image).toMatch(
+        /^registry\.example\.com\/personalization-mesh:\d+\.\d+\.\d+$/,
+      );
+    }
+    for (const name of ['nats', 'mongodb']) {
+      const statefulSet = workloads(of('prod')).find((workload) => workload.object.metadata.name === name);
+      expect(
+        (statefulSet?.pod as { topologySpreadConstraints?: { topologyKey: string }[] })
+          .topologySpreadConstraints?.[0]?.topologyKey,
+      ).toBe('topology.kubernetes.io/zone');
+      expect(
+        (statefulSet?.object.spec as { volumeClaimTemplates?: unknown[] }).volumeClaimTemplates,
+      ).toHaveLength(1);
+    }
+    const ingress = of('prod').find((object) => object.kind === 'Ingress');
+    expect((ingress?.spec as { tls?: { secretName: string }[] }).tls?.[0]?.secretName).toBe('mesh-tls');
+  });
+});

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { messagingOptions, STREAMS, StreamProvisioner } from '@mesh/messaging';
+import { DeadLetters, messagingOptions, STREAMS, StreamProvisioner } from '@mesh/messaging';
 import { freePort, requireTool, ServerProcess, waitFor } from '@mesh/testing';
+import { natsAuthOptions } from '../deploy/tools/nats-auth.js';
 import { type LoopbackNode, NATS_SERVICE_USERS, writeLoopbackConfigs } from './k8s/nats-loopback-config.js';
 
 const EVENTS = 600;
@@ -121,6 +122,25 @@ describe('NATS cluster of the manifests: a node killed mid-stream', () => {
     const admin = await jetstreamManager(await connectAs('admin'));
     expect((await admin.streams.info('INGEST')).state.messages).toBe(0);
     expect((await admin.streams.info('INGEST')).config.num_replicas).toBe(3);
+
+    // The dlq tool reaches the authenticated cluster as admin, with the options it builds from its flags.
+    const tool = await connect({
+      servers: urls,
+      name: 'dlq-tool',
+      ...natsAuthOptions({ user: 'admin', password: passwords.admin }, {}),
+    });
+    try {
+      await expect(new DeadLetters(tool).list(undefined, 10)).resolves.toEqual([]);
+    } finally {
+      await tool.close();
+    }
+    await expect(
+      connect({
+        servers: urls,
+        ...natsAuthOptions({ user: 'admin', password: 'wrong' }, {}),
+        reconnect: false,
+      }),
+    ).rejects.toThrow();
   });
 
   it('loses no acknowledged event and processes none twice when the stream leader is killed', async () => {

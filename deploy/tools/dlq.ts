@@ -2,13 +2,16 @@ import { parseArgs } from 'node:util';
 import { SERVICES, type ServiceName } from '@mesh/contracts';
 import { DeadLetters } from '@mesh/messaging';
 import { connect } from '@nats-io/transport-node';
+import { natsAuthOptions } from './nats-auth.js';
 
 const USAGE = `Dead letters: what each service gave up on, and replaying them.
 
   npm run dlq -- list [--service <name>] [--limit <n>]   the dead letters, oldest first
   npm run dlq -- replay <sequence>                       send one through its subject's consumers again
 
-Options: --nats <url> (default: $NATS_URL or nats://127.0.0.1:4222). Services: ${SERVICES.join(', ')}.`;
+Options: --nats <url> (default: $NATS_URL or nats://127.0.0.1:4222); on the cluster of k8s/ authenticate
+as the admin user: --user admin --password <nats-auth's admin> (or $NATS_USER, $NATS_PASSWORD), or with
+--creds <file> ($NATS_CREDS) where accounts use JWTs. Services: ${SERVICES.join(', ')}.`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -17,6 +20,9 @@ async function main(): Promise<number> {
       service: { type: 'string' },
       limit: { type: 'string', default: '50' },
       nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      creds: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -30,7 +36,8 @@ async function main(): Promise<number> {
     console.error(`unknown service "${service}"; one of: ${SERVICES.join(', ')}`);
     return 2;
   }
-  const nc = await connect({ servers: values.nats, name: 'dlq-tool' });
+  const auth = natsAuthOptions({ user: values.user, password: values.password, creds: values.creds });
+  const nc = await connect({ servers: values.nats, name: 'dlq-tool', ...auth });
   try {
     const deadLetters = new DeadLetters(nc);
     if (command === 'list') {

@@ -25,6 +25,7 @@ interface PodSpec {
   initContainers?: Container[];
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
   hostNetwork?: boolean;
 }
 
@@ -70,6 +71,19 @@ export function policyProblems(objects: readonly K8sObject[], { overlay }: { ove
     if (pod.automountServiceAccountToken !== false) {
       problems.push(`${name(object)}: automountServiceAccountToken must be false`);
     }
+    const account = pod.serviceAccountName ?? 'default';
+    if (account === 'default') problems.push(`${name(object)}: needs its own ServiceAccount, not "default"`);
+    else if (
+      !objects.some(
+        (candidate) =>
+          candidate.kind === 'ServiceAccount' &&
+          candidate.metadata.name === account &&
+          candidate.automountServiceAccountToken === false,
+      )
+    )
+      problems.push(
+        `${name(object)}: ServiceAccount ${account} missing or without automountServiceAccountToken: false`,
+      );
     for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
       const where = `${name(object)} container ${container.name}`;
       const isInit = !pod.containers.includes(container);
@@ -96,7 +110,8 @@ export function policyProblems(objects: readonly K8sObject[], { overlay }: { ove
         if (
           SECRET_NAME.test(variable.name) &&
           variable.value !== undefined &&
-          !/^\$\(/.test(variable.value)
+          !/^\$\(/.test(variable.value) &&
+          !PLAIN_URL.test(variable.value)
         ) {
           problems.push(`${where}: ${variable.name} is a literal value; take it from a Secret`);
         }

@@ -12,7 +12,9 @@ export interface K8sObject {
 
 type Schema = Record<string, unknown>;
 
-const ROOT_ID = 'kubernetes';
+// Absolute ids: a CRD schema's $ref to ObjectMeta must not resolve relative to the CRD's own id.
+const SCHEMA_BASE = 'https://schemas.mesh.invalid';
+const ROOT_ID = `${SCHEMA_BASE}/kubernetes`;
 const OBJECT_META = `${ROOT_ID}#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta`;
 
 /**
@@ -105,7 +107,7 @@ export class SchemaValidator {
     for (const version of crd.spec.versions.filter((candidate) => candidate.served && candidate.schema)) {
       const schema = strict(version.schema?.openAPIV3Schema) as Schema & { properties: Schema };
       schema.properties = { ...schema.properties, metadata: { $ref: OBJECT_META } };
-      const id = `crd/${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
+      const id = `${SCHEMA_BASE}/crd/${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
       this.ajv.addSchema({ $id: id, ...schema });
       this.definitionByKind.set(
         gvkKey({ group: crd.spec.group, version: version.name, kind: crd.spec.names.kind }),
