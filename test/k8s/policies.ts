@@ -57,7 +57,8 @@ const URL_WITH_CREDENTIALS = /^[a-z+]+:\/\/[^/@\s]*:[^/@\s]*@/i;
 const PLAIN_URL = /^[a-z+]+:\/\/[^@\s]*$/i;
 
 /** A value marked as a throw-away development value. */
-const DEV_MARK = /dev|local|example|not-secret|changeme/i;
+// An all-zero key (e.g. a 64-hex-digit INGEST_SECRET_KEY) is as plainly not a real secret as a marked word.
+const DEV_MARK = /dev|local|example|not-secret|changeme|^0+$/i;
 
 /** House policies; each problem names the object and what is wrong. */
 export function policyProblems(objects: readonly K8sObject[], { overlay }: { overlay: string }): string[] {
