@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
+import { DedupModule } from './dedup/dedup.module.js';
+import { PrivacyModule } from './privacy/privacy.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
 
@@ -10,8 +12,15 @@ export class IngestModule {
     return {
       module: IngestModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'ingest', env, mongoUrl: env.MONGO_URL }),
+        ServiceCoreModule.forRoot({
+          service: 'ingest',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
         SourcesModule.forRoot(env),
+        DedupModule.forRoot(env),
+        PrivacyModule.forRoot(env),
         TrackingModule,
       ],
     };
