@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
+import { CustomersModule } from './customers/customers.module.js';
 import { DedupModule } from './dedup/dedup.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { SourcesModule } from './sources/sources.module.js';
@@ -21,6 +22,7 @@ export class IngestModule {
         SourcesModule.forRoot(env),
         DedupModule.forRoot(env),
         PrivacyModule.forRoot(env),
+        CustomersModule,
         TrackingModule,
       ],
     };

@@ -5,5 +5,6 @@ import { TrackingController } from './tracking.controller.js';
 @Module({
   controllers: [TrackingController],
   providers: [AcceptEventUseCase],
+  exports: [AcceptEventUseCase],
 })
 export class TrackingModule {}

@@ -3,6 +3,7 @@ import {
   type ConsentPayload,
   type EraseDonePayload,
   type EraseRequestedPayload,
+  type IdentifyPayload,
   originEnvelope,
   type ServiceName,
 } from '@mesh/contracts';
@@ -27,7 +28,7 @@ interface EraseStatus {
   pending: ServiceName[];
 }
 
-describe('ingest: consent and erasure requests', () => {
+describe('ingest: consent, erasure requests and customer updates', () => {
   let infra: Infra;
   let ingest: BootedService;
   let tap: MessageTap;
@@ -184,5 +185,43 @@ describe('ingest: consent and erasure requests', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('email');
     expect((await status('no-such-request')).status).toBe(404);
+  });
+
+  it('turns a customer attribute update into an identify for that user id, once per messageId', async () => {
+    const messageId = randomUUID();
+    const update = {
+      traits: { plan: 'gold', lifetime_value: 1234.5 },
+      messageId,
+      timestamp: '2026-11-27T08:00:00.000Z',
+    };
+    expect((await post('/api/customers/crm-42', update)).status).toBe(200);
+    expect((await post('/api/customers/crm-42', update)).status).toBe(200);
+    const published = await tap.next<IdentifyPayload>(
+      'ingest.identify',
+      (message) => message.envelope.data.messageId === messageId,
+    );
+    expect(published.envelope).toMatchObject({
+      type: 'identify',
+      source: 'demo',
+      occurredAt: '2026-11-27T08:00:00.000Z',
+      data: { userId: 'crm-42', traits: { plan: 'gold', lifetime_value: 1234.5 } },
+    });
+    expect(
+      tap.messages('ingest.identify').filter((m) => m.envelope.id === published.envelope.id),
+    ).toHaveLength(1);
+  });
+
+  it('refuses a customer update without traits, with unknown fields, over 32 KB or without a write key', async () => {
+    const before = tap.messages('ingest.identify').length;
+    const noTraits = await post('/api/customers/crm-1', { messageId: 'x' });
+    expect(noTraits.status).toBe(400);
+    expect(JSON.stringify(await noTraits.json())).toContain('traits');
+    const unknown = await post('/api/customers/crm-1', { traits: {}, plan: 'gold' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(await unknown.json())).toContain('plan');
+    const large = await post('/api/customers/crm-1', { traits: { notes: 'x'.repeat(40 * 1024) } });
+    expect(large.status).toBe(413);
+    expect((await post('/api/customers/crm-1', { traits: {} }, 'wrong-key-0123456789')).status).toBe(401);
+    expect(tap.messages('ingest.identify').length).toBe(before);
   });
 });
