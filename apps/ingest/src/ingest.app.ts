@@ -2,6 +2,7 @@ import { loadEnv } from '@mesh/config';
 import { type Environment, type ServiceSpec } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
+import { configureImportHttp } from './import/import-http.js';
 import { configureTrackingHttp } from './tracking/http-wiring.js';
 
 /** Segment's limit for a batch; a single event is checked against 32 KB by its route. */
@@ -11,6 +12,13 @@ export function ingestSpec(env: Environment): ServiceSpec {
   const config = loadEnv('ingest', IngestEnv, env);
   return {
     module: IngestModule.forRoot(config),
-    app: { port: config.PORT, bodyLimit: BODY_LIMIT_BYTES, configure: configureTrackingHttp },
+    app: {
+      port: config.PORT,
+      bodyLimit: BODY_LIMIT_BYTES,
+      configure: (app) => {
+        configureTrackingHttp(app);
+        configureImportHttp(app);
+      },
+    },
   };
 }

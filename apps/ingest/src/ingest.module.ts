@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
 import { CustomersModule } from './customers/customers.module.js';
 import { DedupModule } from './dedup/dedup.module.js';
+import { ImportModule } from './import/import.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
@@ -23,6 +24,7 @@ export class IngestModule {
         DedupModule.forRoot(env),
         PrivacyModule.forRoot(env),
         CustomersModule,
+        ImportModule,
         TrackingModule,
       ],
     };
