@@ -3,6 +3,7 @@ import { type Environment, type ServiceSpec } from '@mesh/runtime';
 import { IngestEnv } from './config.js';
 import { configureOpenApi } from './docs/openapi.wiring.js';
 import { IngestModule } from './ingest.module.js';
+import { configureImportHttp } from './import/import-http.js';
 import { configureTrackingHttp } from './tracking/http-wiring.js';
 
 /** Segment's limit for a batch; a single event is checked against 32 KB by its route. */
@@ -18,6 +19,7 @@ export function ingestSpec(env: Environment): ServiceSpec {
       configure: (app) => {
         configureTrackingHttp(app);
         configureOpenApi(app);
+        configureImportHttp(app);
       },
     },
   };

@@ -2,6 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { AdminModule } from './admin/admin.module.js';
 import { IngestEnv } from './config.js';
+import { CustomersModule } from './customers/customers.module.js';
+import { DedupModule } from './dedup/dedup.module.js';
+import { ImportModule } from './import/import.module.js';
+import { PrivacyModule } from './privacy/privacy.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
@@ -20,6 +24,10 @@ export class IngestModule {
           redisUrl: env.REDIS_URL,
         }),
         SourcesModule.forRoot(env),
+        DedupModule.forRoot(env),
+        PrivacyModule.forRoot(env),
+        CustomersModule,
+        ImportModule,
         TrackingModule,
         AdminModule,
         RateLimitModule,

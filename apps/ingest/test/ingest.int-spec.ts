@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { type TrackPayload } from '@mesh/contracts';
 import {
   bootService,
@@ -29,6 +30,7 @@ describe('ingest: the tracking API', () => {
         NATS_URL: infra.natsUrl,
         MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
         REDIS_URL: infra.redisUrl!,
+        INGEST_PUBLISH_DEADLINE_MS: '3000',
         NATS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
         MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
         MESH_DEMO_WRITE_KEY: WRITE_KEY,
@@ -302,6 +304,63 @@ describe('ingest: the tracking API', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(tap.messages().length - before).toBe(accepted);
   });
+
+  it('accepts a messageId once per source within the dedup window, beyond the stream’s own duplicate window', async () => {
+    const redis = new Redis(infra.redisUrl!);
+    try {
+      const messageId = randomUUID();
+      // As if the SDK had sent it hours ago, long out of JetStream's duplicate window.
+      await redis.set(`ingest:seen:demo:${messageId}`, '1', 'EX', 3600);
+      const before = (await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.track'] ?? 0;
+      const response = await post('/v1/track', { userId: 'u-old', event: 'Old', properties: {}, messageId });
+      expect(response.status).toBe(200);
+      const fresh = randomUUID();
+      expect(
+        (await post('/v1/track', { userId: 'u-new', event: 'New', properties: {}, messageId: fresh })).status,
+      ).toBe(200);
+      await tap.next<TrackPayload>('ingest.track', (message) => message.envelope.data.messageId === fresh);
+      expect((await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.track']).toBe(before + 1);
+      expect(
+        tap.messages('ingest.track').some((m) => (m.envelope.data as TrackPayload).messageId === messageId),
+      ).toBe(false);
+      const ttl = await redis.ttl(`ingest:seen:demo:${fresh}`);
+      expect(ttl).toBeGreaterThan(24 * 3600 - 60);
+      expect(ttl).toBeLessThanOrEqual(24 * 3600);
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('answers 503 within its deadline while NATS is down, records nothing, and takes the retry once NATS is back', async () => {
+    const redis = new Redis(infra.redisUrl!);
+    const messageId = randomUUID();
+    const call = { userId: 'u-dedup', event: 'Order Completed', properties: {}, messageId };
+    const before = (await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.track'] ?? 0;
+    await infra.nats!.kill();
+    try {
+      const started = Date.now();
+      const failed = await post('/v1/track', call);
+      expect(failed.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await redis.exists(`ingest:seen:demo:${messageId}`)).toBe(0);
+    } finally {
+      await infra.nats!.restart();
+    }
+    await waitFor(
+      'the retry to be accepted',
+      async () => (await post('/v1/track', call)).status === 200,
+      60_000,
+    );
+    expect(await redis.exists(`ingest:seen:demo:${messageId}`)).toBe(1);
+    // The abandoned publish may have reached the stream on reconnect; the envelope id keeps it one.
+    await waitFor(
+      'the stream to hold the event once',
+      async () => (await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.track'] === before + 1,
+    );
+    expect((await post('/v1/track', call)).status).toBe(200);
+    expect((await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.track']).toBe(before + 1);
+    await redis.quit();
+  }, 120_000);
 
   it('reports itself live and ready', async () => {
     expect((await fetch(`${ingest.url}/health/live`)).status).toBe(200);

@@ -8,6 +8,7 @@ import {
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { randomUUID } from 'node:crypto';
+import { StoreOnceService } from '../dedup/store-once.service.js';
 import { type Source } from '../sources/source.js';
 import {
   type AliasRequestDto,
@@ -41,14 +42,22 @@ export function occurredAt(event: SegmentEventDto, receivedAt: Date): Date {
 }
 
 /**
- * Turns one accepted tracking call into one message on `ingest.<type>`. The id is derived from the
- * source and the event's messageId, so an SDK's retry of the same event is stored once.
+ * Turns one accepted tracking call into one message on `ingest.<type>`, once per (source,
+ * messageId) within the dedup window (see StoreOnceService).
  */
 @Injectable()
 export class AcceptEventUseCase {
-  constructor(private readonly publisher: MessagePublisher) {}
+  constructor(
+    private readonly publisher: MessagePublisher,
+    private readonly storeOnce: StoreOnceService,
+  ) {}
 
-  async execute(command: AcceptCommand): Promise<Envelope> {
+  /** True when the call was new and is now stored; false for a duplicate within the window. */
+  execute(command: AcceptCommand): Promise<boolean> {
+    return this.storeOnce.store(command.source.id, command.event.messageId, () => this.publish(command));
+  }
+
+  private async publish(command: AcceptCommand): Promise<Envelope> {
     const messageId = command.event.messageId ?? randomUUID();
     const base = this.base(command.event, messageId);
     const envelopeArgs = {

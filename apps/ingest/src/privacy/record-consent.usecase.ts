@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { deterministicId, originEnvelope, SUBJECTS } from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+import { randomUUID } from 'node:crypto';
+import { StoreOnceService } from '../dedup/store-once.service.js';
+import { type Source } from '../sources/source.js';
+import { type ConsentRequestDto } from './privacy.dto.js';
+
+/** One consent statement → `ingest.consent`, which identity resolves and delivery keeps in its consent view. */
+@Injectable()
+export class RecordConsentUseCase {
+  constructor(
+    private readonly publisher: MessagePublisher,
+    private readonly storeOnce: StoreOnceService,
+  ) {}
+
+  async execute(source: Source, request: ConsentRequestDto, receivedAt: Date): Promise<void> {
+    const messageId = request.messageId ?? randomUUID();
+    const at = request.at ?? receivedAt.toISOString();
+    const envelope = originEnvelope({
+      id: deterministicId('ingest', source.id, messageId),
+      source: source.id,
+      occurredAt: new Date(at).toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      type: 'consent',
+      data: {
+        messageId,
+        ...(request.userId === undefined ? {} : { userId: request.userId }),
+        ...(request.anonymousId === undefined ? {} : { anonymousId: request.anonymousId }),
+        consent: {
+          channel: request.channel,
+          status: request.status,
+          source: request.source ?? source.id,
+          at,
+        },
+        ...(request.email === undefined ? {} : { traits: { email: request.email } }),
+      },
+    });
+    await this.storeOnce.store(source.id, request.messageId, () =>
+      this.publisher.publish(SUBJECTS.ingest.consent, envelope),
+    );
+  }
+}

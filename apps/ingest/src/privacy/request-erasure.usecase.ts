@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { deterministicId, type IdentifierDto, originEnvelope, SUBJECTS } from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+import { randomUUID } from 'node:crypto';
+import { StoreOnceService } from '../dedup/store-once.service.js';
+import { type Source } from '../sources/source.js';
+import { EraseRequestsRepository } from './erase-requests.repository.js';
+import { type EraseRequestDto } from './privacy.dto.js';
+
+/**
+ * Records an erasure request, then publishes `privacy.erase.requested` for every service. The
+ * envelope id derives from the request id, so a retried request (same requestId) is published once.
+ */
+@Injectable()
+export class RequestErasureUseCase {
+  constructor(
+    private readonly requests: EraseRequestsRepository,
+    private readonly publisher: MessagePublisher,
+    private readonly storeOnce: StoreOnceService,
+  ) {}
+
+  async execute(source: Source, request: EraseRequestDto, receivedAt: Date): Promise<string> {
+    const requestId = request.requestId ?? randomUUID();
+    const identifiers: IdentifierDto[] = [
+      ...(request.userId === undefined ? [] : [{ type: 'user_id' as const, value: request.userId }]),
+      ...(request.email === undefined ? [] : [{ type: 'email' as const, value: request.email }]),
+    ];
+    await this.requests.create({
+      requestId,
+      sourceId: source.id,
+      identifierTypes: identifiers.map((identifier) => identifier.type),
+      requestedAt: receivedAt,
+    });
+    const envelope = originEnvelope({
+      id: deterministicId('ingest', 'privacy.erase.requested', requestId),
+      source: source.id,
+      occurredAt: receivedAt.toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      type: 'privacy.erase.requested',
+      data: { requestId, identifiers },
+    });
+    await this.storeOnce.withinDeadline(this.publisher.publish(SUBJECTS.privacy.eraseRequested, envelope));
+    await this.requests.markPublished(requestId, new Date());
+    return requestId;
+  }
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ConsentPayload,
+  type EraseDonePayload,
+  type EraseRequestedPayload,
+  type IdentifyPayload,
+  originEnvelope,
+  type ServiceName,
+} from '@mesh/contracts';
+import {
+  bootService,
+  type BootedService,
+  type Infra,
+  MessageTap,
+  publishCopy,
+  startInfra,
+  uniqueName,
+  waitFor,
+} from '@mesh/testing';
+import { ingestSpec } from '../src/ingest.app.js';
+
+const WRITE_KEY = 'privacy-test-write-key-0123456789';
+
+interface EraseStatus {
+  requestId: string;
+  complete: boolean;
+  confirmed: { service: ServiceName; removed: Record<string, number> }[];
+  pending: ServiceName[];
+}
+
+describe('ingest: consent, erasure requests and customer updates', () => {
+  let infra: Infra;
+  let ingest: BootedService;
+  let tap: MessageTap;
+
+  beforeAll(async () => {
+    infra = await startInfra({ nats: true, mongo: true, redis: true });
+    ingest = await bootService(
+      ingestSpec({
+        PORT: '0',
+        NATS_URL: infra.natsUrl,
+        MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
+        REDIS_URL: infra.redisUrl!,
+        NATS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
+        MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
+        MESH_DEMO_WRITE_KEY: WRITE_KEY,
+        INGEST_ERASING_SERVICES: 'identity,delivery',
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    tap = await MessageTap.open(infra.natsUrl!, '>');
+  });
+
+  afterAll(async () => {
+    await tap?.close();
+    await ingest?.close();
+    await infra?.stop();
+  });
+
+  const auth = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+  const post = (path: string, body: unknown, writeKey = WRITE_KEY) =>
+    fetch(`${ingest.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth(writeKey) },
+      body: JSON.stringify(body),
+    });
+  const status = async (requestId: string, writeKey = WRITE_KEY) =>
+    fetch(`${ingest.url}/v1/privacy/erase/${requestId}`, { headers: { authorization: auth(writeKey) } });
+
+  it('records an email opt-out on ingest.consent with source and time, once per messageId', async () => {
+    const messageId = randomUUID();
+    const body = {
+      messageId,
+      userId: 'u-consent',
+      email: 'ada@example.com',
+      channel: 'email',
+      status: 'opted_out',
+      source: 'preference-center',
+      at: '2026-11-28T10:00:00.000Z',
+    };
+    expect((await post('/v1/consent', body)).status).toBe(200);
+    expect((await post('/v1/consent', body)).status).toBe(200);
+    const published = await tap.next<ConsentPayload>(
+      'ingest.consent',
+      (message) => message.envelope.data.messageId === messageId,
+    );
+    expect(published.envelope).toMatchObject({
+      type: 'consent',
+      source: 'demo',
+      occurredAt: '2026-11-28T10:00:00.000Z',
+      data: {
+        userId: 'u-consent',
+        consent: { channel: 'email', status: 'opted_out', source: 'preference-center', at: body.at },
+        traits: { email: 'ada@example.com' },
+      },
+    });
+    expect(
+      tap.messages('ingest.consent').filter((m) => m.envelope.id === published.envelope.id),
+    ).toHaveLength(1);
+  });
+
+  it('refuses a consent statement without an identifier or with an unknown status, naming the field', async () => {
+    const before = tap.messages('ingest.consent').length;
+    const noId = await post('/v1/consent', { channel: 'email', status: 'opted_in' });
+    expect(noId.status).toBe(400);
+    expect(JSON.stringify(await noId.json())).toContain('userId');
+    const badStatus = await post('/v1/consent', { userId: 'u', channel: 'email', status: 'maybe' });
+    expect(badStatus.status).toBe(400);
+    expect(JSON.stringify(await badStatus.json())).toContain('status');
+    expect(
+      (
+        await post(
+          '/v1/consent',
+          { userId: 'u', channel: 'email', status: 'opted_in' },
+          'wrong-key-0123456789',
+        )
+      ).status,
+    ).toBe(401);
+    expect(tap.messages('ingest.consent').length).toBe(before);
+  });
+
+  it('publishes an erasure request and shows which services confirmed it and which are pending', async () => {
+    const response = await post('/v1/privacy/erase', { userId: 'u-erase', email: 'erase@example.com' });
+    expect(response.status).toBe(202);
+    const { requestId } = (await response.json()) as { requestId: string };
+    const requested = await tap.next<EraseRequestedPayload>(
+      'privacy.erase.requested',
+      (message) => message.envelope.data.requestId === requestId,
+    );
+    expect(requested.envelope.data.identifiers).toEqual([
+      { type: 'user_id', value: 'u-erase' },
+      { type: 'email', value: 'erase@example.com' },
+    ]);
+
+    const initial = (await (await status(requestId)).json()) as EraseStatus;
+    expect(initial).toMatchObject({
+      requestId,
+      complete: false,
+      confirmed: [],
+      pending: ['identity', 'delivery'],
+    });
+
+    const receipt = (service: ServiceName, removed: Record<string, number>) =>
+      originEnvelope<EraseDonePayload>({
+        id: `receipt-${service}-${requestId}`,
+        type: 'privacy.erase.done',
+        source: service,
+        occurredAt: new Date().toISOString(),
+        data: { requestId, service, removed, durationMs: 12 },
+      });
+    // The identity receipt delivered twice (a redelivery), then delivery's: one receipt each.
+    const identity = receipt('identity', { identifiers: 2, profiles: 1 });
+    await publishCopy(infra.natsUrl!, 'privacy.erase.done.identity', identity, 'copy-1');
+    await publishCopy(infra.natsUrl!, 'privacy.erase.done.identity', identity, 'copy-2');
+    await waitFor('the identity receipt', async () => {
+      const current = (await (await status(requestId)).json()) as EraseStatus;
+      return current.confirmed.length === 1;
+    });
+    await publishCopy(infra.natsUrl!, 'privacy.erase.done.delivery', receipt('delivery', { sends: 3 }));
+    await waitFor('erasure to be complete', async () => {
+      const current = (await (await status(requestId)).json()) as EraseStatus;
+      return current.complete;
+    });
+    const done = (await (await status(requestId)).json()) as EraseStatus;
+    expect(done.pending).toEqual([]);
+    expect(done.confirmed.map((entry) => entry.service).sort()).toEqual(['delivery', 'identity']);
+    expect(done.confirmed.find((entry) => entry.service === 'identity')?.removed).toEqual({
+      identifiers: 2,
+      profiles: 1,
+    });
+  });
+
+  it('publishes a retried erasure request (same requestId) once, and refuses one without userId or email', async () => {
+    const requestId = `req-${randomUUID()}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await post('/v1/privacy/erase', { requestId, email: 'again@example.com' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ requestId });
+    }
+    await tap.next(
+      'privacy.erase.requested',
+      (m) => (m.envelope.data as EraseRequestedPayload).requestId === requestId,
+    );
+    const bad = await post('/v1/privacy/erase', { email: 'not-an-address' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('email');
+    expect((await status('no-such-request')).status).toBe(404);
+  });
+
+  it('turns a customer attribute update into an identify for that user id, once per messageId', async () => {
+    const messageId = randomUUID();
+    const update = {
+      traits: { plan: 'gold', lifetime_value: 1234.5 },
+      messageId,
+      timestamp: '2026-11-27T08:00:00.000Z',
+    };
+    expect((await post('/api/customers/crm-42', update)).status).toBe(200);
+    expect((await post('/api/customers/crm-42', update)).status).toBe(200);
+    const published = await tap.next<IdentifyPayload>(
+      'ingest.identify',
+      (message) => message.envelope.data.messageId === messageId,
+    );
+    expect(published.envelope).toMatchObject({
+      type: 'identify',
+      source: 'demo',
+      occurredAt: '2026-11-27T08:00:00.000Z',
+      data: { userId: 'crm-42', traits: { plan: 'gold', lifetime_value: 1234.5 } },
+    });
+    expect(
+      tap.messages('ingest.identify').filter((m) => m.envelope.id === published.envelope.id),
+    ).toHaveLength(1);
+  });
+
+  it('refuses a customer update without traits, with unknown fields, over 32 KB or without a write key', async () => {
+    const before = tap.messages('ingest.identify').length;
+    const noTraits = await post('/api/customers/crm-1', { messageId: 'x' });
+    expect(noTraits.status).toBe(400);
+    expect(JSON.stringify(await noTraits.json())).toContain('traits');
+    const unknown = await post('/api/customers/crm-1', { traits: {}, plan: 'gold' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(await unknown.json())).toContain('plan');
+    const large = await post('/api/customers/crm-1', { traits: { notes: 'x'.repeat(40 * 1024) } });
+    expect(large.status).toBe(413);
+    expect((await post('/api/customers/crm-1', { traits: {} }, 'wrong-key-0123456789')).status).toBe(401);
+    expect(tap.messages('ingest.identify').length).toBe(before);
+  });
+});
