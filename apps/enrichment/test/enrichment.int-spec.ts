@@ -102,8 +102,15 @@ describe('enrichment: every resolved event changes its profile once', () => {
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
     );
   const stored = async (subject: string) => (await subjectCounts(natsUrl, 'ENRICHMENT'))[subject] ?? 0;
+  // The newest version in the journal: what is durable before the message is acked (the `profiles`
+  // view is written behind).
   const profile = (profileId: string) =>
-    db.collection<ProfileDocument>('profiles').findOne({ _id: profileId });
+    db
+      .collection<ProfileDocument & { profileId: string }>('profile_journal')
+      .find({ profileId })
+      .sort({ version: -1 })
+      .limit(1)
+      .next();
 
   it('keeps identify traits, with dotted and $-prefixed keys, and announces them as sent', async () => {
     const traits = {
