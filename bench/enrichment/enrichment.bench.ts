@@ -14,7 +14,8 @@ const WINDOW = Number(process.argv[3] ?? process.env.BENCH_WINDOW ?? 256);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 2_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+// Handler slots: concurrent handlers' journal inserts go out as one insertMany (group commit).
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
 /** A run that has not seen every update by then reports what it saw. */
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 180_000);
 

@@ -102,8 +102,15 @@ describe('enrichment: every resolved event changes its profile once', () => {
       consumerIsIdle(natsUrl, CONSUMER.stream, CONSUMER.durable),
     );
   const stored = async (subject: string) => (await subjectCounts(natsUrl, 'ENRICHMENT'))[subject] ?? 0;
+  // The newest version in the journal: what is durable before the message is acked (the `profiles`
+  // view is written behind).
   const profile = (profileId: string) =>
-    db.collection<ProfileDocument>('profiles').findOne({ _id: profileId });
+    db
+      .collection<ProfileDocument & { profileId: string }>('profile_journal')
+      .find({ profileId })
+      .sort({ version: -1 })
+      .limit(1)
+      .next();
 
   it('keeps identify traits, with dotted and $-prefixed keys, and announces them as sent', async () => {
     const traits = {
@@ -124,6 +131,38 @@ describe('enrichment: every resolved event changes its profile once', () => {
     const document = await profile('profile-ada');
     expect(decodeValue(document!.traits)).toEqual(traits);
     expect(document!.version).toBe(1);
+  });
+
+  it('builds on a version another replica wrote (not in its memory), and copies it to the profiles view', async () => {
+    const at = new Date(Date.now() - 60_000);
+    await db.collection<{ _id: string }>('profile_journal').insertOne({
+      _id: 'v1:profile-dan',
+      profileId: 'profile-dan',
+      traits: { first_name: 'Dan' },
+      traitTimes: { first_name: at.toISOString() },
+      state: {},
+      computed: {},
+      segments: [],
+      version: 1,
+      applied: ['written-elsewhere'],
+      updatedAt: at,
+      writtenAt: at,
+      schemaVersion: 2,
+    });
+    const event = resolvedIdentify('profile-dan', { plan: 'gold' });
+    await publisher.publish(SUBJECTS.identity.resolved.identify, event);
+
+    const updated = await profileUpdated(event);
+    expect(updated.envelope.data.profile).toMatchObject({
+      version: 2,
+      traits: { first_name: 'Dan', plan: 'gold' },
+    });
+    expect(updated.envelope.data.changed).not.toContain('first_name');
+    expect((await profile('profile-dan'))!.applied).toEqual(['written-elsewhere', event.id]);
+    await waitFor('the profiles view to hold version 2', async () => {
+      const view = await db.collection<ProfileDocument>('profiles').findOne({ _id: 'profile-dan' });
+      return view?.version === 2;
+    });
   });
 
   it('applies a redelivered event once: the version moves by one and one profile.updated is kept', async () => {

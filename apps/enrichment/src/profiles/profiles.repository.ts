@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { emptyState, type ProfileModel, type ProfileState } from './profile-model.js';
 import { retryBusy } from '../shared/retry-busy.js';
+import { GroupCommit, type InsertOutcome, WriteLane } from './group-commit.js';
 import { decodeValue, encodeValue } from './stored-keys.js';
 
 interface ProfileDocument {
@@ -32,16 +33,36 @@ export interface LastChange {
 
 export interface StoredProfile {
   model: ProfileModel;
+  /** The ids of the last messages applied, oldest first. */
+  appliedIds: string[];
   /** Whether this message id was applied already. */
   applied: (messageId: string) => boolean;
   lastChange?: LastChange;
 }
 
-// Redeliveries come within the ack wait, a few messages of the same profile later; every id kept
-// makes each write bigger (FerretDB rewrites whole documents).
+// Redeliveries come within the ack wait, a few messages of the same profile later.
 const APPLIED_KEPT = 32;
 /** Profiles this replica wrote last, kept to skip the read before the next write of the same one. */
 const REMEMBERED = 20_000;
+/** Profiles copied to the `profiles` view per pass of the checkpointer. */
+const CHECKPOINT_BATCH = 50;
+const CHECKPOINT_IDLE_MS = 20;
+/**
+ * A journal entry is deleted only this long after the view moved past it. A reader or writer never
+ * takes this long between reading the view and probing or inserting a version, so it always finds
+ * the versions after the view it read, and a version number is never written twice.
+ */
+const JOURNAL_KEEP_MS = 10 * 60_000;
+
+/** Journal entry id: the version first (digits, no `:`), so ids of different profiles never clash. */
+const journalId = (profileId: string, version: number) => `v${version}:${profileId}`;
+
+/** One version of one profile, the durable record of the messages that made it. */
+interface JournalDocument extends Omit<ProfileDocument, '_id'> {
+  _id: string;
+  profileId: string;
+  writtenAt: Date;
+}
 
 interface Remembered {
   model: ProfileModel;
@@ -49,16 +70,45 @@ interface Remembered {
   lastChange?: LastChange;
 }
 
+/**
+ * Profiles, written as an append-only journal of versions and read back from there.
+ *
+ * FerretDB (SQLite) updates a document in time proportional to the collection's size, but inserts a
+ * batch of documents in one short transaction. So a change is saved by inserting the profile's next
+ * version, `v<version>:<profileId>`, into `profile_journal`: the unique `_id` is the optimistic lock
+ * (a second writer of the same version gets a duplicate key, reads again and retries), and the
+ * message id is recorded in the same document. Inserts of concurrent handlers go out together
+ * (`GroupCommit`), and a handler's message is acked only after its insert returned.
+ *
+ * The `profiles` collection is a view written behind by a checkpointer (newest version per profile,
+ * coalescing every version written meanwhile); queries over many profiles (segment counts and
+ * members, back-fills, broadcasts) read it and lag the journal by the checkpointer's delay. A single
+ * profile is read from the view and then from the journal versions after it, so it is always current.
+ */
 @Injectable()
-export class ProfilesRepository implements OnModuleInit {
+export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ProfilesRepository.name);
   private readonly profiles: Collection<ProfileDocument>;
+  private readonly journal: Collection<JournalDocument>;
+  private readonly lane = new WriteLane();
+  private readonly commits: GroupCommit<JournalDocument>;
 
   constructor(@Inject(MONGO_DB) db: Db) {
     this.profiles = db.collection<ProfileDocument>('profiles');
+    this.journal = db.collection<JournalDocument>('profile_journal');
+    this.commits = new GroupCommit(this.journal, this.lane);
   }
 
   async onModuleInit(): Promise<void> {
     await this.profiles.createIndex({ segments: 1, _id: 1 }, { name: 'by_segment' });
+    await this.journal.createIndex({ profileId: 1 }, { name: 'by_profile' });
+    await this.recover();
+    this.running = this.checkpointLoop();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    await this.running;
   }
 
   /**
@@ -67,6 +117,18 @@ export class ProfilesRepository implements OnModuleInit {
    * goes to the database.
    */
   private readonly remembered = new Map<string, Remembered>();
+  /** Newest journal entry per profile not yet copied to the view, oldest first. */
+  private readonly dirty = new Map<string, JournalDocument>();
+  /** Journal versions this replica wrote per profile since its last checkpoint. */
+  private readonly written = new Map<string, number[]>();
+  /** Journal ids to delete, with the time from which they may go. */
+  private readonly deletions: Array<{ ids: string[]; due: number }> = [];
+  /** Profiles erased or merged away, and when: their older entries are not copied to the view. */
+  private readonly erased = new Map<string, number>();
+  /** Profiles the checkpointer is copying right now. */
+  private readonly copying = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   private remember(profileId: string, entry: Remembered): void {
     this.remembered.delete(profileId);
@@ -78,97 +140,238 @@ export class ProfilesRepository implements OnModuleInit {
     for (const profileId of profileIds) this.remembered.delete(profileId);
   }
 
+  /**
+   * For a write: a profile this replica does not hold in memory is taken to be new, without reading
+   * (most are, at the start of a stream). If it is not, inserting its version 1 fails on the duplicate
+   * key — version 1 stays in the journal for as long as the profile exists — and the writer reads.
+   */
+  loadForWrite(profileId: string): StoredProfile | undefined {
+    const known = this.remembered.get(profileId);
+    if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
+    return undefined;
+  }
+
   async load(profileId: string): Promise<StoredProfile | undefined> {
     const known = this.remembered.get(profileId);
-    if (known) {
-      const applied = new Set(known.applied);
-      return {
-        model: structuredClone(known.model),
-        applied: (messageId) => applied.has(messageId),
-        ...(known.lastChange ? { lastChange: known.lastChange } : {}),
-      };
-    }
-    const document = await retryBusy(() => this.profiles.findOne({ _id: profileId }));
+    if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
+    const document = await this.latest(profileId);
     if (!document) return undefined;
-    const applied = new Set(document.applied ?? []);
-    const model = this.toModel(document);
+    const model = this.toModel({ ...document, _id: profileId });
+    const applied = document.applied ?? [];
     this.remember(profileId, {
       model: structuredClone(model),
-      applied: document.applied ?? [],
+      applied,
       ...(document.lastChange ? { lastChange: document.lastChange } : {}),
     });
+    return this.stored(model, applied, document.lastChange);
+  }
+
+  private stored(model: ProfileModel, appliedIds: string[], lastChange?: LastChange): StoredProfile {
+    const applied = new Set(appliedIds);
     return {
       model,
+      appliedIds: [...appliedIds],
       applied: (messageId) => applied.has(messageId),
-      ...(document.lastChange ? { lastChange: document.lastChange } : {}),
+      ...(lastChange ? { lastChange } : {}),
     };
   }
 
   /**
-   * Writes a profile if nobody changed it since `expectedVersion` was read (0: it did not exist), and
-   * records the message as applied. False when another writer came first: read again and retry.
+   * The newest version of a profile: the view's, or the journal's versions after it. Journal entries
+   * are deleted only JOURNAL_KEEP_MS after the view moved past them, so a version after the one the
+   * view showed at the start of this read is still in the journal when this read probes for it.
    */
-  async save(model: ProfileModel, expectedVersion: number, lastChange: LastChange): Promise<boolean> {
-    const messageId = lastChange.messageId;
-    const fields = {
+  private async latest(profileId: string): Promise<ProfileDocument | JournalDocument | undefined> {
+    const view = await retryBusy(() => this.profiles.findOne({ _id: profileId }));
+    let newest: ProfileDocument | JournalDocument | undefined = view ?? undefined;
+    let version = view?.version ?? 0;
+    for (;;) {
+      const entry = await retryBusy(() => this.journal.findOne({ _id: journalId(profileId, version + 1) }));
+      if (!entry) return newest;
+      newest = entry;
+      version = entry.version;
+    }
+  }
+
+  /**
+   * Writes a profile's next version if nobody wrote it since `expectedVersion` was read (0: it did
+   * not exist), recording the message as applied in the same document. False when another writer
+   * came first: read again and retry. Resolves once the version is durable.
+   */
+  async save(
+    model: ProfileModel,
+    expectedVersion: number,
+    lastChange: LastChange,
+    appliedBefore: readonly string[] = this.remembered.get(model.profileId)?.applied ?? [],
+  ): Promise<boolean> {
+    const applied = [...appliedBefore, lastChange.messageId].slice(-APPLIED_KEPT);
+    return this.append({ ...model, version: expectedVersion + 1 }, applied, lastChange);
+  }
+
+  private async append(model: ProfileModel, applied: string[], lastChange?: LastChange): Promise<boolean> {
+    const profileId = model.profileId;
+    const entry: JournalDocument = {
+      _id: journalId(profileId, model.version),
+      profileId,
       traits: encodeValue(model.traits) as Record<string, unknown>,
       traitTimes: encodeValue(model.traitTimes) as Record<string, string>,
       state: encodeValue(model.state) as Record<string, unknown>,
       computed: encodeValue(model.computed) as Record<string, unknown>,
       segments: model.segments,
-      lastChange,
+      version: model.version,
+      applied,
+      ...(lastChange ? { lastChange } : {}),
       updatedAt: new Date(),
-      schemaVersion: 2 as const,
+      writtenAt: new Date(),
+      schemaVersion: 2,
     };
-    if (expectedVersion === 0) {
-      try {
-        await retryBusy(() =>
-          this.profiles.insertOne({
-            _id: model.profileId,
-            ...fields,
-            version: model.version,
-            applied: [messageId],
-          }),
-        );
-        this.remember(model.profileId, { model: structuredClone(model), applied: [messageId], lastChange });
-        return true;
-      } catch (error) {
-        this.forget([model.profileId]);
-        if (error instanceof MongoServerError && error.code === 11000) return false;
-        throw error;
-      }
+    let outcome: InsertOutcome;
+    try {
+      outcome = await this.commits.insert(entry);
+    } catch (error) {
+      this.forget([profileId]);
+      throw error;
     }
-    const previous = this.remembered.get(model.profileId);
-    this.forget([model.profileId]);
-    const result = await retryBusy(() =>
-      this.profiles.updateOne(
-        { _id: model.profileId, version: expectedVersion },
-        {
-          $set: { ...fields, version: model.version },
-          $push: { applied: { $each: [messageId], $slice: -APPLIED_KEPT } },
-        },
-      ),
-    );
-    if (result.modifiedCount !== 1) return false;
-    if (previous && previous.model.version === expectedVersion) {
-      const applied = [...previous.applied, messageId].slice(-APPLIED_KEPT);
-      this.remember(model.profileId, { model: structuredClone(model), applied, lastChange });
+    if (outcome === 'duplicate') {
+      this.forget([profileId]);
+      return false;
     }
+    this.remember(profileId, {
+      model: structuredClone(model),
+      applied,
+      ...(lastChange ? { lastChange } : {}),
+    });
+    this.dirty.delete(profileId);
+    this.dirty.set(profileId, entry);
+    this.written.set(profileId, [...(this.written.get(profileId) ?? []), model.version]);
     return true;
   }
 
   /** Replaces a profile's segment list if its version is still the one read (back-fill). */
   async saveSegments(profileId: string, expectedVersion: number, segments: string[]): Promise<boolean> {
-    this.forget([profileId]);
-    const result = await this.profiles.updateOne(
-      { _id: profileId, version: expectedVersion },
-      { $set: { segments, updatedAt: new Date() }, $inc: { version: 1 } },
+    const stored = await this.load(profileId);
+    if (!stored || stored.model.version !== expectedVersion) return false;
+    const model = { ...stored.model, segments, version: expectedVersion + 1 };
+    return this.append(model, stored.appliedIds, stored.lastChange);
+  }
+
+  /** Copies the newest journal versions to the `profiles` view until stopped, then once more. */
+  private async checkpointLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const copied = await this.checkpoint();
+        await this.deleteDue(Date.now());
+        if (copied === 0) await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_IDLE_MS));
+      } catch (error) {
+        this.logger.warn(`checkpoint failed, retrying: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+    // What is left stays in the journal; the next boot copies it (recover).
+  }
+
+  /** Copies up to a batch of profiles' newest versions to the view; how many it copied. */
+  private async checkpoint(): Promise<number> {
+    const batch = [...this.dirty.values()].slice(0, CHECKPOINT_BATCH);
+    for (const entry of batch) {
+      if (this.dirty.get(entry.profileId) === entry) this.dirty.delete(entry.profileId);
+      this.copying.add(entry.profileId);
+      try {
+        // Acked messages wait on journal inserts: those go first, the view catches up when they pause.
+        while (this.commits.busy && !this.stopping) await new Promise((resolve) => setTimeout(resolve, 2));
+        const started = Date.now();
+        await this.lane.run(() => this.copyToView(entry));
+        // At most half of the database's time: reads of profiles not in memory wait behind it too.
+        await new Promise((resolve) => setTimeout(resolve, Date.now() - started));
+      } catch (error) {
+        if (!this.dirty.has(entry.profileId)) this.dirty.set(entry.profileId, entry);
+        throw error;
+      } finally {
+        this.copying.delete(entry.profileId);
+      }
+    }
+    return batch.length;
+  }
+
+  private async copyToView(entry: JournalDocument): Promise<void> {
+    const erasedAt = this.erased.get(entry.profileId);
+    if (erasedAt !== undefined && entry.writtenAt.getTime() <= erasedAt) return;
+    const { _id: _entryId, profileId, writtenAt: _writtenAt, ...fields } = entry;
+    const result = await retryBusy(() =>
+      this.profiles.updateOne({ _id: profileId, version: { $lt: entry.version } }, { $set: fields }),
     );
-    return result.modifiedCount === 1;
+    if (result.matchedCount === 0) {
+      try {
+        await retryBusy(() => this.profiles.insertOne({ _id: profileId, ...fields }));
+      } catch (error) {
+        // The view has this version or a newer one already.
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      }
+    }
+    const versions = this.written.get(profileId) ?? [];
+    // Version 1 stays: its key tells a writer that takes an unknown profile for new that it is not.
+    const older = versions.filter((version) => version > 1 && version < entry.version);
+    const kept = versions.filter((version) => version >= entry.version);
+    if (kept.length > 0) this.written.set(profileId, kept);
+    else this.written.delete(profileId);
+    if (older.length > 0)
+      this.deletions.push({
+        ids: older.map((version) => journalId(profileId, version)),
+        due: Date.now() + JOURNAL_KEEP_MS,
+      });
+  }
+
+  private async deleteDue(now: number): Promise<void> {
+    const ids: string[] = [];
+    while (this.deletions.length > 0 && this.deletions[0]!.due <= now && ids.length < 500)
+      ids.push(...this.deletions.shift()!.ids);
+    if (ids.length > 0)
+      await this.lane.run(() => retryBusy(() => this.journal.deleteMany({ _id: { $in: ids } })));
+  }
+
+  /**
+   * At boot: profiles whose journal is ahead of the view (a replica stopped before copying them) are
+   * copied, and journal versions the view has passed are deleted later.
+   */
+  private async recover(): Promise<void> {
+    const newest = new Map<string, number[]>();
+    const cursor = this.journal.find({}, { projection: { profileId: 1, version: 1 } });
+    for await (const entry of cursor) {
+      newest.set(entry.profileId, [...(newest.get(entry.profileId) ?? []), entry.version]);
+    }
+    for (const [profileId, all] of newest) {
+      const document = await this.latest(profileId);
+      const versions = all.filter((version) => version > 1);
+      if (!document || !('profileId' in document)) {
+        if (document)
+          this.deletions.push({
+            ids: versions.map((v) => journalId(profileId, v)),
+            due: Date.now() + JOURNAL_KEEP_MS,
+          });
+        continue;
+      }
+      this.dirty.set(profileId, document);
+      this.written.set(profileId, versions);
+    }
+    if (newest.size > 0) this.logger.log(`${newest.size} profiles' journal versions to copy or delete`);
+  }
+
+  /**
+   * Waits until the profiles this replica changed so far are in the view (bounded: under a backlog the
+   * answer may lag), so a query over many profiles sees what was acked before it.
+   */
+  async caughtUp(timeoutMs = 10_000): Promise<void> {
+    const pending = new Set([...this.dirty.keys(), ...this.copying]);
+    const deadline = Date.now() + timeoutMs;
+    const isPending = (profileId: string) => this.dirty.has(profileId) || this.copying.has(profileId);
+    while ([...pending].some(isPending) && Date.now() < deadline && !this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Profiles in id order after `after`, for back-fills and broadcasts. */
   async page(after: string | undefined, limit: number, segmentId?: string): Promise<ProfileModel[]> {
+    await this.caughtUp();
     const filter = {
       ...(after === undefined ? {} : { _id: { $gt: after } }),
       ...(segmentId === undefined ? {} : { segments: segmentId }),
@@ -178,6 +381,7 @@ export class ProfilesRepository implements OnModuleInit {
   }
 
   async memberIds(segmentId: string, after: string | undefined, limit: number): Promise<string[]> {
+    await this.caughtUp();
     const filter = { segments: segmentId, ...(after === undefined ? {} : { _id: { $gt: after } }) };
     const documents = await this.profiles
       .find(filter, { projection: { _id: 1 } })
@@ -187,24 +391,40 @@ export class ProfilesRepository implements OnModuleInit {
     return documents.map((document) => document._id);
   }
 
-  countMembers(segmentId: string): Promise<number> {
+  async countMembers(segmentId: string): Promise<number> {
+    await this.caughtUp();
     return this.profiles.countDocuments({ segments: segmentId });
   }
 
   /** Profiles whose email trait is one of these (erasure by identifier). */
   async idsWithEmail(emails: readonly string[]): Promise<string[]> {
     if (emails.length === 0) return [];
-    const documents = await this.profiles
-      .find({ 'traits.email': { $in: [...emails] } }, { projection: { _id: 1 } })
-      .toArray();
-    return documents.map((document) => document._id);
+    // The view, and the journal for profiles the checkpointer has not copied yet.
+    const filter = { 'traits.email': { $in: [...emails] } };
+    const [documents, entries] = await Promise.all([
+      this.profiles.find(filter, { projection: { _id: 1 } }).toArray(),
+      this.journal.find(filter, { projection: { profileId: 1 } }).toArray(),
+    ]);
+    return [...new Set([...documents.map((d) => d._id), ...entries.map((e) => e.profileId)])];
   }
 
   async remove(profileIds: readonly string[]): Promise<number> {
     if (profileIds.length === 0) return 0;
     this.forget(profileIds);
-    const result = await this.profiles.deleteMany({ _id: { $in: [...profileIds] } });
-    return result.deletedCount;
+    const now = Date.now();
+    for (const profileId of profileIds) {
+      this.erased.set(profileId, now);
+      this.dirty.delete(profileId);
+      this.written.delete(profileId);
+    }
+    const ids = [...profileIds];
+    const [inView, inJournal] = await Promise.all([
+      this.profiles.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray(),
+      this.journal.find({ profileId: { $in: ids } }, { projection: { profileId: 1 } }).toArray(),
+    ]);
+    await retryBusy(() => this.profiles.deleteMany({ _id: { $in: ids } }));
+    await retryBusy(() => this.journal.deleteMany({ profileId: { $in: ids } }));
+    return new Set([...inView.map((d) => d._id), ...inJournal.map((e) => e.profileId)]).size;
   }
 
   private toModel(document: ProfileDocument): ProfileModel {

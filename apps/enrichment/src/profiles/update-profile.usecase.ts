@@ -64,7 +64,8 @@ export class UpdateProfileUseCase {
     change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
   ): Promise<ProfileUpdate> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const stored = await this.profiles.load(profileId);
+      const stored =
+        attempt === 1 ? this.profiles.loadForWrite(profileId) : await this.profiles.load(profileId);
       if (stored?.applied(messageId)) {
         const last = stored.lastChange?.messageId === messageId ? stored.lastChange : undefined;
         return {
@@ -100,8 +101,9 @@ export class UpdateProfileUseCase {
       ];
       const entered = model.segments.filter((id) => !before.segments.includes(id));
       const exited = before.segments.filter((id) => !model.segments.includes(id));
-      if (!(await this.profiles.save(model, expectedVersion, { messageId, changed, entered, exited })))
-        continue;
+      const lastChange = { messageId, changed, entered, exited };
+      const saved = await this.profiles.save(model, expectedVersion, lastChange, stored?.appliedIds ?? []);
+      if (!saved) continue;
 
       const profile = snapshotOf(model);
       await this.cache.put(profile);

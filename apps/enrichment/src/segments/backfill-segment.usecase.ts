@@ -34,7 +34,10 @@ export class BackfillSegmentUseCase {
       if (page.length === 0) break;
       after = page[page.length - 1]!.profileId;
       const now = this.clock.now();
-      for (const model of page) {
+      for (const listed of page) {
+        // The page comes from the view, which may lag the journal: decide on the newest version.
+        const model = (await this.profiles.load(listed.profileId))?.model;
+        if (!model) continue;
         evaluated += 1;
         const member = evaluate(segment.rule, {
           traits: model.traits,
