@@ -247,11 +247,17 @@ describe('delivery: conversions and campaign metrics', () => {
       bounced: 0,
       opened: 1,
       clicked: 1,
+      ctr: 0.5,
+      clickToOpen: 1,
+      conversionRate: 0.5,
       unsubscribed: 1,
       converted: 1,
       revenue: { EUR: 30.25 },
       skipped: { 'suppressed/unsubscribe': 1 },
     });
+    // Totals next to the unique counts (delivery announces one open per email and minute, one click per URL and second).
+    expect(after.totals.opens).toBeGreaterThanOrEqual(1);
+    expect(after.totals.clicks).toBeGreaterThanOrEqual(1);
     const [a, b] = after.variants;
     expect(a).toMatchObject({ variant: 'A', totals: { sent: 1, opened: 1, clicked: 1, converted: 1 } });
     expect(b).toMatchObject({ variant: 'B', totals: { sent: 1, opened: 0, clicked: 0, converted: 0 } });

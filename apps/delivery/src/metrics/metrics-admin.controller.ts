@@ -27,6 +27,13 @@ export interface Counts {
   opened: number;
   /** Unique: emails with at least one click. */
   clicked: number;
+  /** All opens (at most one per email and minute: image proxies refetch) and all clicks. */
+  opens: number;
+  clicks: number;
+  /** Unique clicks ÷ delivered, unique clicks ÷ unique opens, conversions ÷ delivered (0 when undefined). */
+  ctr: number;
+  clickToOpen: number;
+  conversionRate: number;
   unsubscribed: number;
   complained: number;
   converted: number;
@@ -47,6 +54,11 @@ const empty = (): Counts => ({
   bouncedSoft: 0,
   opened: 0,
   clicked: 0,
+  opens: 0,
+  clicks: 0,
+  ctr: 0,
+  clickToOpen: 0,
+  conversionRate: 0,
   unsubscribed: 0,
   complained: 0,
   converted: 0,
@@ -70,6 +82,12 @@ function add(counts: Counts, row: MetricRow): void {
       if (row.reason === 'hard') counts.bouncedHard += row.count;
       else counts.bouncedSoft += row.count;
       break;
+    case 'open_events':
+      counts.opens += row.count;
+      break;
+    case 'click_events':
+      counts.clicks += row.count;
+      break;
     case 'sent':
     case 'failed':
     case 'opened':
@@ -80,7 +98,12 @@ function add(counts: Counts, row: MetricRow): void {
       break;
   }
   counts.delivered = Math.max(0, counts.sent - counts.bounced);
+  counts.ctr = ratio(counts.clicked, counts.delivered);
+  counts.clickToOpen = ratio(counts.clicked, counts.opened);
+  counts.conversionRate = ratio(counts.converted, counts.delivered);
 }
+
+const ratio = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1e4) / 1e4);
 
 const round = (amount: number) => Math.round(amount * 1e6) / 1e6;
 

@@ -12,7 +12,7 @@ interface Ref {
 
 /**
  * Counts delivery's own events for the campaign metrics: per email (sent, failed, bounced, unique
- * opens and clicks, unsubscribes, complaints), per order (conversions), per message (skips and
+ * opens and clicks, unsubscribes, complaints), per event (all opens and clicks), per order (conversions), per message (skips and
  * deferrals, by reason code). Each fact has a key, so redelivered events count once.
  */
 @Controller()
@@ -37,11 +37,22 @@ export class MetricsHandler {
   @OnMessage('delivery.opened')
   async opened(@Payload() envelope: EnvelopeOf<'delivery.opened'>): Promise<void> {
     await this.perEmail('opened', envelope);
+    // Every open (delivery announces at most one per email and minute), for the total next to the unique.
+    await this.metrics.count({
+      ...this.ref(envelope),
+      key: `open_events:${envelope.id}`,
+      metric: 'open_events',
+    });
   }
 
   @OnMessage('delivery.clicked')
   async clicked(@Payload() envelope: EnvelopeOf<'delivery.clicked'>): Promise<void> {
     await this.perEmail('clicked', envelope);
+    await this.metrics.count({
+      ...this.ref(envelope),
+      key: `click_events:${envelope.id}`,
+      metric: 'click_events',
+    });
   }
 
   @OnMessage('delivery.unsubscribed')

@@ -8,6 +8,8 @@ export const METRICS = [
   'bounced',
   'opened',
   'clicked',
+  'open_events',
+  'click_events',
   'unsubscribed',
   'complained',
   'converted',
