@@ -44,6 +44,8 @@ export class ConversionsHandler {
 
   @OnMessage('delivery.sent', { orderBy: byProfile })
   async sent(@Payload() envelope: EnvelopeOf<'delivery.sent'>): Promise<void> {
+    // A write per email saved when sends do not count as touches (the default).
+    if (this.env.DELIVERY_ATTRIBUTION_SEND_HOURS === 0) return;
     await this.record('send', envelope);
   }
 
