@@ -198,6 +198,45 @@ describe('delivery: conversions and campaign metrics', () => {
     expect(conversionsOf('o-none')).toEqual([]);
   });
 
+  it("credits the survivor's order to a click of a profile merged into it", async () => {
+    const { email, sendId } = await deliver('p-before-merge', 'spring', 'A');
+    await fetch(local(clickLink(email)), { redirect: 'manual' });
+    await tap.next(
+      SUBJECTS.delivery.clicked,
+      (m) => (m.envelope.data as { sendId: string }).sendId === sendId,
+    );
+    await settled();
+    await publisher.publish(
+      SUBJECTS.identity.merged,
+      originEnvelope({
+        type: 'identity.merged',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: 'p-survivor',
+        data: {
+          mergeId: 'merge-1',
+          survivorId: 'p-survivor',
+          mergedIds: ['p-before-merge'],
+          reason: 'shared email',
+          evidence: [{ type: 'email' as const, value: 'p-before-merge@example.com' }],
+        },
+      }),
+    );
+    await waitFor('the merge handled', () =>
+      consumerIsIdle(under.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
+    );
+    await publisher.publish(
+      SUBJECTS.identity.resolved.track,
+      order('p-survivor', 'o-merged', new Date(Date.now() + HOUR), 5),
+    );
+    const converted = await tap.next<DeliveryConvertedPayload>(
+      SUBJECTS.delivery.converted,
+      (m) => m.envelope.data.orderId === 'o-merged',
+    );
+    expect(converted.envelope.profileId).toBe('p-survivor');
+    expect(converted.envelope.data).toMatchObject({ sendId, touch: 'click' });
+  });
+
   it('reports per campaign, variant and bucket from idempotent counters; redelivered events count once', async () => {
     const { email } = await deliver('p-metrics', 'summer', 'A');
     await deliver('p-metrics-2', 'summer', 'B');

@@ -85,6 +85,15 @@ export class AttributionRepository implements OnModuleInit {
     return kept;
   }
 
+  /** Profiles merged into a survivor: their touches count for the survivor's orders. Idempotent. */
+  async moveTouches(mergedIds: readonly string[], survivorId: string): Promise<number> {
+    const result = await this.touches.updateMany(
+      { profileId: { $in: [...mergedIds] } },
+      { $set: { profileId: survivorId } },
+    );
+    return result.modifiedCount;
+  }
+
   async erase(profileIds: readonly string[]): Promise<number> {
     if (profileIds.length === 0) return 0;
     const filter = { profileId: { $in: [...profileIds] } };

@@ -59,6 +59,13 @@ export class ConversionsHandler {
     await this.record('click', envelope);
   }
 
+  /** A profile merged into another (e.g. the emailed one logs in on a new device): its touches move along. */
+  @OnMessage('identity.merged', { orderBy: (envelope) => envelope.data.survivorId })
+  async merged(@Payload() envelope: EnvelopeOf<'identity.merged'>): Promise<void> {
+    const mergedIds = envelope.data.mergedIds.filter((id) => id !== envelope.data.survivorId);
+    if (mergedIds.length > 0) await this.attribution.moveTouches(mergedIds, envelope.data.survivorId);
+  }
+
   @OnMessage('identity.resolved.track', { orderBy: byProfile })
   async track(@Payload() envelope: EnvelopeOf<'identity.resolved.track'>): Promise<void> {
     if (envelope.data.event !== 'Order Completed' || !envelope.profileId) return;
