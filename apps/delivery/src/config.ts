@@ -79,4 +79,27 @@ export class DeliveryEnv extends ServiceEnv {
 
   /** Emails per second to one recipient domain (0: no throttle). */
   @IsInt() @Min(0) @Max(100_000) DELIVERY_DOMAIN_RATE_PER_SECOND: number = 0;
+
+  /** Secret of the generic ESP webhook (`POST /webhooks/esp`, HMAC-SHA256 over `timestamp.body`); unset: endpoint off. */
+  @IsOptional() @IsString() @MinLength(16) DELIVERY_WEBHOOK_SECRET?: string;
+
+  /** Mailgun's HTTP webhook signing key (`POST /webhooks/mailgun`); unset: endpoint off. */
+  @IsOptional() @IsString() @MinLength(8) MAILGUN_WEBHOOK_SIGNING_KEY?: string;
+
+  /** A webhook call signed longer ago (or further ahead) than this is refused as a possible replay. */
+  @IsInt() @Min(10) @Max(86_400) DELIVERY_WEBHOOK_TOLERANCE_SECONDS: number = 300;
+
+  /** Soft bounces of one address within the window that put it on the suppression list (0: never). */
+  @IsInt() @Min(0) @Max(1000) DELIVERY_SOFT_BOUNCE_LIMIT: number = 3;
+
+  @IsInt() @Min(1) @Max(365) DELIVERY_SOFT_BOUNCE_WINDOW_DAYS: number = 7;
+
+  /**
+   * Conversion attribution (last touch): an order is credited to the latest click of the profile within
+   * this many hours before it, else the latest open within DELIVERY_ATTRIBUTION_OPEN_HOURS, else the
+   * latest email sent within DELIVERY_ATTRIBUTION_SEND_HOURS (0: that touch does not count).
+   */
+  @IsInt() @Min(0) @Max(8760) DELIVERY_ATTRIBUTION_CLICK_HOURS: number = 120;
+  @IsInt() @Min(0) @Max(8760) DELIVERY_ATTRIBUTION_OPEN_HOURS: number = 24;
+  @IsInt() @Min(0) @Max(8760) DELIVERY_ATTRIBUTION_SEND_HOURS: number = 0;
 }

@@ -3,6 +3,9 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { DeliveryEnv } from './config.js';
 import { DeferralReleaseModule } from './deferrals/deferral-release.module.js';
 import { DeliveryConfigModule } from './delivery-config.module.js';
+import { ConversionsModule } from './conversions/conversions.module.js';
+import { FeedbackModule } from './feedback/feedback.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { ReconciliationModule } from './reconciliation/reconciliation.module.js';
 import { SendingModule } from './sending/sending.module.js';
@@ -25,6 +28,9 @@ export class DeliveryModule {
         ReconciliationModule,
         DeferralReleaseModule,
         TrackingModule,
+        FeedbackModule,
+        ConversionsModule,
+        MetricsModule,
         PrivacyModule,
       ],
     };

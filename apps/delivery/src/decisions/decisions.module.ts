@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 import { ConsentEventsHandler } from '../consent/consent-events.handler.js';
-import { BounceSuppressionHandler } from './bounce-suppression.handler.js';
 import { ConsentRepository } from './consent.repository.js';
 import { DecideSendUseCase } from './decide-send.usecase.js';
 import { FrequencyCapsRepository } from './frequency-caps.repository.js';
@@ -10,7 +9,7 @@ import { SuppressionsAdminController } from './suppressions-admin.controller.js'
 
 /** The decision point and the state it decides on: consent view, suppression list, caps. */
 @Module({
-  controllers: [ConsentEventsHandler, BounceSuppressionHandler, SuppressionsAdminController],
+  controllers: [ConsentEventsHandler, SuppressionsAdminController],
   providers: [
     ConsentRepository,
     SuppressionRepository,

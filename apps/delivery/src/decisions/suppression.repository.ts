@@ -3,7 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db } from 'mongodb';
 
-export const SUPPRESSION_REASONS = ['hard_bounce', 'complaint', 'unsubscribe', 'manual', 'erased'] as const;
+export const SUPPRESSION_REASONS = [
+  'hard_bounce',
+  'complaint',
+  'soft_bounces',
+  'unsubscribe',
+  'manual',
+  'erased',
+] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 export interface Suppression {

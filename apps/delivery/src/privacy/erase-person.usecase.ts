@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { deriveEnvelope, type Envelope, type EraseRequestedPayload, SUBJECTS } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
+import { AttributionRepository } from '../conversions/attribution.repository.js';
 import { ConsentRepository } from '../decisions/consent.repository.js';
 import { FrequencyCapsRepository } from '../decisions/frequency-caps.repository.js';
 import { SuppressionRepository } from '../decisions/suppression.repository.js';
 import { DeferralsRepository } from '../deferrals/deferrals.repository.js';
+import { FeedbackRepository } from '../feedback/feedback.repository.js';
 import { SendLedgerRepository } from '../sending/send-ledger.repository.js';
 
 /**
@@ -20,6 +22,8 @@ export class ErasePersonUseCase {
     private readonly consents: ConsentRepository,
     private readonly caps: FrequencyCapsRepository,
     private readonly deferrals: DeferralsRepository,
+    private readonly feedback: FeedbackRepository,
+    private readonly attribution: AttributionRepository,
   ) {}
 
   async execute(envelope: Envelope<EraseRequestedPayload>, publisher: MessagePublisher): Promise<void> {
@@ -38,6 +42,8 @@ export class ErasePersonUseCase {
     for (const address of suppressed)
       await this.suppressions.add(address, { reason: 'erased', source: 'privacy', at: new Date() });
     const consents = await this.consents.erase(profileIds);
+    const softBounces = await this.feedback.erase(suppressed);
+    const touches = await this.attribution.erase(profileIds);
     let caps = 0;
     for (const profileId of profileIds) caps += await this.caps.erase(profileId);
 
@@ -55,6 +61,8 @@ export class ErasePersonUseCase {
             deferredSends: deferred,
             capCounters: caps,
             suppressedHashes: suppressed.length,
+            softBounces,
+            touchesAndConversions: touches,
           },
           durationMs: Math.round(performance.now() - started),
         },

@@ -71,4 +71,8 @@ export class DeliveryConvertedPayload extends DeliveryRefPayload {
   @IsNumber() revenue!: number;
   @IsString() @Length(3, 3) currency!: string;
   @IsOptional() @IsISO8601({ strict: true }) clickedAt?: string;
+  /** What the order was credited to (last touch): the email's click, its open, or its sending. */
+  @IsOptional() @IsIn(['click', 'open', 'send']) touch?: 'click' | 'open' | 'send';
+  /** When that touch happened. */
+  @IsOptional() @IsISO8601({ strict: true }) touchedAt?: string;
 }

@@ -33,6 +33,9 @@ export class MessageTap {
     const decoder = new TextDecoder();
     for await (const message of this.subscription) {
       if (message.subject.startsWith('$JS.') || message.subject.startsWith('_INBOX.')) continue;
+      // A stream message delivered to a consumer's inbox also matches `>` (the MSG line carries the
+      // stream subject); its reply is the ack subject. Only the publication itself is tapped.
+      if (message.reply?.startsWith('$JS.ACK.')) continue;
       let envelope: Envelope;
       try {
         envelope = JSON.parse(decoder.decode(message.data)) as Envelope;

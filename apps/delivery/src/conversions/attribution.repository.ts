@@ -1,0 +1,104 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { MONGO_DB } from '@mesh/storage';
+import { type Collection, type Db } from 'mongodb';
+
+export type TouchKind = 'click' | 'open' | 'send';
+
+export interface Touch {
+  kind: TouchKind;
+  profileId: string;
+  sendId: string;
+  campaignId: string;
+  triggerKey: string;
+  variant?: string;
+  at: Date;
+}
+
+interface TouchDocument extends Touch {
+  /** `<kind>:<send id>`: one touch of each kind per email, at its latest time. */
+  _id: string;
+  schemaVersion: 1;
+}
+
+export interface Conversion {
+  orderId: string;
+  profileId: string;
+  touch: Touch;
+  revenue: number;
+  currency: string;
+  at: Date;
+}
+
+interface ConversionDocument extends Conversion {
+  /** The order id: an order converts once, whatever redelivers it. */
+  _id: string;
+  schemaVersion: 1;
+}
+
+/** The emails' touches per profile (sent, opened, clicked) and the orders credited to them. */
+@Injectable()
+export class AttributionRepository implements OnModuleInit {
+  private readonly touches: Collection<TouchDocument>;
+  private readonly conversions: Collection<ConversionDocument>;
+
+  constructor(@Inject(MONGO_DB) db: Db) {
+    this.touches = db.collection<TouchDocument>('touches');
+    this.conversions = db.collection<ConversionDocument>('conversions');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.touches.createIndex({ profileId: 1, kind: 1, at: -1 });
+    await this.conversions.createIndex({ profileId: 1 });
+  }
+
+  /** Records a touch; a later touch of the same kind and email moves its time forward. */
+  async touch(touch: Touch): Promise<void> {
+    const { at, ...rest } = touch;
+    await this.touches.updateOne(
+      { _id: `${touch.kind}:${touch.sendId}` },
+      { $setOnInsert: { ...rest, schemaVersion: 1 }, $max: { at } },
+      { upsert: true },
+    );
+  }
+
+  /** The profile's latest touch of this kind in [from, to]. */
+  async latest(profileId: string, kind: TouchKind, from: Date, to: Date): Promise<Touch | undefined> {
+    const [found] = await this.touches
+      .find({ profileId, kind, at: { $gte: from, $lte: to } })
+      .sort({ at: -1 })
+      .limit(1)
+      .toArray();
+    if (!found) return undefined;
+    const { _id: _key, schemaVersion: _version, ...touch } = found;
+    return touch;
+  }
+
+  /** Records the conversion unless the order already converted; returns the conversion as stored. */
+  async convert(conversion: Conversion): Promise<Conversion> {
+    await this.conversions.updateOne(
+      { _id: conversion.orderId },
+      { $setOnInsert: { ...conversion, schemaVersion: 1 } },
+      { upsert: true },
+    );
+    const stored = await this.conversions.findOne({ _id: conversion.orderId });
+    const { _id: _key, schemaVersion: _version, ...kept } = stored!;
+    return kept;
+  }
+
+  /** Profiles merged into a survivor: their touches count for the survivor's orders. Idempotent. */
+  async moveTouches(mergedIds: readonly string[], survivorId: string): Promise<number> {
+    const result = await this.touches.updateMany(
+      { profileId: { $in: [...mergedIds] } },
+      { $set: { profileId: survivorId } },
+    );
+    return result.modifiedCount;
+  }
+
+  async erase(profileIds: readonly string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const filter = { profileId: { $in: [...profileIds] } };
+    const touches = await this.touches.deleteMany(filter);
+    const conversions = await this.conversions.deleteMany(filter);
+    return touches.deletedCount + conversions.deletedCount;
+  }
+}

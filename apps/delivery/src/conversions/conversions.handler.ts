@@ -1,0 +1,141 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { deterministicId, originEnvelope } from '@mesh/contracts';
+import { type EnvelopeOf, MessagePublisher, OnMessage } from '@mesh/messaging';
+import { DeliveryEnv } from '../config.js';
+import { AttributionRepository, type Touch, type TouchKind } from './attribution.repository.js';
+
+const byProfile = (envelope: { profileId?: string }) => envelope.profileId;
+const HOUR = 3_600_000;
+
+type TouchEnvelope =
+  EnvelopeOf<'delivery.sent'> | EnvelopeOf<'delivery.opened'> | EnvelopeOf<'delivery.clicked'>;
+
+/** Segment's `revenue`, else `total`; numbers or numeric strings. */
+function amount(properties: Record<string, unknown>): number {
+  for (const value of [properties.revenue, properties.total]) {
+    const number = typeof value === 'string' ? Number(value) : value;
+    if (typeof number === 'number' && Number.isFinite(number)) return number;
+  }
+  return 0;
+}
+
+function orderIdOf(properties: Record<string, unknown>): string | undefined {
+  const id = properties.order_id ?? properties.orderId;
+  if (typeof id === 'string' && id.trim() !== '') return id.trim().slice(0, 256);
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return undefined;
+}
+
+/**
+ * Conversions, last touch: an `Order Completed` of a profile is credited to the latest click of one
+ * of its emails within DELIVERY_ATTRIBUTION_CLICK_HOURS (default 5 days) before the order, else the
+ * latest open within DELIVERY_ATTRIBUTION_OPEN_HOURS (1 day), else the latest email sent within
+ * DELIVERY_ATTRIBUTION_SEND_HOURS (off by default). Once per order id: the first attribution is kept
+ * and `delivery.converted` carries a message id derived from the order id.
+ */
+@Controller()
+export class ConversionsHandler {
+  constructor(
+    private readonly attribution: AttributionRepository,
+    private readonly publisher: MessagePublisher,
+    @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
+  ) {}
+
+  @OnMessage('delivery.sent', { orderBy: byProfile })
+  async sent(@Payload() envelope: EnvelopeOf<'delivery.sent'>): Promise<void> {
+    // A write per email saved when sends do not count as touches (the default).
+    if (this.env.DELIVERY_ATTRIBUTION_SEND_HOURS === 0) return;
+    await this.record('send', envelope);
+  }
+
+  @OnMessage('delivery.opened', { orderBy: byProfile })
+  async opened(@Payload() envelope: EnvelopeOf<'delivery.opened'>): Promise<void> {
+    await this.record('open', envelope);
+  }
+
+  @OnMessage('delivery.clicked', { orderBy: byProfile })
+  async clicked(@Payload() envelope: EnvelopeOf<'delivery.clicked'>): Promise<void> {
+    await this.record('click', envelope);
+  }
+
+  /** A profile merged into another (e.g. the emailed one logs in on a new device): its touches move along. */
+  @OnMessage('identity.merged', { orderBy: (envelope) => envelope.data.survivorId })
+  async merged(@Payload() envelope: EnvelopeOf<'identity.merged'>): Promise<void> {
+    const mergedIds = envelope.data.mergedIds.filter((id) => id !== envelope.data.survivorId);
+    if (mergedIds.length > 0) await this.attribution.moveTouches(mergedIds, envelope.data.survivorId);
+  }
+
+  @OnMessage('identity.resolved.track', { orderBy: byProfile })
+  async track(@Payload() envelope: EnvelopeOf<'identity.resolved.track'>): Promise<void> {
+    if (envelope.data.event !== 'Order Completed' || !envelope.profileId) return;
+    const properties = envelope.data.properties;
+    const orderId = orderIdOf(properties) ?? `message:${envelope.data.messageId}`;
+    const at = new Date(envelope.occurredAt);
+    const touch = await this.lastTouch(envelope.profileId, at);
+    if (!touch) return;
+    const currency =
+      typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency)
+        ? properties.currency.toUpperCase()
+        : 'USD';
+    const conversion = await this.attribution.convert({
+      orderId,
+      profileId: envelope.profileId,
+      touch,
+      revenue: amount(properties),
+      currency,
+      at,
+    });
+    const credited = conversion.touch;
+    await this.publisher.publish(
+      'delivery.converted',
+      originEnvelope({
+        id: deterministicId('delivery.converted', conversion.orderId),
+        type: 'email.converted',
+        source: 'delivery',
+        occurredAt: conversion.at.toISOString(),
+        profileId: conversion.profileId,
+        data: {
+          campaignId: credited.campaignId,
+          triggerKey: credited.triggerKey,
+          sendId: credited.sendId,
+          ...(credited.variant ? { variant: credited.variant } : {}),
+          orderId: conversion.orderId,
+          revenue: conversion.revenue,
+          currency: conversion.currency,
+          touch: credited.kind,
+          touchedAt: credited.at.toISOString(),
+          ...(credited.kind === 'click' ? { clickedAt: credited.at.toISOString() } : {}),
+        },
+      }),
+    );
+  }
+
+  private async lastTouch(profileId: string, at: Date): Promise<Touch | undefined> {
+    const windows: [TouchKind, number][] = [
+      ['click', this.env.DELIVERY_ATTRIBUTION_CLICK_HOURS],
+      ['open', this.env.DELIVERY_ATTRIBUTION_OPEN_HOURS],
+      ['send', this.env.DELIVERY_ATTRIBUTION_SEND_HOURS],
+    ];
+    for (const [kind, hours] of windows) {
+      if (hours === 0) continue;
+      const touch = await this.attribution.latest(profileId, kind, new Date(at.getTime() - hours * HOUR), at);
+      if (touch) return touch;
+    }
+    return undefined;
+  }
+
+  private async record(kind: TouchKind, envelope: TouchEnvelope): Promise<void> {
+    const { data } = envelope;
+    if (!envelope.profileId || !data.sendId) return;
+    await this.attribution.touch({
+      kind,
+      profileId: envelope.profileId,
+      sendId: data.sendId,
+      campaignId: data.campaignId,
+      triggerKey: data.triggerKey,
+      ...(data.variant ? { variant: data.variant } : {}),
+      at: new Date(envelope.occurredAt),
+    });
+  }
+}

@@ -1,0 +1,160 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Post,
+  Req,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { fieldErrors } from '@mesh/runtime';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { type FastifyRequest } from 'fastify';
+import { Clock } from '../clock.js';
+import { DeliveryEnv } from '../config.js';
+import { EspWebhookDto, MailgunWebhookDto } from './esp-webhook.dto.js';
+import {
+  type FeedbackEvent,
+  type FeedbackKind,
+  RecordFeedbackUseCase,
+  sendIdOfMessageId,
+} from './record-feedback.usecase.js';
+import { verifyGeneric, verifyMailgun } from './webhook-signatures.js';
+
+/** The request body as received, kept by the JSON parser (see http-wiring.ts) for signatures. */
+type WithRawBody = FastifyRequest & { rawBody?: string };
+
+const unsigned = () =>
+  new UnauthorizedException({
+    error: 'invalid_signature',
+    message: 'the webhook signature is missing, wrong or too old',
+  });
+const off = (setting: string) =>
+  new NotFoundException({
+    error: 'webhook_not_configured',
+    message: `set ${setting} to receive this webhook`,
+  });
+
+function checked<T extends object>(type: new () => T, body: unknown, forbidUnknown: boolean): T {
+  const instance = plainToInstance(type, body ?? {});
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: forbidUnknown });
+  if (errors.length > 0)
+    throw new BadRequestException({
+      error: 'invalid_request',
+      message: 'the request is not valid',
+      fields: fieldErrors(errors),
+    });
+  return instance;
+}
+
+interface Received {
+  received: number;
+  applied: number;
+  duplicates: number;
+  ignored: number;
+}
+
+/**
+ * Bounce and complaint reports from the ESP: a generic signed JSON format and Mailgun's webhooks.
+ * Signatures are checked on the raw body before anything in it is believed; 200 only after the
+ * effects are durable, so an ESP retrying after an error never loses a report.
+ */
+@Controller('webhooks')
+export class EspWebhookController {
+  constructor(
+    private readonly feedback: RecordFeedbackUseCase,
+    private readonly clock: Clock,
+    @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
+  ) {}
+
+  /** `Mesh-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; body `{ events: [...] }`. */
+  @Post('esp')
+  @HttpCode(200)
+  async generic(@Req() request: WithRawBody, @Body() body: unknown): Promise<Received> {
+    const secret = this.env.DELIVERY_WEBHOOK_SECRET;
+    if (!secret) throw off('DELIVERY_WEBHOOK_SECRET');
+    const header = request.headers['mesh-signature'];
+    const signature = Array.isArray(header) ? header[0] : header;
+    if (!verifyGeneric(secret, signature, request.rawBody ?? '', this.clock.now(), this.tolerance))
+      throw unsigned();
+    const { events } = checked(EspWebhookDto, body, true);
+    return this.apply(
+      events.map((event) => ({
+        provider: 'generic',
+        eventId: event.id,
+        kind:
+          event.type === 'bounce'
+            ? event.bounceType === 'hard'
+              ? 'hard_bounce'
+              : 'soft_bounce'
+            : event.type,
+        email: event.email,
+        ...(sendIdOfMessageId(event.messageId) ? { sendId: sendIdOfMessageId(event.messageId)! } : {}),
+        occurredAt: new Date(event.occurredAt),
+        ...(event.diagnostic ? { diagnostic: event.diagnostic } : {}),
+      })),
+    );
+  }
+
+  /**
+   * Mailgun's webhooks (`failed` permanent → hard bounce, `failed` temporary → soft bounce,
+   * `complained`, `delivered`; other events are acknowledged and ignored — tracking is our own).
+   */
+  @Post('mailgun')
+  @HttpCode(200)
+  async mailgun(@Body() body: unknown): Promise<Received> {
+    const key = this.env.MAILGUN_WEBHOOK_SIGNING_KEY;
+    if (!key) throw off('MAILGUN_WEBHOOK_SIGNING_KEY');
+    const signature = (body as { signature?: unknown } | undefined)?.signature as
+      { timestamp?: unknown; token?: unknown; signature?: unknown } | undefined;
+    const { timestamp, token, signature: mac } = signature ?? {};
+    if (typeof timestamp !== 'string' || typeof token !== 'string' || typeof mac !== 'string')
+      throw unsigned();
+    if (!verifyMailgun(key, { timestamp, token, signature: mac }, this.clock.now(), this.tolerance))
+      throw unsigned();
+    const data = checked(MailgunWebhookDto, body, false)['event-data'];
+    const kind = mailgunKind(data.event, data.severity);
+    if (!kind) return { received: 1, applied: 0, duplicates: 0, ignored: 1 };
+    const status = data['delivery-status'];
+    const diagnostic = [status?.code, status?.message || status?.description, data.reason]
+      .filter((part) => (typeof part === 'string' ? part !== '' : typeof part === 'number'))
+      .join(' ');
+    const messageId = data.message?.headers?.['message-id'];
+    const sendId = sendIdOfMessageId(typeof messageId === 'string' ? messageId : undefined);
+    return this.apply([
+      {
+        provider: 'mailgun',
+        eventId: data.id,
+        kind,
+        email: data.recipient,
+        ...(sendId ? { sendId } : {}),
+        occurredAt: new Date(Math.round(data.timestamp * 1000)),
+        ...(diagnostic ? { diagnostic } : {}),
+      },
+    ]);
+  }
+
+  private get tolerance(): number {
+    return this.env.DELIVERY_WEBHOOK_TOLERANCE_SECONDS;
+  }
+
+  private async apply(events: FeedbackEvent[]): Promise<Received> {
+    const result: Received = { received: events.length, applied: 0, duplicates: 0, ignored: 0 };
+    for (const event of events) {
+      const outcome = await this.feedback.execute(event);
+      if (outcome === 'applied') result.applied += 1;
+      else result.duplicates += 1;
+    }
+    return result;
+  }
+}
+
+function mailgunKind(event: string, severity: string | undefined): FeedbackKind | undefined {
+  if (event === 'failed') return severity === 'temporary' ? 'soft_bounce' : 'hard_bounce';
+  if (event === 'complained') return 'complaint';
+  if (event === 'delivered') return 'delivered';
+  return undefined;
+}

@@ -1,0 +1,63 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+/** One event of the generic webhook (documented in apps/delivery/README section of the repo README). */
+export class EspEventDto {
+  /** The ESP's id of the event; a redelivery carries the same id. */
+  @IsString() @Length(1, 256) id!: string;
+  @IsIn(['bounce', 'complaint', 'delivered']) type!: 'bounce' | 'complaint' | 'delivered';
+  @ValidateIf((event: EspEventDto) => event.type === 'bounce')
+  @IsIn(['hard', 'soft'])
+  bounceType?: 'hard' | 'soft';
+  @IsEmail() email!: string;
+  /** The email's Message-ID as we sent it (`<sendKey@personalization-mesh>`, brackets optional). */
+  @IsOptional() @IsString() @Length(1, 998) messageId?: string;
+  @IsISO8601({ strict: true }) occurredAt!: string;
+  @IsOptional() @IsString() @Length(1, 2048) diagnostic?: string;
+}
+
+export class EspWebhookDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => EspEventDto)
+  events!: EspEventDto[];
+}
+
+export class MailgunSignatureDto {
+  @IsString() @Length(1, 20) timestamp!: string;
+  @IsString() @Length(1, 256) token!: string;
+  @IsString() @Length(1, 256) signature!: string;
+}
+
+/** The fields of Mailgun's `event-data` we use (the rest of it is ignored). */
+export class MailgunEventDataDto {
+  @IsString() @Length(1, 256) id!: string;
+  @IsString() @Length(1, 64) event!: string;
+  @IsNumber() timestamp!: number;
+  @IsOptional() @IsString() severity?: string;
+  @IsOptional() @IsString() reason?: string;
+  @IsEmail() recipient!: string;
+  @IsOptional() @IsObject() message?: { headers?: Record<string, unknown> };
+  @IsOptional() @IsObject() 'delivery-status'?: { code?: unknown; message?: unknown; description?: unknown };
+}
+
+export class MailgunWebhookDto {
+  @ValidateNested() @Type(() => MailgunSignatureDto) signature!: MailgunSignatureDto;
+  @ValidateNested() @Type(() => MailgunEventDataDto) 'event-data'!: MailgunEventDataDto;
+}

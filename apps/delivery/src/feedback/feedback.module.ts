@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { DecisionsModule } from '../decisions/decisions.module.js';
+import { SendingModule } from '../sending/sending.module.js';
+import { BounceSuppressionHandler } from './bounce-suppression.handler.js';
+import { EspWebhookController } from './esp-webhook.controller.js';
+import { FeedbackRepository } from './feedback.repository.js';
+import { RecordFeedbackUseCase } from './record-feedback.usecase.js';
+
+/** What the ESP reports after the SMTP conversation: bounces, complaints, deliveries. */
+@Module({
+  imports: [SendingModule, DecisionsModule],
+  controllers: [EspWebhookController, BounceSuppressionHandler],
+  providers: [FeedbackRepository, RecordFeedbackUseCase],
+  exports: [FeedbackRepository, RecordFeedbackUseCase],
+})
+export class FeedbackModule {}

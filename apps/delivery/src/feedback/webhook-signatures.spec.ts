@@ -1,0 +1,46 @@
+import { signGeneric, signMailgun, verifyGeneric, verifyMailgun } from './webhook-signatures.js';
+
+const now = new Date('2026-11-28T12:00:00Z');
+const t = Math.floor(now.getTime() / 1000);
+
+describe('webhook signatures', () => {
+  it('accepts the generic signature over timestamp and raw body, and nothing else', () => {
+    const body = '{"events":[]}';
+    const header = signGeneric('s3cret-s3cret-s3cret', t, body);
+    expect(verifyGeneric('s3cret-s3cret-s3cret', header, body, now, 300)).toBe(true);
+    expect(verifyGeneric('s3cret-s3cret-s3cret', header, `${body} `, now, 300)).toBe(false);
+    expect(verifyGeneric('another-secret-abcdef', header, body, now, 300)).toBe(false);
+    expect(verifyGeneric('s3cret-s3cret-s3cret', header, body, new Date(now.getTime() + 301_000), 300)).toBe(
+      false,
+    );
+    expect(verifyGeneric('s3cret-s3cret-s3cret', undefined, body, now, 300)).toBe(false);
+    expect(verifyGeneric('s3cret-s3cret-s3cret', `t=${t},v1=zz`, body, now, 300)).toBe(false);
+    // rotation: the old and the new secret's signature side by side
+    const rotated = `${header},v1=${signGeneric('old-secret-old-secret', t, body).split('v1=')[1]}`;
+    expect(verifyGeneric('old-secret-old-secret', rotated, body, now, 300)).toBe(true);
+  });
+
+  it("checks Mailgun's HMAC over timestamp + token with the signing key", () => {
+    // Mailgun's documented example shape: a 50-character token, a unix timestamp, a hex HMAC-SHA256.
+    const token = 'a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0';
+    const signature = signMailgun('key-signing', String(t), token);
+    expect(signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyMailgun('key-signing', { timestamp: String(t), token, signature }, now, 300)).toBe(true);
+    expect(verifyMailgun('key-other', { timestamp: String(t), token, signature }, now, 300)).toBe(false);
+    expect(verifyMailgun('key-signing', { timestamp: String(t - 1), token, signature }, now, 300)).toBe(
+      false,
+    );
+    expect(
+      verifyMailgun(
+        'key-signing',
+        {
+          timestamp: String(t - 1000),
+          token,
+          signature: signMailgun('key-signing', String(t - 1000), token),
+        },
+        now,
+        300,
+      ),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,59 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Constant-time comparison of two hex digests (different lengths are simply unequal). */
+function sameHex(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'hex');
+  const b = Buffer.from(given, 'hex');
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
+function fresh(timestampSeconds: number, now: Date, toleranceSeconds: number): boolean {
+  return (
+    Number.isFinite(timestampSeconds) && Math.abs(now.getTime() / 1000 - timestampSeconds) <= toleranceSeconds
+  );
+}
+
+/**
+ * The generic webhook's signature header, `Mesh-Signature: t=<unix seconds>,v1=<hex>`, where the hex is
+ * HMAC-SHA256(secret, `<t>.<raw body>`). Several `v1=` values are accepted (secret rotation).
+ */
+export function signGeneric(secret: string, timestamp: number, rawBody: string): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+export function verifyGeneric(
+  secret: string,
+  header: string | undefined,
+  rawBody: string,
+  now: Date,
+  toleranceSeconds: number,
+): boolean {
+  if (!header) return false;
+  const parts = header.split(',').map((part) => part.trim().split('=', 2) as [string, string | undefined]);
+  const t = Number(parts.find(([name]) => name === 't')?.[1]);
+  if (!Number.isInteger(t) || !fresh(t, now, toleranceSeconds)) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
+  return parts.some(([name, value]) => name === 'v1' && value !== undefined && sameHex(expected, value));
+}
+
+/**
+ * Mailgun's webhook signature: `signature` = hex HMAC-SHA256(webhook signing key, timestamp + token),
+ * all three in the body's `signature` object (https://documentation.mailgun.com, "Securing Webhooks").
+ */
+export function signMailgun(key: string, timestamp: string, token: string): string {
+  return createHmac('sha256', key)
+    .update(timestamp + token)
+    .digest('hex');
+}
+
+export function verifyMailgun(
+  key: string,
+  signature: { timestamp: string; token: string; signature: string },
+  now: Date,
+  toleranceSeconds: number,
+): boolean {
+  if (!/^\d{1,12}$/.test(signature.timestamp)) return false;
+  if (!fresh(Number(signature.timestamp), now, toleranceSeconds)) return false;
+  return sameHex(signMailgun(key, signature.timestamp, signature.token), signature.signature);
+}

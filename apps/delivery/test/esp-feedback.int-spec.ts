@@ -1,0 +1,291 @@
+import {
+  type CampaignSpecDto,
+  type DeliveryBouncedPayload,
+  type DeliveryComplainedPayload,
+  type DeliverySkippedPayload,
+  type Envelope,
+  originEnvelope,
+  type RenderedEmailPayload,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { type MessagePublisher } from '@mesh/messaging';
+import {
+  type MessageTap,
+  type ServiceUnderTest,
+  SmtpSink,
+  startServiceUnderTest,
+  waitFor,
+} from '@mesh/testing';
+import { deliverySpec } from '../src/delivery.app.js';
+import { signGeneric, signMailgun } from '../src/feedback/webhook-signatures.js';
+
+const SECRET = 'generic-webhook-secret-for-tests';
+const MAILGUN_KEY = 'mailgun-signing-key-for-tests';
+const ADMIN = { authorization: 'Bearer delivery-test-admin-token' };
+
+function campaign(campaignId: string): CampaignSpecDto {
+  return {
+    campaignId,
+    name: campaignId,
+    templateId: campaignId,
+    variant: 'B',
+    recommendation: { strategy: 'none', limit: 0 },
+    sendPolicy: { maxPerDay: 0, transactional: false },
+  };
+}
+
+function rendered(profileId: string, campaignId: string, triggerKey = 't-1'): Envelope<RenderedEmailPayload> {
+  return originEnvelope({
+    type: 'email.rendered',
+    source: 'test-source',
+    occurredAt: new Date().toISOString(),
+    profileId,
+    data: {
+      campaign: campaign(campaignId),
+      triggerKey,
+      template: { id: campaignId, version: 1 },
+      to: `${profileId}@example.com`,
+      subject: `${campaignId} for ${profileId} (${triggerKey})`,
+      html: '<p>Hello</p>',
+      text: 'Hello',
+    },
+  });
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('delivery: bounces and complaints reported by the ESP', () => {
+  let under: ServiceUnderTest;
+  let sink: SmtpSink;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+
+  beforeAll(async () => {
+    sink = new SmtpSink();
+    const smtpPort = await sink.start();
+    under = await startServiceUnderTest({
+      name: 'delivery',
+      spec: deliverySpec,
+      redis: true,
+      tap: '>',
+      env: {
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        DELIVERY_WEBHOOK_SECRET: SECRET,
+        MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
+        DELIVERY_SOFT_BOUNCE_LIMIT: '3',
+      },
+    });
+    ({ publisher, tap } = under);
+  }, 60_000);
+  afterAll(async () => {
+    await under?.close();
+    await sink?.stop();
+  });
+
+  /** Sends one email; returns its Message-ID header and send id. */
+  const deliver = async (profileId: string, campaignId: string, triggerKey = 't-1') => {
+    const input = rendered(profileId, campaignId, triggerKey);
+    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    const sent = await tap.nextCausedBy<{ sendId: string; smtpMessageId: string }>(
+      SUBJECTS.delivery.sent,
+      input,
+    );
+    return sent.envelope.data;
+  };
+  const postGeneric = (
+    body: unknown,
+    sign: (raw: string) => string = (raw) => signGeneric(SECRET, now(), raw),
+  ) => {
+    const raw = JSON.stringify(body);
+    return fetch(`${under.service.url}/webhooks/esp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'mesh-signature': sign(raw) },
+      body: raw,
+    });
+  };
+  const mailgunBody = (
+    eventData: Record<string, unknown>,
+    token = `tok-${String(eventData.id)}`,
+    key = MAILGUN_KEY,
+  ) => {
+    const timestamp = String(now());
+    return {
+      signature: { timestamp, token, signature: signMailgun(key, timestamp, token) },
+      'event-data': { timestamp: Date.now() / 1000, 'log-level': 'error', tags: [], ...eventData },
+    };
+  };
+  const postMailgun = (body: unknown) =>
+    fetch(`${under.service.url}/webhooks/mailgun`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const suppression = async (email: string) => {
+    const response = await fetch(`${under.service.url}/admin/suppressions/${encodeURIComponent(email)}`, {
+      headers: ADMIN,
+    });
+    return response.status === 200
+      ? ((await response.json()) as { reason: string; source: string })
+      : undefined;
+  };
+  const bouncesOf = (sendId: string) =>
+    tap
+      .messages(SUBJECTS.delivery.bounced)
+      .filter((m) => (m.envelope.data as DeliveryBouncedPayload).sendId === sendId);
+
+  it('a signed generic hard bounce suppresses the address and announces delivery.bounced once, even when redelivered', async () => {
+    const { sendId, smtpMessageId } = await deliver('p-hard', 'welcome');
+    const body = {
+      events: [
+        {
+          id: 'esp-evt-1',
+          type: 'bounce',
+          bounceType: 'hard',
+          email: 'p-hard@example.com',
+          messageId: smtpMessageId,
+          occurredAt: new Date().toISOString(),
+          diagnostic: '550 5.1.1 user unknown',
+        },
+      ],
+    };
+    const first = await postGeneric(body);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ received: 1, applied: 1, duplicates: 0, ignored: 0 });
+    expect(await suppression('p-hard@example.com')).toMatchObject({
+      reason: 'hard_bounce',
+      source: 'esp:generic',
+    });
+    const bounced = await tap.next<DeliveryBouncedPayload>(
+      SUBJECTS.delivery.bounced,
+      (m) => m.envelope.data.sendId === sendId,
+    );
+    expect(bounced.envelope.profileId).toBe('p-hard');
+    expect(bounced.envelope.data).toMatchObject({
+      campaignId: 'welcome',
+      variant: 'B',
+      kind: 'hard',
+      to: 'p-hard@example.com',
+      diagnostic: '550 5.1.1 user unknown',
+    });
+
+    // The ESP retries (new signature, same event id): nothing more happens.
+    const again = await postGeneric(body);
+    expect(await again.json()).toEqual({ received: 1, applied: 0, duplicates: 1, ignored: 0 });
+    // The next email to the address is stopped by the suppression list.
+    const next = rendered('p-hard', 'welcome', 't-2');
+    await publisher.publish(SUBJECTS.renderer.rendered, next);
+    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
+    expect(skipped.envelope.data).toMatchObject({ reason: 'suppressed', detail: 'hard_bounce' });
+    // One message id (JetStream keeps one message per id), whatever the tap saw published.
+    expect(new Set(bouncesOf(sendId).map((m) => m.envelope.id)).size).toBe(1);
+  });
+
+  it('refuses unsigned, wrongly signed, stale and malformed calls (401 before anything else, 400 naming the field)', async () => {
+    const body = {
+      events: [
+        {
+          id: 'forged-1',
+          type: 'complaint',
+          email: 'p-forged@example.com',
+          occurredAt: new Date().toISOString(),
+        },
+      ],
+    };
+    expect((await postGeneric(body, () => '')).status).toBe(401);
+    expect(
+      (await postGeneric(body, (raw) => signGeneric('some-other-secret-value', now(), raw))).status,
+    ).toBe(401);
+    expect((await postGeneric(body, (raw) => signGeneric(SECRET, now() - 3600, raw))).status).toBe(401);
+    // signed over another body than the one sent
+    expect((await postGeneric(body, () => signGeneric(SECRET, now(), '{"events":[]}'))).status).toBe(401);
+    expect(await suppression('p-forged@example.com')).toBeUndefined();
+
+    const invalid = await postGeneric({ events: [{ ...body.events[0], type: 'bounce', email: 'nope' }] });
+    expect(invalid.status).toBe(400);
+    const fields = ((await invalid.json()) as { fields: Record<string, string[]> }).fields;
+    expect(Object.keys(fields).sort()).toEqual(['events.0.bounceType', 'events.0.email']);
+
+    const forgedMailgun = mailgunBody(
+      { id: 'mg-forged', event: 'complained', recipient: 'p-forged@example.com' },
+      'tok',
+      'wrong-key',
+    );
+    expect((await postMailgun(forgedMailgun)).status).toBe(401);
+    expect((await postMailgun({ 'event-data': {} })).status).toBe(401);
+    expect(await suppression('p-forged@example.com')).toBeUndefined();
+  });
+
+  it("takes Mailgun's complained and failed events: complaint suppresses, three soft bounces within the window suppress", async () => {
+    const { sendId, smtpMessageId } = await deliver('p-complains', 'promo');
+    const complained = mailgunBody({
+      id: 'mg-complaint-1',
+      event: 'complained',
+      recipient: 'p-complains@example.com',
+      message: {
+        headers: { 'message-id': smtpMessageId.replace(/[<>]/g, ''), to: 'p-complains@example.com' },
+      },
+    });
+    const response = await postMailgun(complained);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ applied: 1 });
+    expect(await suppression('p-complains@example.com')).toMatchObject({
+      reason: 'complaint',
+      source: 'esp:mailgun',
+    });
+    const announced = await tap.next<DeliveryComplainedPayload>(
+      SUBJECTS.delivery.complained,
+      (m) => m.envelope.data.sendId === sendId,
+    );
+    expect(announced.envelope.data).toMatchObject({ campaignId: 'promo', to: 'p-complains@example.com' });
+    // Mailgun's other events are acknowledged and ignored; a redelivered complaint counts once.
+    expect(
+      await (
+        await postMailgun(
+          mailgunBody({ id: 'mg-open', event: 'opened', recipient: 'p-complains@example.com' }),
+        )
+      ).json(),
+    ).toMatchObject({ ignored: 1 });
+    expect(await (await postMailgun(complained)).json()).toMatchObject({ duplicates: 1 });
+
+    const softly = (n: number) =>
+      mailgunBody({
+        id: `mg-soft-${n}`,
+        event: 'failed',
+        severity: 'temporary',
+        reason: 'generic',
+        recipient: 'p-full@example.com',
+        'delivery-status': { code: 452, message: 'mailbox full' },
+      });
+    for (const n of [1, 2]) expect((await postMailgun(softly(n))).status).toBe(200);
+    expect(await postMailgun(softly(2)).then((r) => r.json())).toMatchObject({ duplicates: 1 });
+    expect(await suppression('p-full@example.com')).toBeUndefined();
+    expect((await postMailgun(softly(3))).status).toBe(200);
+    expect(await suppression('p-full@example.com')).toMatchObject({ reason: 'soft_bounces' });
+  });
+
+  it('a permanent Mailgun failure for one of our emails bounces it hard', async () => {
+    const { sendId, smtpMessageId } = await deliver('p-gone', 'promo');
+    const body = mailgunBody({
+      id: 'mg-failed-permanent',
+      event: 'failed',
+      severity: 'permanent',
+      reason: 'bounce',
+      recipient: 'p-gone@example.com',
+      message: { headers: { 'message-id': smtpMessageId } },
+      'delivery-status': { code: 550, message: '5.1.1 The email account does not exist' },
+    });
+    expect((await postMailgun(body)).status).toBe(200);
+    const bounced = await tap.next<DeliveryBouncedPayload>(
+      SUBJECTS.delivery.bounced,
+      (m) => m.envelope.data.sendId === sendId,
+    );
+    expect(bounced.envelope.data).toMatchObject({
+      kind: 'hard',
+      diagnostic: '550 5.1.1 The email account does not exist bounce',
+    });
+    await waitFor(
+      'the address suppressed',
+      async () => (await suppression('p-gone@example.com'))?.reason === 'hard_bounce',
+    );
+  });
+});
