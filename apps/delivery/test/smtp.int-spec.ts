@@ -217,7 +217,9 @@ describe('delivery over SMTP', () => {
     const times = throttled()
       .map((email) => Date.parse(email.receivedAt))
       .sort((a, b) => a - b);
-    // Six emails at two a second span at least two second boundaries.
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_000);
+    // Six turns at two a second are granted in at least three different seconds, so the grants span
+    // more than one second; receptions add SMTP latency, which on a loaded machine differs by hundreds
+    // of milliseconds between emails, so only half of that span is asserted (unthrottled: ~10 ms).
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(500);
   });
 });
