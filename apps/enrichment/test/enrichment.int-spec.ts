@@ -135,7 +135,7 @@ describe('enrichment: every resolved event changes its profile once', () => {
 
   it('builds on a version another replica wrote (not in its memory), and copies it to the profiles view', async () => {
     const at = new Date(Date.now() - 60_000);
-    await db.collection<{ _id: string }>('profile_journal').insertOne({
+    await db.collection<{ _id: string; [field: string]: unknown }>('profile_journal').insertOne({
       _id: 'v1:profile-dan',
       profileId: 'profile-dan',
       traits: { first_name: 'Dan' },
