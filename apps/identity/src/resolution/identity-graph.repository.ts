@@ -47,11 +47,13 @@ export interface MergeDocument {
   reason: string;
   evidence: IdentifierDto[];
   cause: MergeCause;
-  status: 'pending' | 'done';
+  /** `splitting`/`split`: an operator undid the merge (a split in progress resumes on the next request). */
+  status: 'pending' | 'done' | 'splitting' | 'split';
   /** Set when the person was erased: the evidence (identifier values) is gone. */
   erased?: boolean;
   createdAt: Date;
   completedAt?: Date;
+  splitAt?: Date;
   schemaVersion: 1;
 }
 
@@ -284,6 +286,49 @@ export class IdentityGraphRepository implements OnModuleInit {
 
   async finishMerge(mergeId: string): Promise<void> {
     await this.merges.updateOne({ _id: mergeId }, { $set: { status: 'done', completedAt: new Date() } });
+  }
+
+  /** Moves a merge to `next` only from `from`; false when its status was another. */
+  async transitionMerge(
+    mergeId: string,
+    from: MergeDocument['status'],
+    next: MergeDocument['status'],
+  ): Promise<boolean> {
+    const result = await this.merges.updateOne(
+      { _id: mergeId, status: from },
+      { $set: { status: next, ...(next === 'split' ? { splitAt: new Date() } : {}) } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Undoes a merge's data steps, each idempotent: the merged profiles are live again, the
+   * identifiers they brought point back to them (unless they moved elsewhere since), and the
+   * survivor no longer lists them. Callers hold the claims on the survivor and the merged profiles.
+   */
+  async applySplit(merge: MergeDocument): Promise<void> {
+    const merged = await this.profilesById(merge.mergedIds);
+    const returned = new Set<string>();
+    await this.profiles.updateMany(
+      { _id: { $in: merge.mergedIds }, mergeId: merge._id },
+      { $unset: { mergedInto: '', mergeId: '' }, $inc: { version: 1 } },
+    );
+    const moves = [...merged.values()].flatMap((profile) =>
+      profile.identifiers.map((key) => {
+        returned.add(key);
+        return {
+          updateOne: {
+            filter: { _id: key, profileId: merge.survivorId },
+            update: { $set: { profileId: profile._id } },
+          },
+        };
+      }),
+    );
+    if (moves.length > 0) await this.identifiers.bulkWrite(moves, { ordered: false });
+    await this.profiles.updateOne(
+      { _id: merge.survivorId },
+      { $pullAll: { identifiers: [...returned] }, $inc: { version: 1 } },
+    );
   }
 
   async recordConflict(conflict: Omit<ConflictDocument, 'createdAt' | 'schemaVersion'>): Promise<void> {

@@ -147,20 +147,27 @@ export class ResolveEventUseCase {
         const profiles = await this.ensureProfiles(liveIds, seenAt);
         const combined = unique(profiles.flatMap((profile) => profile.identifiers));
         const evidence = identifiers.filter((identifier) => ownerOf(identifierKey(identifier)) !== undefined);
-        if (this.breaksLimit(combined).length === 0) {
-          const merge = await this.graph.startMerge({
-            _id: deterministicId('merge', ...liveIds),
-            survivorId: this.survivor(profiles)._id,
-            mergedIds: liveIds.filter((id) => id !== this.survivor(profiles)._id),
-            reason,
-            evidence,
-            cause: this.causeOf(envelope),
-          });
+        const overLimit = this.breaksLimit(combined);
+        const merge =
+          overLimit.length === 0
+            ? await this.graph.startMerge({
+                _id: deterministicId('merge', ...liveIds),
+                survivorId: this.survivor(profiles)._id,
+                mergedIds: liveIds.filter((id) => id !== this.survivor(profiles)._id),
+                reason,
+                evidence,
+                cause: this.causeOf(envelope),
+              })
+            : undefined;
+        if (merge && (merge.status === 'pending' || merge.status === 'done')) {
           await this.completeMerge(merge);
           target = merge.survivorId;
         } else {
           // Attach to the profile of the highest-priority identifier the event shares (keys are sorted by priority).
           target = keys.map(ownerOf).find((owner) => owner !== undefined)!;
+          const why = merge
+            ? `an operator split these profiles apart (merge ${merge._id})`
+            : `merging would exceed the limit of ${overLimit.join(', ')}`;
           await this.graph.recordConflict({
             _id: deterministicId('conflict', envelope.id),
             eventId: envelope.id,
@@ -168,9 +175,9 @@ export class ResolveEventUseCase {
             profileIds: liveIds,
             rejected: [],
             limits: this.rules.limits,
-            reason: `merging would exceed the limit of ${this.breaksLimit(combined).join(', ')}`,
+            reason: why,
           });
-          this.logger.warn(`event ${envelope.id} connects ${liveIds.join(', ')}; not merged (limit)`);
+          this.logger.warn(`event ${envelope.id} connects ${liveIds.join(', ')}; not merged: ${why}`);
         }
       }
 
@@ -267,7 +274,7 @@ export class ResolveEventUseCase {
 
   /** Applies, publishes and closes a merge; every step may run again with one effect. Callers hold the locks. */
   private async completeMerge(merge: MergeDocument): Promise<void> {
-    if (merge.status === 'done') return;
+    if (merge.status !== 'pending') return;
     await this.graph.applyMerge(merge);
     const data: ProfilesMergedPayload = {
       mergeId: merge._id,
