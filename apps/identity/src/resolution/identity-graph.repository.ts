@@ -47,6 +47,8 @@ export interface MergeDocument {
   reason: string;
   evidence: IdentifierDto[];
   cause: MergeCause;
+  /** Set on a merge of a fuzzy duplicate: the candidate it came from. */
+  candidateId?: string;
   /** `splitting`/`split`: an operator undid the merge (a split in progress resumes on the next request). */
   status: 'pending' | 'done' | 'splitting' | 'split';
   /** Set when the person was erased: the evidence (identifier values) is gone. */
