@@ -144,7 +144,7 @@ export class ProfileMerger {
       profileId: merge.survivorId,
       data,
     });
-    await this.graph.finishMerge(merge._id);
+    await this.graph.finishMerge(merge);
     this.logger.log(
       `merge ${merge._id} (${merge.reason}): ${merge.mergedIds.join(', ')} into ${merge.survivorId}`,
     );

@@ -111,8 +111,10 @@ export class ResolveEventUseCase {
   ): Promise<string | undefined> {
     const keys = identifiers.map(identifierKey);
     const rawIds = unique((await this.graph.owners(keys)).values());
-    for (const pending of await this.graph.pendingMerges(rawIds)) await this.merger.resume(pending);
-    const seen = unique((await this.graph.live(rawIds)).values()).sort();
+    let seen = unique((await this.graph.live(rawIds)).values()).sort();
+    const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]));
+    for (const merge of pending) await this.merger.resume(merge);
+    if (pending.length > 0) seen = unique((await this.graph.live(rawIds)).values()).sort();
     // Deterministic, so concurrent first events of one person agree on the new profile's id.
     const candidate = deterministicId('profile', keys[0]!);
     const seenAt = new Date(envelope.occurredAt);
