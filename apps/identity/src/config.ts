@@ -1,5 +1,6 @@
 import { IsMongoUrl, ServiceEnv } from '@mesh/config';
-import { IsOptional, Matches } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
+import { type FuzzySettings } from './duplicates/fuzzy-settings.js';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { DEFAULT_EXTRACTION, type ExtractionOptions } from './resolution/identifiers.js';
 import { DEFAULT_LIMITS, type IdentityRules } from './resolution/resolve-event.usecase.js';
@@ -33,6 +34,23 @@ export class IdentityEnv extends ServiceEnv {
   /** Most identifiers of a type one profile may hold, e.g. `user_id=1,email=5`; types not named have no limit. */
   @Matches(LIMITS, { message: 'IDENTITY_LIMITS must look like user_id=1,email=5 (known identifier types)' })
   IDENTITY_LIMITS: string = formatLimits(DEFAULT_LIMITS);
+
+  /** Fuzzy duplicates scoring at least this (0–1) are merged at once (reason `fuzzy`). */
+  @IsNumber() @Min(0) @Max(1) IDENTITY_FUZZY_AUTO_MERGE_SCORE: number = 0.95;
+
+  /** Fuzzy duplicates scoring at least this (0–1), and below the auto-merge score, wait for review. */
+  @IsNumber() @Min(0) @Max(1) IDENTITY_FUZZY_REVIEW_SCORE: number = 0.75;
+
+  /** Blocks (profiles sharing a blocking key) larger than this are too common to compare. */
+  @IsInt() @Min(2) @Max(10_000) IDENTITY_FUZZY_MAX_BLOCK: number = 200;
+}
+
+export function fuzzySettings(env: IdentityEnv): FuzzySettings {
+  return {
+    autoMergeScore: env.IDENTITY_FUZZY_AUTO_MERGE_SCORE,
+    reviewScore: env.IDENTITY_FUZZY_REVIEW_SCORE,
+    maxBlockSize: env.IDENTITY_FUZZY_MAX_BLOCK,
+  };
 }
 
 function formatLimits(limits: IdentityRules['limits']): string {

@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
-import { extractionOptions, IdentityEnv, identityRules } from './config.js';
+import { extractionOptions, fuzzySettings, IdentityEnv, identityRules } from './config.js';
+import { DuplicatesModule } from './duplicates/duplicates.module.js';
 import { ErasureModule } from './erasure/erasure.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { SplitsModule } from './splits/splits.module.js';
 import { ResolutionModule } from './resolution/resolution.module.js';
 
 @Module({})
@@ -14,6 +16,8 @@ export class IdentityModule {
         ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
         ProfilesModule.forRoot(env.MESH_ADMIN_TOKEN),
+        SplitsModule.forRoot(env.MESH_ADMIN_TOKEN),
+        DuplicatesModule.forRoot(fuzzySettings(env), identityRules(env), env.MESH_ADMIN_TOKEN),
         ErasureModule,
       ],
     };

@@ -6,6 +6,7 @@ import {
   type Envelope,
   type IngestedEventBase,
   originEnvelope,
+  type ProfileSplitPayload,
   type ProfilesMergedPayload,
   SUBJECTS,
 } from '@mesh/contracts';
@@ -229,6 +230,119 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
     await tap.next(SUBJECTS.identity.merged, (message) => message.envelope.causationId === 'cause-cr');
   });
 
+  describe('POST /api/profiles/{id}/split', () => {
+    const split = (profileId: string, body: unknown, token = 'identity-test-admin-token') =>
+      fetch(`${under.service.url}/api/profiles/${profileId}/split`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const splitMessages = (mergeId: string) =>
+      tap
+        .messages(SUBJECTS.identity.split)
+        .filter((message) => (message.envelope.data as ProfileSplitPayload).mergeId === mergeId);
+    /** Two profiles (the anonymous one with an e-mail of its own) merged by an event carrying both ids. */
+    const mergedPair = async (tag: string) => {
+      const anonymous = await send(
+        eventOf('identify', { anonymousId: `anon-${tag}`, traits: { email: `${tag}-home@example.com` } }),
+      );
+      const user = await send(
+        eventOf('identify', { userId: `user-${tag}`, traits: { email: `${tag}@example.com` } }),
+      );
+      await send(eventOf('track', { anonymousId: `anon-${tag}`, userId: `user-${tag}` }));
+      const merged = await tap.next<ProfilesMergedPayload>(
+        SUBJECTS.identity.merged,
+        (message) => message.envelope.data.survivorId === user,
+      );
+      return { anonymous, user, mergeId: merged.envelope.data.mergeId };
+    };
+
+    it('gives the merged profile its identifiers back, keeps later ones with the survivor, publishes identity.split once', async () => {
+      const { anonymous, user, mergeId } = await mergedPair('sp');
+      // Joins the survivor after the merge: stays with it.
+      await send(eventOf('identify', { userId: 'user-sp', traits: { email: 'sp-later@example.com' } }));
+
+      const response = await split(user, { mergeId });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ mergeId, survivorId: user, restoredIds: [anonymous] });
+      const published = await tap.next<ProfileSplitPayload>(
+        SUBJECTS.identity.split,
+        (message) => message.envelope.data.mergeId === mergeId,
+      );
+      expect(published.envelope).toMatchObject({
+        profileId: user,
+        data: { survivorId: user, restoredIds: [anonymous] },
+      });
+
+      expect(await ownerOf('anonymous_id:anon-sp')).toBe(anonymous);
+      expect(await ownerOf('email:sp-home@example.com')).toBe(anonymous);
+      expect(await ownerOf('user_id:user-sp')).toBe(user);
+      expect(await ownerOf('email:sp@example.com')).toBe(user);
+      expect(await ownerOf('email:sp-later@example.com')).toBe(user);
+      const restored = await profiles().findOne({ _id: anonymous });
+      expect(restored!.mergedInto).toBeUndefined();
+      expect((await profiles().findOne({ _id: user }))!.identifiers.sort()).toEqual(
+        ['email:sp-later@example.com', 'email:sp@example.com', 'user_id:user-sp'].sort(),
+      );
+      expect(await merges().findOne({ _id: mergeId })).toMatchObject({ status: 'split' });
+
+      // The API shows two people again.
+      const get = (id: string) =>
+        fetch(`${under.service.url}/api/profiles/${id}`, {
+          headers: { authorization: 'Bearer identity-test-admin-token' },
+        }).then((answer) => answer.json() as Promise<Record<string, unknown>>);
+      expect(await get(anonymous)).toMatchObject({ id: anonymous, merges: [] });
+      expect(await get(user)).toMatchObject({ id: user, merges: [] });
+
+      // Asking again: 409 with the split it already made, and still one identity.split.
+      const again = await split(anonymous, { mergeId });
+      expect(again.status).toBe(409);
+      expect(await again.json()).toMatchObject({ error: 'already_split', restoredIds: [anonymous] });
+      expect(splitMessages(mergeId)).toHaveLength(1);
+
+      // Events resolve to the profiles apart; one connecting them again does not re-merge what an operator split.
+      expect(await send(eventOf('track', { anonymousId: 'anon-sp' }))).toBe(anonymous);
+      const reconnecting = eventOf('track', { anonymousId: 'anon-sp', userId: 'user-sp' });
+      expect(await send(reconnecting)).toBe(user);
+      expect(await ownerOf('anonymous_id:anon-sp')).toBe(anonymous);
+      const conflict = await db
+        .collection<ConflictDocument>('conflicts')
+        .findOne({ eventId: reconnecting.id });
+      expect(conflict!.reason).toContain('split');
+      expect(mergedMessages(user)).toHaveLength(1);
+    });
+
+    it('completes a split a crash interrupted, with one identity.split', async () => {
+      const { anonymous, user, mergeId } = await mergedPair('sp2');
+      // As if a split stopped after its first data step.
+      await merges().updateOne({ _id: mergeId }, { $set: { status: 'splitting' } });
+      await profiles().updateOne({ _id: anonymous }, { $unset: { mergedInto: '', mergeId: '' } });
+
+      const response = await split(user, { mergeId });
+      expect(response.status).toBe(200);
+      expect(await ownerOf('anonymous_id:anon-sp2')).toBe(anonymous);
+      expect(await merges().findOne({ _id: mergeId })).toMatchObject({ status: 'split' });
+      await waitFor('identity.split', () => splitMessages(mergeId).length === 1, 30_000);
+    });
+
+    it('answers 404 for unknown merges or another profile’s merge, 409 for a pending one, 400 naming the field, 401 without the token', async () => {
+      const { user, mergeId } = await mergedPair('sp3');
+      expect((await split(user, { mergeId: 'no-such-merge' })).status).toBe(404);
+      expect((await split('some-other-profile', { mergeId })).status).toBe(404);
+      const bad = await split(user, {});
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain('mergeId');
+      expect((await split(user, { mergeId, colour: 'red' })).status).toBe(400);
+      expect((await split(user, { mergeId }, 'wrong-token-wrong-token')).status).toBe(401);
+      await merges().updateOne({ _id: mergeId }, { $set: { status: 'pending' } });
+      const pending = await split(user, { mergeId });
+      expect(pending.status).toBe(409);
+      expect(await pending.json()).toMatchObject({ error: 'merge_not_finished' });
+      await merges().updateOne({ _id: mergeId }, { $set: { status: 'done' } });
+      expect(splitMessages(mergeId)).toHaveLength(0);
+    });
+  });
+
   describe('GET /api/profiles', () => {
     const get = (path: string, token = 'identity-test-admin-token') =>
       fetch(`${under.service.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -410,7 +524,12 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
       const published = tap
         .messages(SUBJECTS.identity.merged)
         .map((message) => (message.envelope.data as ProfilesMergedPayload).mergeId);
-      const expected = (await merges().find({ status: 'done' }).toArray()).map((merge) => merge._id);
+      // Merges split by the split tests were published too.
+      const expected = (
+        await merges()
+          .find({ status: { $in: ['done', 'split'] } })
+          .toArray()
+      ).map((merge) => merge._id);
       expect(new Set(published)).toEqual(new Set(expected));
     }, 120_000);
   });

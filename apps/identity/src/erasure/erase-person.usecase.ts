@@ -8,12 +8,14 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
+import { DuplicatesRepository } from '../duplicates/duplicates.repository.js';
 import { identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 
 /**
  * Erases a person from the graph: their identifiers, their live profile and every profile merged
- * into it, the audit log's evidence (identifier values) and the recorded conflicts. Idempotent: a
+ * into it, the audit log's evidence (identifier values), the recorded conflicts and what fuzzy
+ * matching kept (names, addresses, block memberships, candidates). Idempotent: a
  * redelivered request finds nothing left and its receipt has the same message id.
  */
 @Injectable()
@@ -23,6 +25,7 @@ export class ErasePersonUseCase {
   constructor(
     private readonly graph: IdentityGraphRepository,
     private readonly publisher: MessagePublisher,
+    private readonly duplicates: DuplicatesRepository,
   ) {}
 
   async execute(envelope: Envelope<EraseRequestedPayload>): Promise<void> {
@@ -47,12 +50,14 @@ export class ErasePersonUseCase {
       const conflicts = await this.graph.conflicts.deleteMany({
         $or: [{ attachedTo: { $in: profileIds } }, { profileIds: { $in: profileIds } }],
       });
+      const fuzzyMatching = await this.duplicates.erase(profileIds);
       const profiles = await this.graph.profiles.deleteMany({ _id: { $in: profileIds } });
       return {
         identifiers: identifiers.deletedCount,
         profiles: profiles.deletedCount,
         mergeAuditRedacted: audit.modifiedCount,
         conflicts: conflicts.deletedCount,
+        fuzzyMatching,
       };
     });
 

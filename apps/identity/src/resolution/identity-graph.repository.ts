@@ -27,6 +27,8 @@ export interface ProfileDocument {
   /** Set on a profile that was merged: the survivor it now lives in. */
   mergedInto?: string;
   mergeId?: string;
+  /** On a survivor: merges into it that started and have not finished (found by _id, no query). */
+  pendingMerges?: string[];
   schemaVersion: 1;
 }
 
@@ -47,11 +49,15 @@ export interface MergeDocument {
   reason: string;
   evidence: IdentifierDto[];
   cause: MergeCause;
-  status: 'pending' | 'done';
+  /** Set on a merge of a fuzzy duplicate: the candidate it came from. */
+  candidateId?: string;
+  /** `splitting`/`split`: an operator undid the merge (a split in progress resumes on the next request). */
+  status: 'pending' | 'done' | 'splitting' | 'split';
   /** Set when the person was erased: the evidence (identifier values) is gone. */
   erased?: boolean;
   createdAt: Date;
   completedAt?: Date;
+  splitAt?: Date;
   schemaVersion: 1;
 }
 
@@ -138,12 +144,20 @@ export class IdentityGraphRepository implements OnModuleInit {
     return result;
   }
 
-  /** Merges started but not finished that involve one of these profiles. */
-  pendingMerges(profileIds: readonly string[]): Promise<MergeDocument[]> {
-    const ids = [...profileIds];
-    return this.merges
-      .find({ status: 'pending', $or: [{ mergedIds: { $in: ids } }, { survivorId: { $in: ids } }] })
-      .toArray();
+  /**
+   * Merges started but not finished that involve one of these profiles: the survivor lists its
+   * pending merges, a merged profile names its merge. Only reads by _id (FerretDB pushes nothing
+   * else down to SQLite: any other filter scans the collection).
+   */
+  async pendingMerges(profileIds: readonly string[]): Promise<MergeDocument[]> {
+    const profiles = await this.profilesById(profileIds);
+    const mergeIds = new Set<string>();
+    for (const profile of profiles.values()) {
+      profile.pendingMerges?.forEach((id) => mergeIds.add(id));
+      if (profile.mergedInto && profile.mergeId) mergeIds.add(profile.mergeId);
+    }
+    const merges = await Promise.all([...mergeIds].map((id) => this.merges.findOne({ _id: id })));
+    return merges.filter((merge): merge is MergeDocument => merge?.status === 'pending');
   }
 
   /**
@@ -161,7 +175,7 @@ export class IdentityGraphRepository implements OnModuleInit {
       }
       return await work();
     } finally {
-      if (held.length > 0) await this.locks.deleteMany({ _id: { $in: held }, owner });
+      await Promise.all(held.map((id) => this.locks.deleteOne({ _id: id, owner })));
     }
   }
 
@@ -246,7 +260,11 @@ export class IdentityGraphRepository implements OnModuleInit {
       { $setOnInsert: { ...merge, status: 'pending', createdAt: new Date(), schemaVersion: 1 } },
       { upsert: true },
     );
-    return (await this.merges.findOne({ _id: merge._id }))!;
+    const stored = (await this.merges.findOne({ _id: merge._id }))!;
+    if (stored.status === 'pending') {
+      await this.profiles.updateOne({ _id: stored.survivorId }, { $addToSet: { pendingMerges: stored._id } });
+    }
+    return stored;
   }
 
   /**
@@ -263,14 +281,12 @@ export class IdentityGraphRepository implements OnModuleInit {
       if (!firstSeen || profile.firstSeen < firstSeen) firstSeen = profile.firstSeen;
       if (!lastSeen || profile.lastSeen > lastSeen) lastSeen = profile.lastSeen;
     }
-    await this.profiles.updateMany(
-      { _id: { $in: merge.mergedIds } },
-      { $set: { mergedInto: merge.survivorId, mergeId: merge._id }, $inc: { version: 1 } },
-    );
-    await this.identifiers.updateMany(
-      { profileId: { $in: merge.mergedIds } },
-      { $set: { profileId: merge.survivorId } },
-    );
+    for (const id of merge.mergedIds) {
+      await this.profiles.updateOne(
+        { _id: id },
+        { $set: { mergedInto: merge.survivorId, mergeId: merge._id }, $inc: { version: 1 } },
+      );
+    }
     await this.profiles.updateOne(
       { _id: merge.survivorId },
       {
@@ -280,10 +296,63 @@ export class IdentityGraphRepository implements OnModuleInit {
         $inc: { version: 1 },
       },
     );
+    // Re-pointed by _id from the merged profiles' lists (an identifier a crash left off a list
+    // still resolves through `mergedInto`).
+    const moves = [...survivorKeys].map((key) => ({
+      updateOne: {
+        filter: { _id: key },
+        update: { $set: { profileId: merge.survivorId } },
+      },
+    }));
+    if (moves.length > 0) await this.identifiers.bulkWrite(moves, { ordered: false });
   }
 
-  async finishMerge(mergeId: string): Promise<void> {
-    await this.merges.updateOne({ _id: mergeId }, { $set: { status: 'done', completedAt: new Date() } });
+  async finishMerge(merge: MergeDocument): Promise<void> {
+    await this.merges.updateOne({ _id: merge._id }, { $set: { status: 'done', completedAt: new Date() } });
+    await this.profiles.updateOne({ _id: merge.survivorId }, { $pullAll: { pendingMerges: [merge._id] } });
+  }
+
+  /** Moves a merge to `next` only from `from`; false when its status was another. */
+  async transitionMerge(
+    mergeId: string,
+    from: MergeDocument['status'],
+    next: MergeDocument['status'],
+  ): Promise<boolean> {
+    const result = await this.merges.updateOne(
+      { _id: mergeId, status: from },
+      { $set: { status: next, ...(next === 'split' ? { splitAt: new Date() } : {}) } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Undoes a merge's data steps, each idempotent: the merged profiles are live again, the
+   * identifiers they brought point back to them (unless they moved elsewhere since), and the
+   * survivor no longer lists them. Callers hold the claims on the survivor and the merged profiles.
+   */
+  async applySplit(merge: MergeDocument): Promise<void> {
+    const merged = await this.profilesById(merge.mergedIds);
+    const returned = new Set<string>();
+    await this.profiles.updateMany(
+      { _id: { $in: merge.mergedIds }, mergeId: merge._id },
+      { $unset: { mergedInto: '', mergeId: '' }, $inc: { version: 1 } },
+    );
+    const moves = [...merged.values()].flatMap((profile) =>
+      profile.identifiers.map((key) => {
+        returned.add(key);
+        return {
+          updateOne: {
+            filter: { _id: key, profileId: merge.survivorId },
+            update: { $set: { profileId: profile._id } },
+          },
+        };
+      }),
+    );
+    if (moves.length > 0) await this.identifiers.bulkWrite(moves, { ordered: false });
+    await this.profiles.updateOne(
+      { _id: merge.survivorId },
+      { $pullAll: { identifiers: [...returned] }, $inc: { version: 1 } },
+    );
   }
 
   async recordConflict(conflict: Omit<ConflictDocument, 'createdAt' | 'schemaVersion'>): Promise<void> {

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type ExtractionOptions } from './identifiers.js';
 import { IdentityGraphRepository } from './identity-graph.repository.js';
 import { IngestedEventHandler } from './ingested-event.handler.js';
+import { ProfileMerger } from './profile-merger.js';
 import {
   EXTRACTION_OPTIONS,
   IDENTITY_RULES,
@@ -18,6 +19,7 @@ export class ResolutionModule {
       providers: [
         IdentityGraphRepository,
         ResolveEventUseCase,
+        ProfileMerger,
         { provide: EXTRACTION_OPTIONS, useValue: extraction },
         { provide: IDENTITY_RULES, useValue: rules },
       ],

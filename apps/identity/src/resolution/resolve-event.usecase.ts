@@ -5,32 +5,21 @@ import {
   type Envelope,
   type EventType,
   type IdentifierDto,
-  type IdentifierType,
   type IngestedEventBase,
   type PayloadOf,
-  type ProfilesMergedPayload,
   SUBJECTS,
 } from '@mesh/contracts';
 import { MessagePublisher, PermanentError } from '@mesh/messaging';
 import { type ExtractionOptions, extractIdentifiers, identifierKey, normalizeId } from './identifiers.js';
+import { type MergeOutcome, ProfileMerger } from './profile-merger.js';
 import {
   IdentityGraphRepository,
   type MergeCause,
-  type MergeDocument,
   type ProfileDocument,
 } from './identity-graph.repository.js';
 
 export const EXTRACTION_OPTIONS = Symbol('EXTRACTION_OPTIONS');
-export const IDENTITY_RULES = Symbol('IDENTITY_RULES');
-
-/** Per identifier type: the most a live profile may hold (absent: no limit). */
-export type IdentifierLimits = Partial<Record<IdentifierType, number>>;
-
-export interface IdentityRules {
-  limits: IdentifierLimits;
-}
-
-export const DEFAULT_LIMITS: IdentifierLimits = { user_id: 1, crm_id: 1, email: 5, phone: 5 };
+export { DEFAULT_LIMITS, IDENTITY_RULES, type IdentityRules } from './profile-merger.js';
 
 const MAX_ATTEMPTS = 60;
 
@@ -40,7 +29,6 @@ type IngestedEnvelope = Envelope<
   IngestedEventBase & { traits?: Record<string, unknown>; previousId?: string }
 >;
 
-const typeOfKey = (key: string) => key.slice(0, key.indexOf(':')) as IdentifierType;
 const unique = <T>(values: Iterable<T>) => [...new Set(values)];
 
 /**
@@ -59,9 +47,9 @@ export class ResolveEventUseCase {
 
   constructor(
     private readonly graph: IdentityGraphRepository,
+    private readonly merger: ProfileMerger,
     private readonly publisher: MessagePublisher,
     @Inject(EXTRACTION_OPTIONS) private readonly extraction: ExtractionOptions,
-    @Inject(IDENTITY_RULES) private readonly rules: IdentityRules,
   ) {}
 
   async execute(type: EventType, envelope: IngestedEnvelope): Promise<void> {
@@ -123,8 +111,10 @@ export class ResolveEventUseCase {
   ): Promise<string | undefined> {
     const keys = identifiers.map(identifierKey);
     const rawIds = unique((await this.graph.owners(keys)).values());
-    for (const pending of await this.graph.pendingMerges(rawIds)) await this.resumeMerge(pending);
-    const seen = unique((await this.graph.live(rawIds)).values()).sort();
+    let seen = unique((await this.graph.live(rawIds)).values()).sort();
+    const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]));
+    for (const merge of pending) await this.merger.resume(merge);
+    if (pending.length > 0) seen = unique((await this.graph.live(rawIds)).values()).sort();
     // Deterministic, so concurrent first events of one person agree on the new profile's id.
     const candidate = deterministicId('profile', keys[0]!);
     const seenAt = new Date(envelope.occurredAt);
@@ -145,32 +135,27 @@ export class ResolveEventUseCase {
       if (liveIds.length === 1) target = liveIds[0]!;
       if (liveIds.length > 1) {
         const profiles = await this.ensureProfiles(liveIds, seenAt);
-        const combined = unique(profiles.flatMap((profile) => profile.identifiers));
         const evidence = identifiers.filter((identifier) => ownerOf(identifierKey(identifier)) !== undefined);
-        if (this.breaksLimit(combined).length === 0) {
-          const merge = await this.graph.startMerge({
-            _id: deterministicId('merge', ...liveIds),
-            survivorId: this.survivor(profiles)._id,
-            mergedIds: liveIds.filter((id) => id !== this.survivor(profiles)._id),
-            reason,
-            evidence,
-            cause: this.causeOf(envelope),
-          });
-          await this.completeMerge(merge);
-          target = merge.survivorId;
-        } else {
+        const outcome = await this.merger.mergeHeld(profiles, {
+          reason,
+          evidence,
+          cause: this.causeOf(envelope),
+        });
+        if ('merged' in outcome) target = outcome.merged.survivorId;
+        else {
           // Attach to the profile of the highest-priority identifier the event shares (keys are sorted by priority).
           target = keys.map(ownerOf).find((owner) => owner !== undefined)!;
+          const why = refusal(outcome);
           await this.graph.recordConflict({
             _id: deterministicId('conflict', envelope.id),
             eventId: envelope.id,
             attachedTo: target,
             profileIds: liveIds,
             rejected: [],
-            limits: this.rules.limits,
-            reason: `merging would exceed the limit of ${this.breaksLimit(combined).join(', ')}`,
+            limits: this.merger.rules.limits,
+            reason: why,
           });
-          this.logger.warn(`event ${envelope.id} connects ${liveIds.join(', ')}; not merged (limit)`);
+          this.logger.warn(`event ${envelope.id} connects ${liveIds.join(', ')}; not merged: ${why}`);
         }
       }
 
@@ -182,7 +167,7 @@ export class ResolveEventUseCase {
       for (const identifier of identifiers) {
         const key = identifierKey(identifier);
         if (owners.has(key)) continue;
-        if (this.breaksLimit([...held, key]).length > 0) rejected.push(key);
+        if (this.merger.overLimit([...held, key]).length > 0) rejected.push(key);
         else {
           accepted.push(identifier);
           held.add(key);
@@ -195,7 +180,7 @@ export class ResolveEventUseCase {
           attachedTo: target,
           profileIds: [target],
           rejected,
-          limits: this.rules.limits,
+          limits: this.merger.rules.limits,
           reason: 'the profile already holds the most identifiers of this type',
         });
       }
@@ -226,27 +211,6 @@ export class ResolveEventUseCase {
     return ids.map((id) => found.get(id)!);
   }
 
-  /** Types whose limit these identifier keys exceed. */
-  private breaksLimit(keys: readonly string[]): IdentifierType[] {
-    const counts = new Map<IdentifierType, number>();
-    for (const key of keys) counts.set(typeOfKey(key), (counts.get(typeOfKey(key)) ?? 0) + 1);
-    return [...counts]
-      .filter(([type, count]) => count > (this.rules.limits[type] ?? Infinity))
-      .map(([type]) => type);
-  }
-
-  /** The profile with a user id, else the oldest (then the smallest id, so every consumer agrees). */
-  private survivor(profiles: readonly ProfileDocument[]): ProfileDocument {
-    const hasUser = (profile: ProfileDocument) =>
-      profile.identifiers.some((key) => key.startsWith('user_id:'));
-    return [...profiles].sort(
-      (a, b) =>
-        Number(hasUser(b)) - Number(hasUser(a)) ||
-        a.firstSeen.getTime() - b.firstSeen.getTime() ||
-        a._id.localeCompare(b._id),
-    )[0]!;
-  }
-
   private causeOf(envelope: IngestedEnvelope): MergeCause {
     return {
       id: envelope.id,
@@ -256,38 +220,15 @@ export class ResolveEventUseCase {
       receivedAt: envelope.receivedAt,
     };
   }
+}
 
-  /** A merge another attempt started but did not finish. */
-  private async resumeMerge(merge: MergeDocument): Promise<void> {
-    await this.graph.withLocks([merge.survivorId, ...merge.mergedIds], async () => {
-      const current = await this.graph.merges.findOne({ _id: merge._id });
-      if (current?.status === 'pending') await this.completeMerge(current);
-    });
-  }
-
-  /** Applies, publishes and closes a merge; every step may run again with one effect. Callers hold the locks. */
-  private async completeMerge(merge: MergeDocument): Promise<void> {
-    if (merge.status === 'done') return;
-    await this.graph.applyMerge(merge);
-    const data: ProfilesMergedPayload = {
-      mergeId: merge._id,
-      survivorId: merge.survivorId,
-      mergedIds: merge.mergedIds,
-      reason: merge.reason,
-      evidence: merge.evidence,
-    };
-    await this.publisher.publish(SUBJECTS.identity.merged, {
-      id: deterministicId(merge._id, SUBJECTS.identity.merged),
-      type: 'identity.merged',
-      occurredAt: merge.cause.occurredAt,
-      receivedAt: merge.cause.receivedAt,
-      source: merge.cause.source,
-      correlationId: merge.cause.correlationId,
-      causationId: merge.cause.id,
-      profileId: merge.survivorId,
-      data,
-    });
-    await this.graph.finishMerge(merge._id);
-    this.logger.log(`merge ${merge._id}: ${merge.mergedIds.join(', ')} into ${merge.survivorId}`);
+function refusal(outcome: Exclude<MergeOutcome, { merged: unknown }>): string {
+  switch (outcome.refused) {
+    case 'split':
+      return `an operator split these profiles apart (merge ${outcome.merge._id})`;
+    case 'limit':
+      return `merging would exceed the limit of ${outcome.types.join(', ')}`;
+    case 'one_profile':
+      return 'they are one profile already';
   }
 }

@@ -72,6 +72,8 @@ export class ProfilesMergedPayload {
   @IsArray() @ArrayMinSize(1) @IsString({ each: true }) mergedIds!: string[];
   @IsString() @Length(1, 256) reason!: string;
   @IsArray() @ValidateNested({ each: true }) @Type(() => IdentifierDto) evidence!: IdentifierDto[];
+  /** Set when the merge came from a fuzzy duplicate (`reason: 'fuzzy'`): its candidate id. */
+  @IsOptional() @IsString() @Length(1, 128) candidateId?: string;
 }
 
 export class ProfileSplitPayload {
@@ -85,4 +87,6 @@ export class DuplicateCandidatePayload {
   @IsArray() @ArrayMinSize(2) @ArrayMaxSize(2) @IsString({ each: true }) profileIds!: string[];
   @IsNumber() @Min(0) @Max(1) score!: number;
   @IsObject() evidence!: Record<string, unknown>;
+  /** What identity does with it: merge at once (score over the auto-merge threshold) or wait for review. */
+  @IsOptional() @IsIn(['auto_merge', 'review']) decision?: 'auto_merge' | 'review';
 }

@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type DuplicateCandidatePayload,
+  deterministicId,
+  type Envelope,
+  type IdentifierDto,
+  SUBJECTS,
+} from '@mesh/contracts';
+import { MessagePublisher } from '@mesh/messaging';
+import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
+import { ProfileMerger } from '../resolution/profile-merger.js';
+import { type CandidateDocument, DuplicatesRepository } from './duplicates.repository.js';
+import { FUZZY_SETTINGS, type FuzzySettings } from './fuzzy-settings.js';
+import { blockingKeys, combine, personOf, similarity } from './person.js';
+
+export interface DescribedProfile {
+  traits: Record<string, unknown>;
+  identifiers: IdentifierDto[];
+}
+
+/**
+ * After an identify (or a back-office profile update), looks for profiles that share no identifier
+ * but describe the same person. Only profiles in a common block are compared, never all pairs. A
+ * pair scoring over the review threshold becomes a candidate (`identity.candidate`), proposed once;
+ * over the auto-merge threshold it is merged at once through the normal merge path (reason `fuzzy`).
+ * Idempotent: the person is replaced, block membership is a set, the candidate id is the pair's.
+ */
+@Injectable()
+export class DetectDuplicatesUseCase {
+  private readonly logger = new Logger(DetectDuplicatesUseCase.name);
+
+  constructor(
+    private readonly graph: IdentityGraphRepository,
+    private readonly duplicates: DuplicatesRepository,
+    private readonly merger: ProfileMerger,
+    private readonly publisher: MessagePublisher,
+    @Inject(FUZZY_SETTINGS) private readonly settings: FuzzySettings,
+  ) {}
+
+  async execute(envelope: Envelope<DescribedProfile>): Promise<void> {
+    if (!envelope.profileId) return;
+    const profileId = (await this.graph.live([envelope.profileId])).get(envelope.profileId)!;
+    // Erased since it was resolved: keep nothing about the person.
+    if ((await this.graph.profilesById([profileId])).size === 0) return;
+    const described = personOf(envelope.data.traits, envelope.data.identifiers);
+    const earlier = await this.duplicates.person(profileId);
+    const person = earlier ? combine(earlier, described) : described;
+    const keys = blockingKeys(person);
+    await this.duplicates.savePerson(profileId, person, keys);
+
+    const others = new Map<string, string[]>();
+    for (const key of keys) {
+      const members = await this.duplicates.joinBlock(key, profileId);
+      if (members.length > this.settings.maxBlockSize) {
+        this.logger.debug(`block ${key} has ${members.length} profiles: too common to compare`);
+        continue;
+      }
+      for (const member of members) {
+        if (member !== profileId) others.set(member, [...(others.get(member) ?? []), key]);
+      }
+    }
+    const live = await this.graph.live([...others.keys()]);
+    for (const [member, sharedKeys] of others) {
+      const otherId = live.get(member)!;
+      if (otherId === profileId) continue;
+      const other = (await this.duplicates.person(otherId)) ?? (await this.duplicates.person(member));
+      if (!other) continue; // erased
+      const { score, attributes } = similarity(person, other);
+      if (score < this.settings.reviewScore) continue;
+      const pair = [profileId, otherId].sort() as [string, string];
+      const candidate = await this.duplicates.propose({
+        _id: deterministicId('candidate', ...pair),
+        profileIds: pair,
+        score,
+        evidence: { attributes, blockingKeys: sharedKeys },
+        decision: score >= this.settings.autoMergeScore ? 'auto_merge' : 'review',
+      });
+      if (candidate.status !== 'pending') continue; // proposed before and settled (a rejection sticks)
+      await this.announce(envelope, candidate);
+      if (candidate.decision === 'auto_merge') await this.autoMerge(envelope, candidate);
+    }
+  }
+
+  private async announce(envelope: Envelope<DescribedProfile>, candidate: CandidateDocument): Promise<void> {
+    const data: DuplicateCandidatePayload = {
+      candidateId: candidate._id,
+      profileIds: candidate.profileIds,
+      score: candidate.score,
+      evidence: candidate.evidence,
+      decision: candidate.decision,
+    };
+    await this.publisher.publish(SUBJECTS.identity.candidate, {
+      // One message per candidate, whichever event found it.
+      id: deterministicId(candidate._id, SUBJECTS.identity.candidate),
+      type: 'identity.candidate',
+      occurredAt: envelope.occurredAt,
+      receivedAt: envelope.receivedAt,
+      source: envelope.source,
+      correlationId: envelope.correlationId,
+      causationId: envelope.id,
+      profileId: candidate.profileIds[0],
+      data,
+    });
+  }
+
+  private async autoMerge(envelope: Envelope<DescribedProfile>, candidate: CandidateDocument): Promise<void> {
+    const outcome = await this.merger.merge(candidate.profileIds, {
+      reason: 'fuzzy',
+      evidence: [],
+      candidateId: candidate._id,
+      cause: {
+        id: envelope.id,
+        correlationId: envelope.correlationId,
+        source: envelope.source,
+        occurredAt: envelope.occurredAt,
+        receivedAt: envelope.receivedAt,
+      },
+    });
+    if ('merged' in outcome)
+      await this.duplicates.decide(candidate._id, 'merged', { mergeId: outcome.merged._id });
+    else if (outcome.refused === 'one_profile') await this.duplicates.decide(candidate._id, 'merged');
+    else await this.duplicates.noteRefusal(candidate._id, `not merged automatically: ${outcome.refused}`);
+  }
+}
