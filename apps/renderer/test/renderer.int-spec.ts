@@ -94,7 +94,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(email.data).toMatchObject({
       campaign: DEMO_CART_REMINDER,
       triggerKey: 'cart:cart-1',
-      template: { id: 'demo-cart-reminder', version: 1 },
+      template: { id: 'demo-cart-reminder', version: 2 },
       to: 'ada@example.com',
       subject: 'Ada, you left Laptop 13 in your cart',
       recipient: { timezone: 'Europe/Paris' },
@@ -105,6 +105,28 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(email.data.html).toContain('<li>sku-cable</li>');
     expect(email.data.text).toContain('you left Laptop 13 in your cart.');
     expect(email.data.text).toContain('- Laptop Bag\n');
+    expect(email.data.fallbacks).toBeUndefined();
+  });
+
+  it('reports the declared fallbacks that fired: a default name and item, a static block for no products', async () => {
+    const send = recommendedSend({ email: 'ada@example.com' });
+    send.data.trigger.properties = {};
+    send.data.recommendations.items = [];
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const email = (await rendered(send)).envelope;
+
+    expect(email.data.subject).toBe('You left an item in your cart');
+    expect(email.data.html).toContain('<p>Hello there,</p>');
+    expect(email.data.html).toContain('<p>Our bestsellers are waiting for you at the shop.</p>');
+    expect(email.data.html).not.toContain('<ul>');
+    expect(email.data.text).toContain('Our bestsellers are waiting for you at the shop.');
+    expect(email.data.fallbacks).toEqual([
+      { field: 'first_name', kind: 'default' },
+      { field: 'trigger.name', kind: 'default' },
+      { field: 'products', kind: 'block' },
+    ]);
+    expect(parseEnvelope(SUBJECTS.renderer.rendered, email)).toMatchObject({ id: email.id });
   });
 
   it('escapes HTML that comes from a profile’s traits', async () => {
@@ -281,9 +303,10 @@ describe('renderer: every recommended send becomes one rendered email or one fai
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       });
     const draft = {
-      subject: 'Welcome, <%= it.or(it.first_name, "friend") %>',
-      html: '<p>Welcome <%= it.or(it.first_name, "friend") %></p>',
+      subject: 'Welcome, <%= it.first_name %>',
+      html: '<p>Welcome <%= it.first_name %></p>',
       text: 'Welcome',
+      data: [{ path: 'first_name', type: 'string', fallback: { default: 'friend' } }],
     };
 
     it('refuses requests without the admin token', async () => {
@@ -336,11 +359,39 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const response = await admin('/broken/versions/1/publish', { method: 'POST' });
       expect(response.status).toBe(422);
       const body = (await response.json()) as { problems: string[] };
-      expect(body.problems).toHaveLength(2);
       expect(body.problems[0]).toMatch(/^html: /);
-      expect(body.problems[1]).toMatch(/^text: .*raw tag/);
+      expect(body.problems[1]).toMatch(/^text line 1: .*raw tag/);
       expect(await (await admin('/broken/versions/1')).json()).toMatchObject({ status: 'draft' });
       expect((await admin('/broken/versions/9/publish', { method: 'POST' })).status).toBe(404);
+    });
+
+    it('refuses to publish a version that reads undeclared fields or leaves optional data without a fallback', async () => {
+      const created = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          html: '<p>Welcome <%= it.first_name %>,</p>\n<p><%= it.computed.rfm_segment %></p>',
+          data: [...draft.data, { path: 'last_name', type: 'string' }],
+        },
+      });
+      expect(created.status).toBe(201);
+      const response = await admin('/undeclared/versions/1/publish', { method: 'POST' });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toMatchObject({
+        error: 'lint_failed',
+        problems: [
+          'data: the optional field last_name has no fallback (a default, a static block or an abort code)',
+          "html line 2: it.computed.rfm_segment is not in the template's data schema",
+        ],
+      });
+      const invalid = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: { ...draft, data: [{ path: 'first name', type: 'text' }] },
+      });
+      expect(invalid.status).toBe(400);
+      const message = JSON.stringify(await invalid.json());
+      expect(message).toContain('path');
+      expect(message).toContain('type');
     });
   });
 

@@ -11,6 +11,7 @@ import { isEmail } from 'class-validator';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { TemplateEngine } from './template-engine.js';
 
+import { FALLBACK_HELPERS } from './data-fallbacks.js';
 import { MissingDataError, RenderAbort, TEMPLATE_HELPERS } from './template-helpers.js';
 
 /**
@@ -22,7 +23,7 @@ type Failure = { code: string; reason: string };
 
 /**
  * What a template sees: the profile's traits at the top (`it.first_name`), named parts, and the
- * helpers (`it.money`, `it.date`, `it.plural`, `it.or`, `it.raw`, `it.abort`), which win over traits
+ * helpers (`it.money`, `it.date`, `it.plural`, `it.or`, `it.raw`, `it.abort`, `it.fallback`, `it.has`), which win over traits
  * of the same name.
  */
 export function templateData(intent: RecommendedSendPayload): Record<string, unknown> {
@@ -35,6 +36,7 @@ export function templateData(intent: RecommendedSendPayload): Record<string, unk
     event: intent.trigger.event,
     campaign: { id: intent.campaign.campaignId, name: intent.campaign.name },
     ...TEMPLATE_HELPERS,
+    ...FALLBACK_HELPERS,
   };
 }
 
@@ -101,8 +103,11 @@ export class RenderEmailUseCase {
         triggerKey: intent.triggerKey,
         template: { id: template.templateId, version: template.version },
         to: email,
-        ...parts,
+        subject: parts.subject,
+        html: parts.html,
+        text: parts.text,
         recipient,
+        ...(parts.fallbacks.length > 0 ? { fallbacks: parts.fallbacks } : {}),
       },
     });
     // What a template produced is data like any other: an email delivery would refuse (an empty

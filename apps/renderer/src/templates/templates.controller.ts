@@ -43,6 +43,7 @@ export class TemplatesController {
       subject: draft.subject,
       html: draft.html,
       text: draft.text,
+      ...(draft.data ? { data: draft.data } : {}),
     });
   }
 

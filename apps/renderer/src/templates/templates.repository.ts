@@ -30,8 +30,8 @@ const PUBLISHED = { status: { $ne: 'draft' as const } };
 const DUPLICATE_KEY = 11000;
 
 function partsOf(document: TemplateDocument): EmailTemplate {
-  const { templateId, version, subject, html, text } = document;
-  return { templateId, version, subject, html, text };
+  const { templateId, version, subject, html, text, data } = document;
+  return { templateId, version, subject, html, text, ...(data ? { data } : {}) };
 }
 
 function viewOf(document: TemplateDocument): TemplateVersionView {
