@@ -1,5 +1,5 @@
 import { BooleanFromEnv, IsMongoUrl, ServiceEnv } from '@mesh/config';
-import { IsBoolean } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min } from 'class-validator';
 
 export class RendererEnv extends ServiceEnv {
   override PORT: number = 3005;
@@ -8,4 +8,8 @@ export class RendererEnv extends ServiceEnv {
 
   /** Seeds the demo template (local runtime and demos). */
   @BooleanFromEnv() @IsBoolean() MESH_DEMO: boolean = false;
+  /** Worker threads that render templates. */
+  @IsInt() @Min(1) @Max(64) RENDER_WORKERS: number = 2;
+  /** Time limit of one render (queue wait included); a template running longer fails as TIMEOUT. */
+  @IsInt() @Min(10) @Max(60_000) RENDER_TIMEOUT_MS: number = 2_000;
 }

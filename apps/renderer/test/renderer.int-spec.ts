@@ -66,7 +66,11 @@ describe('renderer: every recommended send becomes one rendered email or one fai
   let tap: MessageTap;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'renderer', spec: rendererSpec, env: { MESH_DEMO: 'true' } });
+    under = await startServiceUnderTest({
+      name: 'renderer',
+      spec: rendererSpec,
+      env: { MESH_DEMO: 'true', RENDER_TIMEOUT_MS: '1500' },
+    });
     ({ natsUrl, publisher, tap } = under);
   }, 60_000);
   afterAll(async () => {
@@ -290,6 +294,27 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     await consumerSettled();
     expect(outputsOf(nameless, SUBJECTS.renderer.rendered)).toEqual([]);
     expect(outputsOf(productless, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
+  it('fails a template with an endless loop as TIMEOUT while other renders go on, and keeps serving', async () => {
+    await storeTemplate('endless', 1, '<% while (true) {} %><p>never</p>');
+    const endless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'endless' },
+    );
+    const meanwhile = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
+    const after = recommendedSend({ email: 'linus@example.com', first_name: 'Linus' });
+
+    await publisher.publish(SUBJECTS.recommendation.attached, endless);
+    await publisher.publish(SUBJECTS.recommendation.attached, meanwhile);
+    expect((await rendered(meanwhile)).envelope.data.subject).toBe('Grace, you left Laptop 13 in your cart');
+    const failure = (await failed(endless)).envelope;
+    expect(failure.data).toMatchObject({ code: 'TIMEOUT' });
+    expect(failure.data.reason).toContain('1500 ms');
+
+    await publisher.publish(SUBJECTS.recommendation.attached, after);
+    expect((await rendered(after)).envelope.data.subject).toBe('Linus, you left Laptop 13 in your cart');
+    expect(outputsOf(endless, SUBJECTS.renderer.rendered)).toEqual([]);
   });
 
   describe('templates admin API', () => {

@@ -20,7 +20,7 @@ export class TemplatesModule {
         AdminTokenGuard,
         DemoTemplateSeeder,
       ],
-      exports: [TemplatesRepository, TemplateEngine],
+      exports: [RendererEnv, TemplatesRepository, TemplateEngine],
     };
   }
 }
