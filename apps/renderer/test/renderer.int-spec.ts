@@ -69,7 +69,12 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     under = await startServiceUnderTest({
       name: 'renderer',
       spec: rendererSpec,
-      env: { MESH_DEMO: 'true', RENDER_TIMEOUT_MS: '1500' },
+      env: {
+        MESH_DEMO: 'true',
+        RENDER_TIMEOUT_MS: '1500',
+        RENDER_HTML_CLIP_BYTES: '4096',
+        RENDER_OVERSIZE_HTML: 'fail',
+      },
     });
     ({ natsUrl, publisher, tap } = under);
   }, 60_000);
@@ -388,6 +393,35 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       expect(body.problems[1]).toMatch(/^text line 1: .*raw tag/);
       expect(await (await admin('/broken/versions/1')).json()).toMatchObject({ status: 'draft' });
       expect((await admin('/broken/versions/9/publish', { method: 'POST' })).status).toBe(404);
+    });
+
+    it('inlines the CSS once at publish, makes the text part from the html, and refuses html Gmail would clip', async () => {
+      const styled = {
+        subject: 'Styled',
+        html: '<style>p { color: #c00 }</style><p>Hi <%= it.first_name %></p><% if (it.has("products")) { %><%= "x".repeat(5000) %><% } %>',
+        data: [...draft.data, { path: 'products', type: 'list', fallback: { block: '<p>bestsellers</p>' } }],
+      };
+      styled.html += '<%= it.fallback("products") %>';
+      expect((await admin('/styled/versions', { method: 'POST', body: styled })).status).toBe(201);
+      expect((await admin('/styled/versions/1/publish', { method: 'POST' })).status).toBe(200);
+      const campaign = { ...DEMO_CART_REMINDER, templateId: 'styled' };
+      const small = recommendedSend({ email: 'ada@example.com', first_name: 'Ada' }, campaign);
+      small.data.recommendations.items = [];
+      const large = recommendedSend(
+        { email: 'ada@example.com', first_name: 'Ada' },
+        { ...campaign, name: 'large' },
+      );
+
+      await publisher.publish(SUBJECTS.recommendation.attached, small);
+      await publisher.publish(SUBJECTS.recommendation.attached, large);
+
+      const email = (await rendered(small)).envelope.data;
+      expect(email.html).toBe('<p style="color: #c00;">Hi Ada</p><p>bestsellers</p>');
+      expect(email.text).toBe('Hi Ada\n\nbestsellers');
+      expect(email.fallbacks).toEqual([{ field: 'products', kind: 'block' }]);
+      const failure = (await failed(large)).envelope.data;
+      expect(failure.code).toBe('HTML_TOO_LARGE');
+      expect(failure.reason).toContain('4096');
     });
 
     it('refuses to publish a version that reads undeclared fields or leaves optional data without a fallback', async () => {

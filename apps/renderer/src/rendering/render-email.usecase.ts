@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ContractViolationError, deriveEnvelope, parseEnvelope, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { isEmail } from 'class-validator';
+import { RendererEnv } from '../config.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { renderInputOf } from './render-input.js';
 import { RenderPool } from './render-pool.js';
@@ -25,7 +26,10 @@ export function recipientOf(trait: unknown): string | undefined {
 /** Renders the campaign's template for one profile; a send that cannot be rendered is reported, not retried. */
 @Injectable()
 export class RenderEmailUseCase {
+  private readonly logger = new Logger(RenderEmailUseCase.name);
+
   constructor(
+    @Inject(RendererEnv) private readonly env: RendererEnv,
     private readonly templates: TemplatesRepository,
     private readonly pool: RenderPool,
     private readonly publisher: MessagePublisher,
@@ -51,6 +55,13 @@ export class RenderEmailUseCase {
     }
     const parts = await this.pool.render(template, renderInputOf(intent));
     if (!parts.ok) return this.fail(envelope, { code: parts.code, reason: parts.reason });
+    const htmlBytes = Buffer.byteLength(parts.html);
+    if (htmlBytes > this.env.RENDER_HTML_CLIP_BYTES) {
+      const reason = `the html is ${htmlBytes} bytes; Gmail clips html over ${this.env.RENDER_HTML_CLIP_BYTES} bytes`;
+      if (this.env.RENDER_OVERSIZE_HTML === 'fail')
+        return this.fail(envelope, { code: 'HTML_TOO_LARGE', reason });
+      this.logger.warn(`${template.templateId} v${template.version}: ${reason}`);
+    }
     const recipient = Object.fromEntries(
       ['timezone', 'locale']
         .filter((key) => intent.profile.traits[key] !== undefined)

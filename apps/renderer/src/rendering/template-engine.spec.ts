@@ -225,3 +225,27 @@ describe('declared data and fallbacks', () => {
     ]);
   });
 });
+
+describe('email-ready renders', () => {
+  const engine = new TemplateEngine();
+
+  it('blocks a javascript: link that profile data would put into an href', () => {
+    const version = template('<a href="<%= it.url %>">open</a>', {
+      data: [{ path: 'url', type: 'string', required: true }],
+    });
+    expect(engine.render(version, data({ url: 'javascript:alert(document.cookie)' })).html).toBe(
+      '<a href="#">open</a>',
+    );
+    expect(engine.render(version, data({ url: 'https://shop.example/' })).html).toBe(
+      '<a href="https://shop.example/">open</a>',
+    );
+  });
+
+  it('makes the text part from the rendered html when the version has none', () => {
+    const version = template('<p>Hello <%= it.first_name %></p>', {
+      text: '',
+      data: [{ path: 'first_name', type: 'string', fallback: { default: 'there' } }],
+    });
+    expect(engine.render(version, data({ first_name: 'Ada' })).text).toBe('Hello Ada');
+  });
+});

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Eta, type TemplateFunction } from 'eta';
 import { type EmailTemplate } from '../templates/email-template.js';
 import { type FiredFallback } from '../templates/data-schema.js';
+import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
 import { applyDataSchema, type FallbackState, RENDERING_PART } from './data-fallbacks.js';
 import { assertComplete, escapeHtml, printable } from './template-helpers.js';
 import { lintTemplate } from './template-lint.js';
@@ -56,7 +57,7 @@ export class TemplateEngine {
   });
   private readonly compiled = new Map<
     string,
-    { subject: TemplateFunction; html: TemplateFunction; text: TemplateFunction }
+    { subject: TemplateFunction; html: TemplateFunction; text?: TemplateFunction }
   >();
 
   /** Renders one version over `data` (changed in place by the version's declared fallbacks). */
@@ -66,9 +67,10 @@ export class TemplateEngine {
     const fallbacks = applyDataSchema(template.data, state);
     state[RENDERING_PART] = 'text';
     const subject = this.plain.render(parts.subject, data).replace(/\s+/g, ' ').trim();
-    const text = this.plain.render(parts.text, data);
+    const ownText = parts.text ? this.plain.render(parts.text, data) : undefined;
     state[RENDERING_PART] = 'html';
-    const rendered = { subject, html: this.html.render(parts.html, data), text };
+    const html = neutralizeUnsafeUrls(this.html.render(parts.html, data)).html;
+    const rendered = { subject, html, text: ownText ?? textFromHtml(html) };
     for (const [part, value] of Object.entries(rendered)) assertComplete(part, value);
     return { ...rendered, fallbacks };
   }
@@ -108,7 +110,8 @@ export class TemplateEngine {
       parts = {
         subject: this.plain.compile(template.subject),
         html: this.html.compile(template.html),
-        text: this.plain.compile(template.text),
+        // A version without a text part gets one made from its rendered HTML.
+        ...(template.text.trim() ? { text: this.plain.compile(template.text) } : {}),
       };
       this.compiled.set(key, parts);
     }

@@ -42,7 +42,8 @@ class DataFieldDto {
 export class TemplateDraftDto {
   @IsString() @Length(1, 998) subject!: string;
   @IsString() @Length(1, 1_000_000) html!: string;
-  @IsString() @Length(1, 500_000) text!: string;
+  /** Without a text part, one is made from each rendered html. */
+  @IsOptional() @IsString() @Length(0, 500_000) text?: string;
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)

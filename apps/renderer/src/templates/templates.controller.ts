@@ -9,6 +9,7 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
+import { inlineCss } from '../rendering/email-output.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { TemplateDraftDto, TemplateIdDto, TemplateVersionParamsDto } from './template-draft.dto.js';
@@ -42,7 +43,7 @@ export class TemplatesController {
       templateId,
       subject: draft.subject,
       html: draft.html,
-      text: draft.text,
+      text: draft.text ?? '',
       ...(draft.data ? { data: draft.data } : {}),
     });
   }
@@ -58,7 +59,7 @@ export class TemplatesController {
     return found;
   }
 
-  /** Publishes a draft that compiles; publishing a published version again changes nothing. */
+  /** Publishes a draft that passes lint, with its CSS inlined once; publishing a published version again changes nothing. */
   @Post(':templateId/versions/:version/publish')
   @HttpCode(200)
   async publish(@Param() { templateId, version }: TemplateVersionParamsDto): Promise<TemplateVersionView> {
@@ -68,7 +69,13 @@ export class TemplatesController {
         error: 'not_found',
         message: `no version ${version} of "${templateId}"`,
       });
-    const problems = this.engine.check(found);
+    let problems = this.engine.check(found);
+    const htmlInlined = problems.length === 0 ? inlineCss(found.html) : found.html;
+    if (problems.length === 0) {
+      problems = this.engine
+        .check({ ...found, html: htmlInlined })
+        .map((problem) => `after CSS inlining: ${problem}`);
+    }
     if (problems.length > 0) {
       throw new UnprocessableEntityException({
         error: 'lint_failed',
@@ -76,6 +83,6 @@ export class TemplatesController {
         problems,
       });
     }
-    return (await this.templates.markPublished(templateId, version)) ?? found;
+    return (await this.templates.markPublished(templateId, version, htmlInlined)) ?? found;
   }
 }

@@ -12,6 +12,8 @@ interface TemplateDocument extends EmailTemplate {
   status?: TemplateStatus;
   createdAt?: Date;
   publishedAt?: Date;
+  /** The html with its CSS inlined, made once at publish; what sends render. */
+  htmlInlined?: string;
   schemaVersion: 1;
 }
 
@@ -24,6 +26,11 @@ export interface TemplateSummary {
   templateId: string;
   latestVersion: number;
   publishedVersion?: number;
+}
+
+/** A published version as sends render it: with the html whose CSS was inlined at publish. */
+function renderedPartsOf(document: TemplateDocument): EmailTemplate {
+  return { ...partsOf(document), html: document.htmlInlined ?? document.html };
 }
 
 const PUBLISHED = { status: { $ne: 'draft' as const } };
@@ -61,13 +68,13 @@ export class TemplatesRepository implements OnModuleInit {
       .sort({ version: -1 })
       .limit(1)
       .toArray();
-    return document ? partsOf(document) : undefined;
+    return document ? renderedPartsOf(document) : undefined;
   }
 
   /** One published version (a draft is never sent). */
   async findVersion(templateId: string, version: number): Promise<EmailTemplate | undefined> {
     const document = await this.templates.findOne({ _id: `${templateId}:${version}`, ...PUBLISHED });
-    return document ? partsOf(document) : undefined;
+    return document ? renderedPartsOf(document) : undefined;
   }
 
   async findAnyVersion(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
@@ -115,22 +122,27 @@ export class TemplatesRepository implements OnModuleInit {
     }
   }
 
-  /** Marks a draft published; a published version stays as it was. */
-  async markPublished(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
+  /** Marks a draft published with its CSS-inlined html; a published version stays as it was. */
+  async markPublished(
+    templateId: string,
+    version: number,
+    htmlInlined: string,
+  ): Promise<TemplateVersionView | undefined> {
     await this.templates.updateOne(
       { _id: `${templateId}:${version}`, status: 'draft' },
-      { $set: { status: 'published', publishedAt: new Date() } },
+      { $set: { status: 'published', publishedAt: new Date(), htmlInlined } },
     );
     return this.findAnyVersion(templateId, version);
   }
 
   /** Publishes a version directly (the demo seed); publishing the same version again is a no-op. */
-  async publish(template: EmailTemplate): Promise<void> {
+  async publish(template: EmailTemplate, htmlInlined: string): Promise<void> {
     await this.templates.updateOne(
       { _id: `${template.templateId}:${template.version}` },
       {
         $setOnInsert: {
           ...template,
+          htmlInlined,
           status: 'published' as const,
           createdAt: new Date(),
           publishedAt: new Date(),
