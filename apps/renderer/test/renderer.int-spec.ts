@@ -424,6 +424,44 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       expect(failure.reason).toContain('4096');
     });
 
+    it('builds a version from a layout and partials registered by name, as they were at publish', async () => {
+      const put = (name: string, source: string) =>
+        admin(`/../partials/${name}`, { method: 'PUT', body: { source } });
+      expect((await put('base', '<div class="frame">{{> body }}{{> footer }}</div>')).status).toBe(200);
+      expect(await (await put('footer', '<p>Sent by <%= it.campaign.id %></p>')).json()).toMatchObject({
+        name: 'footer',
+        version: 1,
+      });
+      const created = await admin('/framed/versions', {
+        method: 'POST',
+        body: { ...draft, layout: 'base', text: 'Hi <%= it.first_name %>' },
+      });
+      expect(created.status).toBe(201);
+      const published = await admin('/framed/versions/1/publish', { method: 'POST' });
+      expect(published.status).toBe(200);
+      expect(await published.json()).toMatchObject({ partials: { base: 1, footer: 1 } });
+      await put('footer', '<p>changed</p>');
+
+      const send = recommendedSend(
+        { email: 'ada@example.com', first_name: 'Ada' },
+        { ...DEMO_CART_REMINDER, templateId: 'framed' },
+      );
+      await publisher.publish(SUBJECTS.recommendation.attached, send);
+      expect((await rendered(send)).envelope.data.html).toBe(
+        '<div class="frame"><p>Welcome Ada</p><p>Sent by demo-cart-reminder</p></div>',
+      );
+
+      await admin('/unframed/versions', {
+        method: 'POST',
+        body: { ...draft, html: '<p>x</p>\n{{> nope }}' },
+      });
+      const refused = await admin('/unframed/versions/1/publish', { method: 'POST' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({
+        problems: ['html line 2: the partial "nope" is not registered'],
+      });
+    });
+
     it('refuses to publish a version that reads undeclared fields or leaves optional data without a fallback', async () => {
       const created = await admin('/undeclared/versions', {
         method: 'POST',

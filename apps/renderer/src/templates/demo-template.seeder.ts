@@ -15,7 +15,12 @@ export class DemoTemplateSeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.MESH_DEMO) return;
-    await this.templates.publish(DEMO_TEMPLATE, inlineCss(DEMO_TEMPLATE.html));
+    await this.templates.publish(DEMO_TEMPLATE, {
+      subject: DEMO_TEMPLATE.subject,
+      html: inlineCss(DEMO_TEMPLATE.html),
+      text: DEMO_TEMPLATE.text,
+      partials: {},
+    });
     this.logger.log(`demo template "${DEMO_TEMPLATE.templateId}" v${DEMO_TEMPLATE.version} is published`);
   }
 }

@@ -9,6 +9,8 @@ export interface EmailTemplate {
   text: string;
   /** The data the version reads and what happens when it is missing; checked at publish. */
   data?: DataField[];
+  /** A layout registered by name; its `{{> body }}` takes the html. Resolved at publish. */
+  layout?: string;
 }
 
 /** The demo's cart reminder: a default name and item, and a static block when there is nothing to recommend. */

@@ -14,6 +14,8 @@ import {
 } from 'class-validator';
 import { FIELD_TYPES, type FieldType } from './data-schema.js';
 
+export const PARTIAL_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+
 class FieldFallbackDto {
   @IsOptional()
   @IsString({ message: 'default must be a string or a number' })
@@ -50,6 +52,18 @@ export class TemplateDraftDto {
   @ValidateNested({ each: true })
   @Type(() => DataFieldDto)
   data?: DataFieldDto[];
+  @IsOptional()
+  @Matches(PARTIAL_NAME, { message: 'layout must be the name of a registered layout' })
+  layout?: string;
+}
+
+export class PartialNameDto {
+  @Matches(PARTIAL_NAME, { message: 'name must be 1-128 of a-z, 0-9, "-" and "_"' }) name!: string;
+}
+
+/** A partial or layout; a layout places the html at `{{> body }}`. */
+export class PartialDto {
+  @IsString() @Length(1, 500_000) source!: string;
 }
 
 export const TEMPLATE_ID = /^[a-z0-9][a-z0-9_-]{0,127}$/;
