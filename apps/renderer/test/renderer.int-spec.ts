@@ -1,5 +1,6 @@
 import {
   type CampaignSpecDto,
+  type EraseDonePayload,
   type Envelope,
   originEnvelope,
   parseEnvelope,
@@ -69,6 +70,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     under = await startServiceUnderTest({
       name: 'renderer',
       spec: rendererSpec,
+      tap: '>',
       env: {
         MESH_DEMO: 'true',
         RENDER_TIMEOUT_MS: '1500',
@@ -460,6 +462,98 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       expect(await refused.json()).toMatchObject({
         problems: ['html line 2: the partial "nope" is not registered'],
       });
+    });
+
+    it('previews a version for stored samples and sample data, with the fallbacks that fired, and serves the page', async () => {
+      const save = (sampleId: string, body: unknown) =>
+        admin(`/../preview-samples/${sampleId}`, { method: 'PUT', body });
+      expect(
+        (
+          await save('ada', {
+            profileId: 'profile-ada',
+            traits: { first_name: 'Ada', email: 'ada@example.com' },
+          })
+        ).status,
+      ).toBe(200);
+      expect((await save('Bad Id', { traits: {} })).status).toBe(400);
+
+      const preview = (body: unknown) =>
+        admin('/demo-cart-reminder/preview', { method: 'POST', body }).then(
+          async (response) => [response.status, await response.json()] as const,
+        );
+      const [status, ada] = await preview({ sampleId: 'ada' });
+      expect(status).toBe(200);
+      expect(ada).toMatchObject({
+        ok: true,
+        templateId: 'demo-cart-reminder',
+        version: 2,
+        subject: 'Ada, you left an item in your cart',
+        fallbacks: [
+          { field: 'trigger.name', kind: 'default' },
+          { field: 'products', kind: 'block' },
+        ],
+      });
+      const [, sample] = await preview({
+        sample: { traits: { first_name: 'Bo' }, products: [{ name: 'Bag' }], trigger: { name: 'Lamp' } },
+      });
+      expect(sample).toMatchObject({ ok: true, subject: 'Bo, you left Lamp in your cart', fallbacks: [] });
+      expect((await preview({ sampleId: 'nobody' }))[0]).toBe(404);
+      expect((await fetch(`${under.service.url}/api/preview-samples`)).status).toBe(401);
+
+      const page = await fetch(`${under.service.url}/preview`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      const html = await page.text();
+      expect(html).toContain('/api/templates/');
+      expect(html).toContain('[600, 375]');
+    });
+
+    it('erases the preview samples of a profile on request and confirms once, even when redelivered', async () => {
+      await admin('/../preview-samples/grace', {
+        method: 'PUT',
+        body: { profileId: 'profile-grace', traits: { first_name: 'Grace' } },
+      });
+      await admin('/../preview-samples/grace-by-mail', {
+        method: 'PUT',
+        body: { traits: { first_name: 'Grace', email: 'Grace@Example.com' } },
+      });
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: 'profile-grace',
+        data: {
+          requestId: 'erase-grace',
+          identifiers: [{ type: 'email' as const, value: 'grace@example.com' }],
+        },
+      });
+      const before = await subjectCounts(natsUrl, 'PRIVACY');
+
+      await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+      const receipt = await tap.nextCausedBy<EraseDonePayload>(
+        SUBJECTS.privacy.eraseDone('renderer'),
+        request,
+      );
+      expect(receipt.envelope.data).toMatchObject({
+        requestId: 'erase-grace',
+        service: 'renderer',
+        removed: { previewSamples: 2 },
+      });
+      expect(
+        await under.db
+          .collection('preview_samples')
+          .countDocuments({ _id: { $in: ['grace', 'grace-by-mail'] } } as never),
+      ).toBe(0);
+
+      await publishCopy(natsUrl, SUBJECTS.privacy.eraseRequested, request);
+      await waitFor(
+        'the copy answered',
+        () => tap.causedBy(SUBJECTS.privacy.eraseDone('renderer'), request).length === 2,
+      );
+      const receipts = tap.causedBy(SUBJECTS.privacy.eraseDone('renderer'), request);
+      expect(receipts[1]!.envelope.id).toBe(receipts[0]!.envelope.id);
+      const after = await subjectCounts(natsUrl, 'PRIVACY');
+      const done = SUBJECTS.privacy.eraseDone('renderer');
+      expect((after[done] ?? 0) - (before[done] ?? 0)).toBe(1);
     });
 
     it('refuses to publish a version that reads undeclared fields or leaves optional data without a fallback', async () => {

@@ -6,5 +6,6 @@ import { RenderPool } from './render-pool.js';
 @Module({
   controllers: [RecommendedSendHandler],
   providers: [RenderEmailUseCase, RenderPool],
+  exports: [RenderPool],
 })
 export class RenderingModule {}
