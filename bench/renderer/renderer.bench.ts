@@ -1,7 +1,7 @@
 /* eslint-disable no-restricted-imports -- a service's benchmark runs that service's own render path */
 import { Eta } from 'eta';
 import { RendererEnv } from '../../apps/renderer/src/config.js';
-import { inlineCss } from '../../apps/renderer/src/rendering/email-output.js';
+import { inlineCss } from '../../apps/renderer/src/rendering/css-inlining.js';
 import { type RenderInput, templateData } from '../../apps/renderer/src/rendering/render-input.js';
 import { RenderPool } from '../../apps/renderer/src/rendering/render-pool.js';
 import { type EmailTemplate } from '../../apps/renderer/src/templates/email-template.js';
@@ -11,7 +11,7 @@ import { percentiles, windowed } from '../messaging/bench-stats.js';
 // realistic template — a layout, conditionals, six products, CSS inlined at publish — through the
 // service's render path (RenderPool: a worker thread, declared fallbacks, Eta, output guards, URL
 // checks), against bare Eta rendering the same inlined template on the main thread, in the same run.
-// Usage: npm run bench -- renderer [-- <renders> <in flight>]
+// Usage: BENCH_RENDERS=20000 BENCH_IN_FLIGHT=64 npm run bench -- renderer
 const RENDERS = Number(process.argv[2] ?? process.env.BENCH_RENDERS ?? 20_000);
 const IN_FLIGHT = Number(process.argv[3] ?? process.env.BENCH_IN_FLIGHT ?? 64);
 

@@ -1,4 +1,5 @@
-import { inlineCss, neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
+import { inlineCss } from './css-inlining.js';
+import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
 
 describe('email-ready output', () => {
   it('inlines CSS into the template source and keeps Eta tags, media queries aside', () => {

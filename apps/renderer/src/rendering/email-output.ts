@@ -1,10 +1,4 @@
 import { convert } from 'html-to-text';
-import juice from 'juice';
-
-/** CSS inlined into style attributes, once per version at publish; Eta's `<% %>` tags are kept as they are. */
-export function inlineCss(html: string): string {
-  return juice(html, { preserveMediaQueries: true, preserveFontFaces: true, removeStyleTags: true });
-}
 
 /** The text part of an email whose template has none. */
 export function textFromHtml(html: string): string {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { RendererEnv } from '../config.js';
-import { inlineCss } from '../rendering/email-output.js';
+import { inlineCss } from '../rendering/css-inlining.js';
 import { DEMO_TEMPLATE } from './email-template.js';
 import { TemplatesRepository } from './templates.repository.js';
 

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { inlineCss } from '../rendering/email-output.js';
+import { inlineCss } from '../rendering/css-inlining.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
 import { type EmailTemplate } from './email-template.js';
 import { PartialsRepository } from './partials.repository.js';
