@@ -1,5 +1,5 @@
 import { BooleanFromEnv, IsMongoUrl, ServiceEnv } from '@mesh/config';
-import { IsBoolean } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 
 export class RendererEnv extends ServiceEnv {
   override PORT: number = 3005;
@@ -8,4 +8,12 @@ export class RendererEnv extends ServiceEnv {
 
   /** Seeds the demo template (local runtime and demos). */
   @BooleanFromEnv() @IsBoolean() MESH_DEMO: boolean = false;
+  /** Worker threads that render templates. */
+  @IsInt() @Min(1) @Max(64) RENDER_WORKERS: number = 2;
+  /** Time limit of one render (queue wait included); a template running longer fails as TIMEOUT. */
+  @IsInt() @Min(10) @Max(60_000) RENDER_TIMEOUT_MS: number = 2_000;
+  /** Gmail clips an html part over 102 KB, hiding the end (often the unsubscribe link). */
+  @IsInt() @Min(1024) RENDER_HTML_CLIP_BYTES: number = 102 * 1024;
+  /** What a larger html does: `warn` logs and sends it; `fail` reports HTML_TOO_LARGE instead. */
+  @IsIn(['warn', 'fail']) RENDER_OVERSIZE_HTML: 'warn' | 'fail' = 'warn';
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
 import { RendererEnv } from './config.js';
+import { PreviewModule } from './preview/preview.module.js';
 import { RenderingModule } from './rendering/rendering.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 
@@ -13,6 +14,7 @@ export class RendererModule {
         ServiceCoreModule.forRoot({ service: 'renderer', env, mongoUrl: env.MONGO_URL }),
         TemplatesModule.forRoot(env),
         RenderingModule,
+        PreviewModule,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import {
   type CampaignSpecDto,
+  type EraseDonePayload,
   type Envelope,
   originEnvelope,
   parseEnvelope,
@@ -66,7 +67,17 @@ describe('renderer: every recommended send becomes one rendered email or one fai
   let tap: MessageTap;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'renderer', spec: rendererSpec, env: { MESH_DEMO: 'true' } });
+    under = await startServiceUnderTest({
+      name: 'renderer',
+      spec: rendererSpec,
+      tap: '>',
+      env: {
+        MESH_DEMO: 'true',
+        RENDER_TIMEOUT_MS: '4000',
+        RENDER_HTML_CLIP_BYTES: '4096',
+        RENDER_OVERSIZE_HTML: 'fail',
+      },
+    });
     ({ natsUrl, publisher, tap } = under);
   }, 60_000);
   afterAll(async () => {
@@ -94,7 +105,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(email.data).toMatchObject({
       campaign: DEMO_CART_REMINDER,
       triggerKey: 'cart:cart-1',
-      template: { id: 'demo-cart-reminder', version: 1 },
+      template: { id: 'demo-cart-reminder', version: 2 },
       to: 'ada@example.com',
       subject: 'Ada, you left Laptop 13 in your cart',
       recipient: { timezone: 'Europe/Paris' },
@@ -105,6 +116,28 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(email.data.html).toContain('<li>sku-cable</li>');
     expect(email.data.text).toContain('you left Laptop 13 in your cart.');
     expect(email.data.text).toContain('- Laptop Bag\n');
+    expect(email.data.fallbacks).toBeUndefined();
+  });
+
+  it('reports the declared fallbacks that fired: a default name and item, a static block for no products', async () => {
+    const send = recommendedSend({ email: 'ada@example.com' });
+    send.data.trigger.properties = {};
+    send.data.recommendations.items = [];
+
+    await publisher.publish(SUBJECTS.recommendation.attached, send);
+    const email = (await rendered(send)).envelope;
+
+    expect(email.data.subject).toBe('You left an item in your cart');
+    expect(email.data.html).toContain('<p>Hello there,</p>');
+    expect(email.data.html).toContain('<p>Our bestsellers are waiting for you at the shop.</p>');
+    expect(email.data.html).not.toContain('<ul>');
+    expect(email.data.text).toContain('Our bestsellers are waiting for you at the shop.');
+    expect(email.data.fallbacks).toEqual([
+      { field: 'first_name', kind: 'default' },
+      { field: 'trigger.name', kind: 'default' },
+      { field: 'products', kind: 'block' },
+    ]);
+    expect(parseEnvelope(SUBJECTS.renderer.rendered, email)).toMatchObject({ id: email.id });
   });
 
   it('escapes HTML that comes from a profile’s traits', async () => {
@@ -270,6 +303,27 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(outputsOf(productless, SUBJECTS.renderer.rendered)).toEqual([]);
   });
 
+  it('fails a template with an endless loop as TIMEOUT while other renders go on, and keeps serving', async () => {
+    await storeTemplate('endless', 1, '<% while (true) {} %><p>never</p>');
+    const endless = recommendedSend(
+      { email: 'ada@example.com' },
+      { ...DEMO_CART_REMINDER, templateId: 'endless' },
+    );
+    const meanwhile = recommendedSend({ email: 'grace@example.com', first_name: 'Grace' });
+    const after = recommendedSend({ email: 'linus@example.com', first_name: 'Linus' });
+
+    await publisher.publish(SUBJECTS.recommendation.attached, endless);
+    await publisher.publish(SUBJECTS.recommendation.attached, meanwhile);
+    expect((await rendered(meanwhile)).envelope.data.subject).toBe('Grace, you left Laptop 13 in your cart');
+    const failure = (await failed(endless)).envelope;
+    expect(failure.data).toMatchObject({ code: 'TIMEOUT' });
+    expect(failure.data.reason).toContain('4000 ms');
+
+    await publisher.publish(SUBJECTS.recommendation.attached, after);
+    expect((await rendered(after)).envelope.data.subject).toBe('Linus, you left Laptop 13 in your cart');
+    expect(outputsOf(endless, SUBJECTS.renderer.rendered)).toEqual([]);
+  });
+
   describe('templates admin API', () => {
     const admin = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
       fetch(`${under.service.url}/api/templates${path}`, {
@@ -281,9 +335,10 @@ describe('renderer: every recommended send becomes one rendered email or one fai
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       });
     const draft = {
-      subject: 'Welcome, <%= it.or(it.first_name, "friend") %>',
-      html: '<p>Welcome <%= it.or(it.first_name, "friend") %></p>',
+      subject: 'Welcome, <%= it.first_name %>',
+      html: '<p>Welcome <%= it.first_name %></p>',
       text: 'Welcome',
+      data: [{ path: 'first_name', type: 'string', fallback: { default: 'friend' } }],
     };
 
     it('refuses requests without the admin token', async () => {
@@ -336,11 +391,198 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const response = await admin('/broken/versions/1/publish', { method: 'POST' });
       expect(response.status).toBe(422);
       const body = (await response.json()) as { problems: string[] };
-      expect(body.problems).toHaveLength(2);
       expect(body.problems[0]).toMatch(/^html: /);
-      expect(body.problems[1]).toMatch(/^text: .*raw tag/);
+      expect(body.problems[1]).toMatch(/^text line 1: .*raw tag/);
       expect(await (await admin('/broken/versions/1')).json()).toMatchObject({ status: 'draft' });
       expect((await admin('/broken/versions/9/publish', { method: 'POST' })).status).toBe(404);
+    });
+
+    it('inlines the CSS once at publish, makes the text part from the html, and refuses html Gmail would clip', async () => {
+      const styled = {
+        subject: 'Styled',
+        html: '<style>p { color: #c00 }</style><p>Hi <%= it.first_name %></p><% if (it.has("products")) { %><%= "x".repeat(5000) %><% } %>',
+        data: [...draft.data, { path: 'products', type: 'list', fallback: { block: '<p>bestsellers</p>' } }],
+      };
+      styled.html += '<%= it.fallback("products") %>';
+      expect((await admin('/styled/versions', { method: 'POST', body: styled })).status).toBe(201);
+      expect((await admin('/styled/versions/1/publish', { method: 'POST' })).status).toBe(200);
+      const campaign = { ...DEMO_CART_REMINDER, templateId: 'styled' };
+      const small = recommendedSend({ email: 'ada@example.com', first_name: 'Ada' }, campaign);
+      small.data.recommendations.items = [];
+      const large = recommendedSend(
+        { email: 'ada@example.com', first_name: 'Ada' },
+        { ...campaign, name: 'large' },
+      );
+
+      await publisher.publish(SUBJECTS.recommendation.attached, small);
+      await publisher.publish(SUBJECTS.recommendation.attached, large);
+
+      const email = (await rendered(small)).envelope.data;
+      expect(email.html).toBe('<p style="color: #c00;">Hi Ada</p><p>bestsellers</p>');
+      expect(email.text).toBe('Hi Ada\n\nbestsellers');
+      expect(email.fallbacks).toEqual([{ field: 'products', kind: 'block' }]);
+      const failure = (await failed(large)).envelope.data;
+      expect(failure.code).toBe('HTML_TOO_LARGE');
+      expect(failure.reason).toContain('4096');
+    });
+
+    it('builds a version from a layout and partials registered by name, as they were at publish', async () => {
+      const put = (name: string, source: string) =>
+        admin(`/../partials/${name}`, { method: 'PUT', body: { source } });
+      expect((await put('base', '<div class="frame">{{> body }}{{> footer }}</div>')).status).toBe(200);
+      expect(await (await put('footer', '<p>Sent by <%= it.campaign.id %></p>')).json()).toMatchObject({
+        name: 'footer',
+        version: 1,
+      });
+      const created = await admin('/framed/versions', {
+        method: 'POST',
+        body: { ...draft, layout: 'base', text: 'Hi <%= it.first_name %>' },
+      });
+      expect(created.status).toBe(201);
+      const published = await admin('/framed/versions/1/publish', { method: 'POST' });
+      expect(published.status).toBe(200);
+      expect(await published.json()).toMatchObject({ partials: { base: 1, footer: 1 } });
+      await put('footer', '<p>changed</p>');
+
+      const send = recommendedSend(
+        { email: 'ada@example.com', first_name: 'Ada' },
+        { ...DEMO_CART_REMINDER, templateId: 'framed' },
+      );
+      await publisher.publish(SUBJECTS.recommendation.attached, send);
+      expect((await rendered(send)).envelope.data.html).toBe(
+        '<div class="frame"><p>Welcome Ada</p><p>Sent by demo-cart-reminder</p></div>',
+      );
+
+      await admin('/unframed/versions', {
+        method: 'POST',
+        body: { ...draft, html: '<p>x</p>\n{{> nope }}' },
+      });
+      const refused = await admin('/unframed/versions/1/publish', { method: 'POST' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({
+        problems: ['html line 2: the partial "nope" is not registered'],
+      });
+    });
+
+    it('previews a version for stored samples and sample data, with the fallbacks that fired, and serves the page', async () => {
+      const save = (sampleId: string, body: unknown) =>
+        admin(`/../preview-samples/${sampleId}`, { method: 'PUT', body });
+      expect(
+        (
+          await save('ada', {
+            profileId: 'profile-ada',
+            traits: { first_name: 'Ada', email: 'ada@example.com' },
+          })
+        ).status,
+      ).toBe(200);
+      expect((await save('Bad Id', { traits: {} })).status).toBe(400);
+
+      const preview = (body: unknown) =>
+        admin('/demo-cart-reminder/preview', { method: 'POST', body }).then(
+          async (response) => [response.status, await response.json()] as const,
+        );
+      const [status, ada] = await preview({ sampleId: 'ada' });
+      expect(status).toBe(200);
+      expect(ada).toMatchObject({
+        ok: true,
+        templateId: 'demo-cart-reminder',
+        version: 2,
+        subject: 'Ada, you left an item in your cart',
+        fallbacks: [
+          { field: 'trigger.name', kind: 'default' },
+          { field: 'products', kind: 'block' },
+        ],
+      });
+      const [, sample] = await preview({
+        sample: { traits: { first_name: 'Bo' }, products: [{ name: 'Bag' }], trigger: { name: 'Lamp' } },
+      });
+      expect(sample).toMatchObject({ ok: true, subject: 'Bo, you left Lamp in your cart', fallbacks: [] });
+      expect((await preview({ sampleId: 'nobody' }))[0]).toBe(404);
+      expect((await fetch(`${under.service.url}/api/preview-samples`)).status).toBe(401);
+
+      const page = await fetch(`${under.service.url}/preview`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      const html = await page.text();
+      expect(html).toContain('/api/templates/');
+      expect(html).toContain('[600, 375]');
+    });
+
+    it('erases the preview samples of a profile on request and confirms once, even when redelivered', async () => {
+      await admin('/../preview-samples/grace', {
+        method: 'PUT',
+        body: { profileId: 'profile-grace', traits: { first_name: 'Grace' } },
+      });
+      await admin('/../preview-samples/grace-by-mail', {
+        method: 'PUT',
+        body: { traits: { first_name: 'Grace', email: 'Grace@Example.com' } },
+      });
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: 'profile-grace',
+        data: {
+          requestId: 'erase-grace',
+          identifiers: [{ type: 'email' as const, value: 'grace@example.com' }],
+        },
+      });
+      const before = await subjectCounts(natsUrl, 'PRIVACY');
+
+      await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+      const receipt = await tap.nextCausedBy<EraseDonePayload>(
+        SUBJECTS.privacy.eraseDone('renderer'),
+        request,
+      );
+      expect(receipt.envelope.data).toMatchObject({
+        requestId: 'erase-grace',
+        service: 'renderer',
+        removed: { previewSamples: 2 },
+      });
+      expect(
+        await under.db
+          .collection('preview_samples')
+          .countDocuments({ _id: { $in: ['grace', 'grace-by-mail'] } } as never),
+      ).toBe(0);
+
+      await publishCopy(natsUrl, SUBJECTS.privacy.eraseRequested, request);
+      await waitFor(
+        'the copy answered',
+        () => tap.causedBy(SUBJECTS.privacy.eraseDone('renderer'), request).length === 2,
+      );
+      const receipts = tap.causedBy(SUBJECTS.privacy.eraseDone('renderer'), request);
+      expect(receipts[1]!.envelope.id).toBe(receipts[0]!.envelope.id);
+      const after = await subjectCounts(natsUrl, 'PRIVACY');
+      const done = SUBJECTS.privacy.eraseDone('renderer');
+      expect((after[done] ?? 0) - (before[done] ?? 0)).toBe(1);
+    });
+
+    it('refuses to publish a version that reads undeclared fields or leaves optional data without a fallback', async () => {
+      const created = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          html: '<p>Welcome <%= it.first_name %>,</p>\n<p><%= it.computed.rfm_segment %></p>',
+          data: [...draft.data, { path: 'last_name', type: 'string' }],
+        },
+      });
+      expect(created.status).toBe(201);
+      const response = await admin('/undeclared/versions/1/publish', { method: 'POST' });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toMatchObject({
+        error: 'lint_failed',
+        problems: [
+          'data: the optional field last_name has no fallback (a default, a static block or an abort code)',
+          "html line 2: it.computed.rfm_segment is not in the template's data schema",
+        ],
+      });
+      const invalid = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: { ...draft, data: [{ path: 'first name', type: 'text' }] },
+      });
+      expect(invalid.status).toBe(400);
+      const message = JSON.stringify(await invalid.json());
+      expect(message).toContain('path');
+      expect(message).toContain('type');
     });
   });
 

@@ -1,42 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import {
-  ContractViolationError,
-  deriveEnvelope,
-  parseEnvelope,
-  type RecommendedSendPayload,
-  SUBJECTS,
-} from '@mesh/contracts';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ContractViolationError, deriveEnvelope, parseEnvelope, SUBJECTS } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher } from '@mesh/messaging';
 import { isEmail } from 'class-validator';
+import { RendererEnv } from '../config.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
-import { TemplateEngine } from './template-engine.js';
-
-import { MissingDataError, RenderAbort, TEMPLATE_HELPERS } from './template-helpers.js';
+import { renderInputOf } from './render-input.js';
+import { RenderPool } from './render-pool.js';
 
 /**
- * Why a send was not rendered: NO_RECIPIENT, TEMPLATE_NOT_FOUND, RENDER_ERROR (the template threw or
- * its output is not a valid email), MISSING_DATA (it would have printed missing data), or the code a
- * template aborted with (`it.abort(code, reason)`).
+ * Why a send was not rendered: NO_RECIPIENT, TEMPLATE_NOT_FOUND, or a render failure (RENDER_ERROR,
+ * MISSING_DATA, TIMEOUT, or the code a template or its declared fallback aborted with).
  */
 type Failure = { code: string; reason: string };
-
-/**
- * What a template sees: the profile's traits at the top (`it.first_name`), named parts, and the
- * helpers (`it.money`, `it.date`, `it.plural`, `it.or`, `it.raw`, `it.abort`), which win over traits
- * of the same name.
- */
-export function templateData(intent: RecommendedSendPayload): Record<string, unknown> {
-  return {
-    ...intent.profile.traits,
-    traits: intent.profile.traits,
-    computed: intent.profile.computed,
-    products: intent.recommendations.items,
-    trigger: intent.trigger.properties,
-    event: intent.trigger.event,
-    campaign: { id: intent.campaign.campaignId, name: intent.campaign.name },
-    ...TEMPLATE_HELPERS,
-  };
-}
 
 /**
  * The address to send to: the email trait as customers send it (often with stray spaces), when it is
@@ -48,19 +23,15 @@ export function recipientOf(trait: unknown): string | undefined {
   return isEmail(email) ? email : undefined;
 }
 
-function failureOf(error: unknown): Failure {
-  const reason = (error instanceof Error ? error.message : String(error)).slice(0, 2000) || 'no reason given';
-  if (error instanceof RenderAbort) return { code: error.code.slice(0, 64) || 'ABORTED', reason };
-  if (error instanceof MissingDataError) return { code: error.code, reason };
-  return { code: 'RENDER_ERROR', reason };
-}
-
 /** Renders the campaign's template for one profile; a send that cannot be rendered is reported, not retried. */
 @Injectable()
 export class RenderEmailUseCase {
+  private readonly logger = new Logger(RenderEmailUseCase.name);
+
   constructor(
+    @Inject(RendererEnv) private readonly env: RendererEnv,
     private readonly templates: TemplatesRepository,
-    private readonly engine: TemplateEngine,
+    private readonly pool: RenderPool,
     private readonly publisher: MessagePublisher,
   ) {}
 
@@ -82,11 +53,14 @@ export class RenderEmailUseCase {
         reason: `no published template "${templateId}"${version}`,
       });
     }
-    let parts;
-    try {
-      parts = this.engine.render(template, templateData(intent));
-    } catch (error) {
-      return this.fail(envelope, failureOf(error));
+    const parts = await this.pool.render(template, renderInputOf(intent));
+    if (!parts.ok) return this.fail(envelope, { code: parts.code, reason: parts.reason });
+    const htmlBytes = Buffer.byteLength(parts.html);
+    if (htmlBytes > this.env.RENDER_HTML_CLIP_BYTES) {
+      const reason = `the html is ${htmlBytes} bytes; Gmail clips html over ${this.env.RENDER_HTML_CLIP_BYTES} bytes`;
+      if (this.env.RENDER_OVERSIZE_HTML === 'fail')
+        return this.fail(envelope, { code: 'HTML_TOO_LARGE', reason });
+      this.logger.warn(`${template.templateId} v${template.version}: ${reason}`);
     }
     const recipient = Object.fromEntries(
       ['timezone', 'locale']
@@ -101,8 +75,11 @@ export class RenderEmailUseCase {
         triggerKey: intent.triggerKey,
         template: { id: template.templateId, version: template.version },
         to: email,
-        ...parts,
+        subject: parts.subject,
+        html: parts.html,
+        text: parts.text,
         recipient,
+        ...(parts.fallbacks.length > 0 ? { fallbacks: parts.fallbacks } : {}),
       },
     });
     // What a template produced is data like any other: an email delivery would refuse (an empty

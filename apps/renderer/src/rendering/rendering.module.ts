@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { RecommendedSendHandler } from './recommended-send.handler.js';
 import { RenderEmailUseCase } from './render-email.usecase.js';
+import { RenderPool } from './render-pool.js';
 
 @Module({
   controllers: [RecommendedSendHandler],
-  providers: [RenderEmailUseCase],
+  providers: [RenderEmailUseCase, RenderPool],
+  exports: [RenderPool],
 })
 export class RenderingModule {}

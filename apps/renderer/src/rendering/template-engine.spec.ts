@@ -1,5 +1,6 @@
 import { type EmailTemplate } from '../templates/email-template.js';
 import { TemplateEngine } from './template-engine.js';
+import { FALLBACK_HELPERS } from './data-fallbacks.js';
 import { MissingDataError, RenderAbort, TEMPLATE_HELPERS } from './template-helpers.js';
 
 let version = 0;
@@ -9,7 +10,7 @@ function template(html: string, parts: Partial<EmailTemplate> = {}): EmailTempla
 }
 
 function data(values: Record<string, unknown> = {}): Record<string, unknown> {
-  return { traits: {}, computed: {}, products: [], ...values, ...TEMPLATE_HELPERS };
+  return { traits: {}, computed: {}, products: [], ...values, ...TEMPLATE_HELPERS, ...FALLBACK_HELPERS };
 }
 
 describe('TemplateEngine', () => {
@@ -113,6 +114,138 @@ describe('TemplateEngine', () => {
       subject: 'Tom & Jerry, R&D <team>',
       html: '<p>R&amp;D &lt;team&gt;</p>',
       text: 'R&D <team>',
+      fallbacks: [],
     });
+  });
+});
+
+describe('declared data and fallbacks', () => {
+  const engine = new TemplateEngine();
+  const withData = (parts: Partial<EmailTemplate>) => template(parts.html ?? '<p>ok</p>', parts);
+
+  it('prints a declared default and reports it as fired', () => {
+    const version = withData({
+      subject: 'Hi <%= it.first_name %>',
+      html: '<p><%= it.computed.rfm_segment %></p>',
+      data: [
+        { path: 'first_name', type: 'string', fallback: { default: 'there' } },
+        { path: 'computed.rfm_segment', type: 'string', fallback: { default: 'friend' } },
+      ],
+    });
+    const computed = {};
+    const result = engine.render(version, data({ computed }));
+    expect(result).toMatchObject({ subject: 'Hi there', html: '<p>friend</p>' });
+    expect(result.fallbacks).toEqual([
+      { field: 'first_name', kind: 'default' },
+      { field: 'computed.rfm_segment', kind: 'default' },
+    ]);
+    expect(computed).toEqual({});
+    const present = engine.render(version, data({ first_name: 'Ada', computed: { rfm_segment: 'vip' } }));
+    expect(present).toMatchObject({ subject: 'Hi Ada', html: '<p>vip</p>', fallbacks: [] });
+  });
+
+  it('places a static block, as HTML and as text, when a list is empty', () => {
+    const version = withData({
+      html: '<% if (it.has("products")) { %><ul></ul><% } else { %><%= it.fallback("products") %><% } %>',
+      text: '<%= it.fallback("products") %>',
+      data: [
+        { path: 'products', type: 'list', fallback: { block: '<p>Our <b>bestsellers</b> &amp; more</p>' } },
+      ],
+    });
+    const result = engine.render(version, data({ products: [] }));
+    expect(result).toMatchObject({
+      html: '<p>Our <b>bestsellers</b> &amp; more</p>',
+      text: 'Our bestsellers & more',
+      fallbacks: [{ field: 'products', kind: 'block' }],
+    });
+    expect(engine.render(version, data({ products: [{ name: 'Bag' }] }))).toMatchObject({
+      html: '<ul></ul>',
+      text: '',
+      fallbacks: [],
+    });
+  });
+
+  it('aborts with the declared reason code, and fails a missing required field as MISSING_DATA', () => {
+    const version = withData({
+      html: '<p><%= it.computed.purchased_category %> <%= it.first_name %></p>',
+      data: [
+        { path: 'first_name', type: 'string', required: true },
+        {
+          path: 'computed.purchased_category',
+          type: 'string',
+          fallback: { abort: 'NO_CATEGORY', reason: 'no category bought yet' },
+        },
+      ],
+    });
+    expect(() => engine.render(version, data({ first_name: 'Ada' }))).toThrow(
+      expect.objectContaining({ code: 'NO_CATEGORY', message: 'no category bought yet' }) as Error,
+    );
+    expect(() => engine.render(version, data({ computed: { purchased_category: 'books' } }))).toThrow(
+      MissingDataError,
+    );
+    // A value of the wrong type counts as missing: a number is no list of products.
+    expect(() =>
+      engine.render(
+        withData({
+          data: [{ path: 'products', type: 'list', fallback: { abort: 'NO_PRODUCTS' } }],
+        }),
+        data({ products: 3 }),
+      ),
+    ).toThrow(RenderAbort);
+  });
+
+  it('lints at publish: unknown fields with their line, optional data without fallback, unplaced blocks', () => {
+    const problems = engine.check(
+      withData({
+        subject: 'Hi <%= it.first_name %>',
+        html: '<p>\n<%= it.or(it.nickname, "you") %>\n<% if (it.products.length) { %>x<% } %>\n</p>',
+        text: 'Nothing about it.here outside tags',
+        data: [
+          { path: 'first_name', type: 'string', fallback: { default: 'there' } },
+          { path: 'products', type: 'list', fallback: { block: '<p>bestsellers</p>' } },
+          { path: 'computed.rfm_segment', type: 'string' },
+        ],
+      }),
+    );
+    expect(problems).toEqual([
+      'data: the static fallback block of products is never placed with it.fallback("products")',
+      'data: the optional field computed.rfm_segment has no fallback (a default, a static block or an abort code)',
+      "html line 2: it.nickname is not in the template's data schema",
+    ]);
+    expect(
+      engine.check(
+        withData({
+          html: '<p>\n\n<% if (it.x { %></p>',
+          data: [{ path: 'x', type: 'string', required: true }],
+        }),
+      )[0],
+    ).toMatch(/^html: /);
+    expect(engine.check(withData({ html: '<%= it.fallback("nope") %>' }))).toEqual([
+      'html line 1: it.fallback("nope") names no field with a static fallback block',
+    ]);
+  });
+});
+
+describe('email-ready renders', () => {
+  const engine = new TemplateEngine();
+
+  it('blocks a javascript: link that profile data would put into an href', () => {
+    const version = template('<a href="<%= it.url %>">open</a>', {
+      data: [{ path: 'url', type: 'string', required: true }],
+    });
+    expect(engine.render(version, data({ url: 'javascript:alert(document.cookie)' })).html).toBe(
+      '<a href="#">open</a>',
+    );
+    expect(engine.render(version, data({ url: 'https://shop.example/' })).html).toBe(
+      '<a href="https://shop.example/">open</a>',
+    );
+  });
+
+  it('makes the text part from the rendered html when the version has none', () => {
+    const version = template('<p>Hello <%= it.first_name %></p>', {
+      text: '',
+      data: [{ path: 'first_name', type: 'string', fallback: { default: 'there' } }],
+    });
+    expect(engine.render(version, data({ first_name: 'Ada' })).text).toBe('Hello Ada');
   });
 });

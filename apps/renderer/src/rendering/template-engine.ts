@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Eta, type TemplateFunction } from 'eta';
 import { type EmailTemplate } from '../templates/email-template.js';
+import { type FiredFallback } from '../templates/data-schema.js';
+import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
+import { applyDataSchema, type FallbackState, RENDERING_PART } from './data-fallbacks.js';
 import { assertComplete, escapeHtml, printable } from './template-helpers.js';
+import { lintTemplate } from './template-lint.js';
 
 export interface RenderedParts {
   subject: string;
@@ -9,10 +13,23 @@ export interface RenderedParts {
   text: string;
 }
 
+export interface RenderResult extends RenderedParts {
+  /** The declared fallbacks that fired, in the order the schema declares them. */
+  fallbacks: FiredFallback[];
+}
+
 /** Eta's own raw tag (`<%~ %>`): refused, so raw HTML goes only through the reviewed `it.raw()`. */
 const RAW_TAG = /<%[-_]?\s*~/;
 
 export class TemplateCompileError extends Error {}
+
+/** Eta's parse errors carry a line; a syntax error of the generated function does not. */
+function compileMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = /line (\d+)/i.exec(message)?.[1];
+  const first = message.split('\n').find((text) => text.trim() !== '') ?? message;
+  return line && !first.includes(`line ${line}`) ? `line ${line}: ${first}` : first;
+}
 
 /**
  * Eta with output escaped by default (`<%= %>`) and every printed value checked (no `undefined`,
@@ -40,36 +57,43 @@ export class TemplateEngine {
   });
   private readonly compiled = new Map<
     string,
-    { subject: TemplateFunction; html: TemplateFunction; text: TemplateFunction }
+    { subject: TemplateFunction; html: TemplateFunction; text?: TemplateFunction }
   >();
 
-  render(template: EmailTemplate, data: object): RenderedParts {
+  /** Renders one version over `data` (changed in place by the version's declared fallbacks). */
+  render(template: EmailTemplate, data: Record<string, unknown>): RenderResult {
     const parts = this.compile(template);
-    const rendered = {
-      subject: this.plain.render(parts.subject, data).replace(/\s+/g, ' ').trim(),
-      html: this.html.render(parts.html, data),
-      text: this.plain.render(parts.text, data),
-    };
+    const state = data as Record<string, unknown> & FallbackState;
+    const fallbacks = applyDataSchema(template.data, state);
+    state[RENDERING_PART] = 'text';
+    const subject = this.plain.render(parts.subject, data).replace(/\s+/g, ' ').trim();
+    const ownText = parts.text ? this.plain.render(parts.text, data) : undefined;
+    state[RENDERING_PART] = 'html';
+    const html = neutralizeUnsafeUrls(this.html.render(parts.html, data)).html;
+    const rendered = { subject, html, text: ownText ?? textFromHtml(html) };
     for (const [part, value] of Object.entries(rendered)) assertComplete(part, value);
-    return rendered;
+    return { ...rendered, fallbacks };
   }
 
-  /** What stops a version from being published: parts that do not compile, or use the raw tag. */
+  /** What stops a version from being published (see lintTemplate), compile errors included. */
   check(template: EmailTemplate): string[] {
     const problems: string[] = [];
     for (const part of ['subject', 'html', 'text'] as const) {
       const source = template[part];
       if (RAW_TAG.test(source)) {
-        problems.push(`${part}: uses Eta's raw tag "<%~"; print reviewed HTML with <%= it.raw(...) %>`);
+        const line = source.slice(0, RAW_TAG.exec(source)!.index).split('\n').length;
+        problems.push(
+          `${part} line ${line}: uses Eta's raw tag "<%~"; print reviewed HTML with <%= it.raw(...) %>`,
+        );
         continue;
       }
       try {
         (part === 'html' ? this.html : this.plain).compile(source);
       } catch (error) {
-        problems.push(`${part}: ${(error as Error).message.split('\n')[0]}`);
+        problems.push(`${part}: ${compileMessage(error)}`);
       }
     }
-    return problems;
+    return [...problems, ...lintTemplate(template)];
   }
 
   private compile(template: EmailTemplate) {
@@ -86,7 +110,8 @@ export class TemplateEngine {
       parts = {
         subject: this.plain.compile(template.subject),
         html: this.html.compile(template.html),
-        text: this.plain.compile(template.text),
+        // A version without a text part gets one made from its rendered HTML.
+        ...(template.text.trim() ? { text: this.plain.compile(template.text) } : {}),
       };
       this.compiled.set(key, parts);
     }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { RendererEnv } from '../config.js';
+import { inlineCss } from '../rendering/css-inlining.js';
 import { DEMO_TEMPLATE } from './email-template.js';
 import { TemplatesRepository } from './templates.repository.js';
 
@@ -14,7 +15,12 @@ export class DemoTemplateSeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.MESH_DEMO) return;
-    await this.templates.publish(DEMO_TEMPLATE);
+    await this.templates.publish(DEMO_TEMPLATE, {
+      subject: DEMO_TEMPLATE.subject,
+      html: inlineCss(DEMO_TEMPLATE.html),
+      text: DEMO_TEMPLATE.text,
+      partials: {},
+    });
     this.logger.log(`demo template "${DEMO_TEMPLATE.templateId}" v${DEMO_TEMPLATE.version} is published`);
   }
 }

@@ -1,35 +1,52 @@
-/** One published version of an email template; its parts are Eta templates over `it`. */
+import { type DataField } from './data-schema.js';
+
+/** One version of an email template; its parts are Eta templates over `it`. */
 export interface EmailTemplate {
   templateId: string;
   version: number;
   subject: string;
   html: string;
   text: string;
+  /** The data the version reads and what happens when it is missing; checked at publish. */
+  data?: DataField[];
+  /** A layout registered by name; its `{{> body }}` takes the html. Resolved at publish. */
+  layout?: string;
 }
 
-/** The demo's cart reminder, with a fallback name and a block shown only when there are products. */
+/** The demo's cart reminder: a default name and item, and a static block when there is nothing to recommend. */
 export const DEMO_TEMPLATE: EmailTemplate = {
   templateId: 'demo-cart-reminder',
-  version: 1,
-  subject: '<%= it.first_name ?? "Hello" %>, you left <%= it.trigger.name ?? "something" %> in your cart',
+  // Version 2 declares its data; version 1, seeded before, stays as it was.
+  version: 2,
+  subject:
+    '<% if (it.has("first_name")) { %><%= it.first_name %>, you<% } else { %>You<% } %> left <%= it.trigger.name %> in your cart',
   html: `<!doctype html>
 <html><body style="font-family: sans-serif">
-  <p>Hello <%= it.first_name ?? "there" %>,</p>
-  <p>you left <strong><%= it.trigger.name ?? "an item" %></strong> in your cart.</p>
-  <% if (it.products.length > 0) { %>
+  <p>Hello <%= it.first_name %>,</p>
+  <p>you left <strong><%= it.trigger.name %></strong> in your cart.</p>
+  <% if (it.has("products")) { %>
   <p>People who looked at it also liked:</p>
   <ul>
     <% it.products.forEach(function (product) { %>
     <li><%= product.name ?? product.product_id %><% if (product.price !== undefined) { %> — <%= product.price %> <%= product.currency ?? "" %><% } %></li>
     <% }) %>
   </ul>
-  <% } %>
+  <% } else { %><%= it.fallback("products") %><% } %>
 </body></html>`,
-  text: `Hello <%= it.first_name ?? "there" %>,
-
-you left <%= it.trigger.name ?? "an item" %> in your cart.
-<% if (it.products.length > 0) { %>
+  text: `Hello <%= it.first_name %>,
+you left <%= it.trigger.name %> in your cart.
+<% if (it.has("products")) { %>
 People who looked at it also liked:
 <% it.products.forEach(function (product) { %>- <%= product.name ?? product.product_id %>
-<% }) %><% } %>`,
+<% }) %><% } else { %><%= it.fallback("products") %>
+<% } %>`,
+  data: [
+    { path: 'first_name', type: 'string', fallback: { default: 'there' } },
+    { path: 'trigger.name', type: 'string', fallback: { default: 'an item' } },
+    {
+      path: 'products',
+      type: 'list',
+      fallback: { block: '<p>Our bestsellers are waiting for you at the shop.</p>' },
+    },
+  ],
 };

@@ -1,16 +1,6 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  UnprocessableEntityException,
-  UseGuards,
-} from '@nestjs/common';
-import { TemplateEngine } from '../rendering/template-engine.js';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { PublishTemplateUseCase } from './publish-template.usecase.js';
 import { TemplateDraftDto, TemplateIdDto, TemplateVersionParamsDto } from './template-draft.dto.js';
 import {
   TemplatesRepository,
@@ -24,7 +14,7 @@ import {
 export class TemplatesController {
   constructor(
     private readonly templates: TemplatesRepository,
-    private readonly engine: TemplateEngine,
+    private readonly publishing: PublishTemplateUseCase,
   ) {}
 
   @Get()
@@ -42,7 +32,9 @@ export class TemplatesController {
       templateId,
       subject: draft.subject,
       html: draft.html,
-      text: draft.text,
+      text: draft.text ?? '',
+      ...(draft.data ? { data: draft.data } : {}),
+      ...(draft.layout ? { layout: draft.layout } : {}),
     });
   }
 
@@ -57,24 +49,10 @@ export class TemplatesController {
     return found;
   }
 
-  /** Publishes a draft that compiles; publishing a published version again changes nothing. */
+  /** Publishes a draft that passes lint (see PublishTemplateUseCase); a published version stays as it was. */
   @Post(':templateId/versions/:version/publish')
   @HttpCode(200)
-  async publish(@Param() { templateId, version }: TemplateVersionParamsDto): Promise<TemplateVersionView> {
-    const found = await this.templates.findAnyVersion(templateId, version);
-    if (!found)
-      throw new NotFoundException({
-        error: 'not_found',
-        message: `no version ${version} of "${templateId}"`,
-      });
-    const problems = this.engine.check(found);
-    if (problems.length > 0) {
-      throw new UnprocessableEntityException({
-        error: 'lint_failed',
-        message: 'the template cannot be published',
-        problems,
-      });
-    }
-    return (await this.templates.markPublished(templateId, version)) ?? found;
+  publish(@Param() { templateId, version }: TemplateVersionParamsDto): Promise<TemplateVersionView> {
+    return this.publishing.execute(templateId, version);
   }
 }

@@ -3,6 +3,9 @@ import { RendererEnv } from '../config.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { DemoTemplateSeeder } from './demo-template.seeder.js';
+import { PartialsController } from './partials.controller.js';
+import { PartialsRepository } from './partials.repository.js';
+import { PublishTemplateUseCase } from './publish-template.usecase.js';
 import { TemplatesController } from './templates.controller.js';
 import { TemplatesRepository } from './templates.repository.js';
 
@@ -12,15 +15,17 @@ export class TemplatesModule {
     return {
       module: TemplatesModule,
       global: true,
-      controllers: [TemplatesController],
+      controllers: [TemplatesController, PartialsController],
       providers: [
         { provide: RendererEnv, useValue: env },
         TemplatesRepository,
+        PartialsRepository,
+        PublishTemplateUseCase,
         TemplateEngine,
         AdminTokenGuard,
         DemoTemplateSeeder,
       ],
-      exports: [TemplatesRepository, TemplateEngine],
+      exports: [RendererEnv, TemplatesRepository, TemplateEngine],
     };
   }
 }

@@ -5,6 +5,14 @@ import { type EmailTemplate } from './email-template.js';
 
 export type TemplateStatus = 'draft' | 'published';
 
+export interface PublishedParts {
+  subject: string;
+  html: string;
+  text: string;
+  /** The partials and layout resolved at publish, with their versions. */
+  partials: Record<string, number>;
+}
+
 interface TemplateDocument extends EmailTemplate {
   /** `<templateId>:<version>`: a published version never changes. */
   _id: string;
@@ -12,11 +20,16 @@ interface TemplateDocument extends EmailTemplate {
   status?: TemplateStatus;
   createdAt?: Date;
   publishedAt?: Date;
+  /** The parts as sends render them, made once at publish: partials resolved, CSS inlined. */
+  published?: PublishedParts;
+  /** The CSS-inlined html of versions published before partials existed. */
+  htmlInlined?: string;
   schemaVersion: 1;
 }
 
 export interface TemplateVersionView extends EmailTemplate {
   status: TemplateStatus;
+  partials?: Record<string, number>;
   publishedAt?: string;
 }
 
@@ -26,12 +39,27 @@ export interface TemplateSummary {
   publishedVersion?: number;
 }
 
+/** A published version as sends render it: with the html whose CSS was inlined at publish. */
+function renderedPartsOf(document: TemplateDocument): EmailTemplate {
+  if (!document.published) return { ...partsOf(document), html: document.htmlInlined ?? document.html };
+  const { subject, html, text } = document.published;
+  return { ...partsOf(document), subject, html, text };
+}
+
 const PUBLISHED = { status: { $ne: 'draft' as const } };
 const DUPLICATE_KEY = 11000;
 
 function partsOf(document: TemplateDocument): EmailTemplate {
-  const { templateId, version, subject, html, text } = document;
-  return { templateId, version, subject, html, text };
+  const { templateId, version, subject, html, text, data, layout } = document;
+  return {
+    templateId,
+    version,
+    subject,
+    html,
+    text,
+    ...(data ? { data } : {}),
+    ...(layout ? { layout } : {}),
+  };
 }
 
 function viewOf(document: TemplateDocument): TemplateVersionView {
@@ -39,6 +67,7 @@ function viewOf(document: TemplateDocument): TemplateVersionView {
     ...partsOf(document),
     status: document.status ?? 'published',
     ...(document.publishedAt ? { publishedAt: document.publishedAt.toISOString() } : {}),
+    ...(document.published ? { partials: document.published.partials } : {}),
   };
 }
 
@@ -61,13 +90,13 @@ export class TemplatesRepository implements OnModuleInit {
       .sort({ version: -1 })
       .limit(1)
       .toArray();
-    return document ? partsOf(document) : undefined;
+    return document ? renderedPartsOf(document) : undefined;
   }
 
   /** One published version (a draft is never sent). */
   async findVersion(templateId: string, version: number): Promise<EmailTemplate | undefined> {
     const document = await this.templates.findOne({ _id: `${templateId}:${version}`, ...PUBLISHED });
-    return document ? partsOf(document) : undefined;
+    return document ? renderedPartsOf(document) : undefined;
   }
 
   async findAnyVersion(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
@@ -115,22 +144,27 @@ export class TemplatesRepository implements OnModuleInit {
     }
   }
 
-  /** Marks a draft published; a published version stays as it was. */
-  async markPublished(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
+  /** Marks a draft published with its CSS-inlined html; a published version stays as it was. */
+  async markPublished(
+    templateId: string,
+    version: number,
+    published: PublishedParts,
+  ): Promise<TemplateVersionView | undefined> {
     await this.templates.updateOne(
       { _id: `${templateId}:${version}`, status: 'draft' },
-      { $set: { status: 'published', publishedAt: new Date() } },
+      { $set: { status: 'published', publishedAt: new Date(), published } },
     );
     return this.findAnyVersion(templateId, version);
   }
 
   /** Publishes a version directly (the demo seed); publishing the same version again is a no-op. */
-  async publish(template: EmailTemplate): Promise<void> {
+  async publish(template: EmailTemplate, published: PublishedParts): Promise<void> {
     await this.templates.updateOne(
       { _id: `${template.templateId}:${template.version}` },
       {
         $setOnInsert: {
           ...template,
+          published,
           status: 'published' as const,
           createdAt: new Date(),
           publishedAt: new Date(),

@@ -1,10 +1,28 @@
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsObject, IsOptional, IsString, Length, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { CampaignSpecDto } from '../enrichment/enrichment-events.dto.js';
 
 export class TemplateRefDto {
   @IsString() @Length(1, 128) id!: string;
   @IsInt() @Min(1) version!: number;
+}
+
+/** A declared fallback that fired in a render: the field (path under the template's data) and how. */
+export class FiredFallbackDto {
+  @IsString() @Length(1, 256) field!: string;
+  @IsIn(['default', 'block']) kind!: 'default' | 'block';
 }
 
 /** `renderer.rendered`: one email, ready to send. */
@@ -18,6 +36,13 @@ export class RenderedEmailPayload {
   @IsString() @Length(1, 1_000_000) text!: string;
   /** The profile's IANA time zone and locale, for send-time and quiet-hour decisions. */
   @IsOptional() @IsObject() recipient?: Record<string, unknown>;
+  /** The template's declared fallbacks that fired (absent when none did). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  @Type(() => FiredFallbackDto)
+  fallbacks?: FiredFallbackDto[];
 }
 
 export class RenderFailedPayload {

@@ -1,0 +1,106 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  UseGuards,
+} from '@nestjs/common';
+import { type RenderInput } from '../rendering/render-input.js';
+import { type RenderOutcome } from '../rendering/render-outcome.js';
+import { RenderPool } from '../rendering/render-pool.js';
+import { AdminTokenGuard } from '../templates/admin-token.guard.js';
+import { TemplateIdDto } from '../templates/template-draft.dto.js';
+import { TemplatesRepository } from '../templates/templates.repository.js';
+import { PREVIEW_PAGE } from './preview-page.js';
+import { type PreviewSample, PreviewSamplesRepository } from './preview-samples.repository.js';
+import { PreviewRequestDto, PreviewSampleDto, type SampleDataDto, SampleIdDto } from './preview.dto.js';
+
+function inputOf(sample: SampleDataDto): RenderInput {
+  return {
+    traits: sample.traits,
+    computed: sample.computed ?? {},
+    products: sample.products ?? [],
+    trigger: sample.trigger ?? {},
+    event: sample.event ?? 'Preview',
+    campaign: { id: 'preview', name: 'Preview' },
+  };
+}
+
+/**
+ * Previews: a version rendered in the worker pool for a stored sample or sample data, with the
+ * fallbacks that fired. Renderer reads no profiles (no read path to identity or enrichment over
+ * NATS), so samples are posted here, optionally tagged with the profile they came from.
+ */
+@Controller()
+export class PreviewController {
+  constructor(
+    private readonly templates: TemplatesRepository,
+    private readonly samples: PreviewSamplesRepository,
+    private readonly pool: RenderPool,
+  ) {}
+
+  /** The preview page: a static shell; it asks for the admin token and calls the API with it. */
+  @Get('preview')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header(
+    'content-security-policy',
+    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src 'self'; img-src * data:",
+  )
+  page(): string {
+    return PREVIEW_PAGE;
+  }
+
+  @Get('api/preview-samples')
+  @UseGuards(AdminTokenGuard)
+  list(): Promise<PreviewSample[]> {
+    return this.samples.list();
+  }
+
+  @Put('api/preview-samples/:sampleId')
+  @UseGuards(AdminTokenGuard)
+  async save(@Param() { sampleId }: SampleIdDto, @Body() sample: PreviewSampleDto): Promise<PreviewSample> {
+    const stored: PreviewSample = {
+      sampleId,
+      ...(sample.profileId ? { profileId: sample.profileId } : {}),
+      input: inputOf(sample),
+    };
+    await this.samples.save(stored);
+    return stored;
+  }
+
+  @Post('api/templates/:templateId/preview')
+  @UseGuards(AdminTokenGuard)
+  @HttpCode(200)
+  async preview(
+    @Param() { templateId }: TemplateIdDto,
+    @Body() request: PreviewRequestDto,
+  ): Promise<{ templateId: string; version: number } & RenderOutcome> {
+    const template =
+      request.version === undefined
+        ? await this.templates.findLatest(templateId)
+        : ((await this.templates.findVersion(templateId, request.version)) ??
+          (await this.templates.findAnyVersion(templateId, request.version)));
+    if (!template) {
+      throw new NotFoundException({ error: 'not_found', message: `no such version of "${templateId}"` });
+    }
+    let input: RenderInput;
+    if (request.sampleId) {
+      const sample = await this.samples.find(request.sampleId);
+      if (!sample) {
+        throw new NotFoundException({
+          error: 'not_found',
+          message: `no preview sample "${request.sampleId}"`,
+        });
+      }
+      input = sample.input;
+    } else {
+      input = inputOf(request.sample ?? { traits: {} });
+    }
+    return { templateId, version: template.version, ...(await this.pool.render(template, input)) };
+  }
+}

@@ -1,0 +1,42 @@
+import { inlineCss } from './css-inlining.js';
+import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
+
+describe('email-ready output', () => {
+  it('inlines CSS into the template source and keeps Eta tags, media queries aside', () => {
+    const source =
+      '<style>p { color: red } @media (max-width: 600px) { p { color: blue } }</style>' +
+      '<p class="x"><%= it.first_name %></p><% if (it.has("products")) { %><a href="<%= it.url %>">go</a><% } %>';
+    const inlined = inlineCss(source);
+    expect(inlined).toContain('<p class="x" style="color: red;"><%= it.first_name %></p>');
+    expect(inlined).toContain('<% if (it.has("products")) { %><a href="<%= it.url %>">go</a><% } %>');
+    expect(inlined).toContain('@media (max-width: 600px)');
+  });
+
+  it('neutralizes javascript:, vbscript: and data: URLs, however they are spelled', () => {
+    const html = [
+      '<a href="javascript:alert(1)">a</a>',
+      "<a href=' JaVaScRiPt:alert(1)'>b</a>",
+      '<a href="&#106;avascript&colon;alert(1)">c</a>',
+      '<a href="java\tscript:alert(1)">d</a>',
+      '<img src="data:text/html;base64,PHNjcmlwdD4=">',
+      '<a href=vbscript:x>e</a>',
+      '<a href="https://shop.example/?q=javascript:">ok</a>',
+      '<a href="mailto:help@shop.example">ok</a>',
+    ].join('');
+    const { html: safe, neutralized } = neutralizeUnsafeUrls(html);
+    expect(neutralized).toBe(6);
+    expect(safe).not.toMatch(/javascript:alert|data:text|vbscript/i);
+    expect(safe).toContain('<a href="#">a</a>');
+    expect(safe).toContain('<img src="#">');
+    expect(safe).toContain('<a href="https://shop.example/?q=javascript:">ok</a>');
+    expect(safe).toContain('<a href="mailto:help@shop.example">ok</a>');
+  });
+
+  it('makes a text part from html', () => {
+    expect(
+      textFromHtml(
+        '<style>p{}</style><h1>Hi Ada</h1><p>Your <b>cart</b>: <a href="https://s.example/c">open it</a></p>',
+      ),
+    ).toBe('HI ADA\n\nYour cart: open it [https://s.example/c]');
+  });
+});

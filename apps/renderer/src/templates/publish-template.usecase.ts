@@ -1,0 +1,73 @@
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { inlineCss } from '../rendering/css-inlining.js';
+import { TemplateEngine } from '../rendering/template-engine.js';
+import { type EmailTemplate } from './email-template.js';
+import { PartialsRepository } from './partials.repository.js';
+import { resolvePartials } from './resolve-partials.js';
+import { TemplatesRepository, type TemplateVersionView } from './templates.repository.js';
+
+/**
+ * Publishes a version: its layout and partials resolved (as they are now), lint passed, CSS inlined —
+ * all once, so sends render the stored result. A version that fails lint stays a draft (422).
+ */
+@Injectable()
+export class PublishTemplateUseCase {
+  constructor(
+    private readonly templates: TemplatesRepository,
+    private readonly partials: PartialsRepository,
+    private readonly engine: TemplateEngine,
+  ) {}
+
+  async execute(templateId: string, version: number): Promise<TemplateVersionView> {
+    const found = await this.templates.findAnyVersion(templateId, version);
+    if (!found) {
+      throw new NotFoundException({
+        error: 'not_found',
+        message: `no version ${version} of "${templateId}"`,
+      });
+    }
+    const partials = new Map((await this.partials.list()).map((partial) => [partial.name, partial]));
+    const used = new Map<string, number>();
+    const problems: string[] = [];
+    let html = found.html;
+    if (found.layout) {
+      const layout = partials.get(found.layout);
+      if (!layout) problems.push(`layout: the layout "${found.layout}" is not registered`);
+      else if (!/\{\{>\s*body\s*\}\}/.test(layout.source)) {
+        problems.push(`layout: "${found.layout}" has no {{> body }} to place the html in`);
+      } else {
+        used.set(layout.name, layout.version);
+        html = layout.source.replace(/\{\{>\s*body\s*\}\}/, () => found.html);
+      }
+    }
+    const resolved: EmailTemplate = {
+      ...found,
+      subject: resolvePartials('subject', found.subject, partials, used, problems),
+      html: resolvePartials('html', html, partials, used, problems),
+      text: resolvePartials('text', found.text, partials, used, problems),
+    };
+    if (problems.length === 0) problems.push(...this.engine.check(resolved));
+    const inlined = problems.length === 0 ? inlineCss(resolved.html) : resolved.html;
+    if (problems.length === 0) {
+      problems.push(
+        ...this.engine
+          .check({ ...resolved, html: inlined })
+          .map((problem) => `after CSS inlining: ${problem}`),
+      );
+    }
+    if (problems.length > 0) {
+      throw new UnprocessableEntityException({
+        error: 'lint_failed',
+        message: 'the template cannot be published',
+        problems,
+      });
+    }
+    const published = {
+      subject: resolved.subject,
+      html: inlined,
+      text: resolved.text,
+      partials: Object.fromEntries(used),
+    };
+    return (await this.templates.markPublished(templateId, version, published)) ?? found;
+  }
+}
