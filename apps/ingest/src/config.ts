@@ -38,7 +38,7 @@ export class IngestEnv extends ServiceEnv {
   )
   @ArrayMinSize(1)
   @IsIn(SERVICES, { each: true })
-  INGEST_ERASING_SERVICES: string[] = ['identity', 'enrichment', 'recommendation', 'delivery'];
+  INGEST_ERASING_SERVICES: string[] = ['identity', 'enrichment', 'recommendation', 'renderer', 'delivery'];
 
   /** When set, a demo source with this write key exists (local runtime and demos). */
   @IsOptional() @IsString() @MinLength(16) MESH_DEMO_WRITE_KEY?: string;
