@@ -73,7 +73,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       tap: '>',
       env: {
         MESH_DEMO: 'true',
-        RENDER_TIMEOUT_MS: '4000',
+        RENDER_TIMEOUT_MS: '1000',
         RENDER_HTML_CLIP_BYTES: '4096',
         RENDER_OVERSIZE_HTML: 'fail',
       },
@@ -317,7 +317,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect((await rendered(meanwhile)).envelope.data.subject).toBe('Grace, you left Laptop 13 in your cart');
     const failure = (await failed(endless)).envelope;
     expect(failure.data).toMatchObject({ code: 'TIMEOUT' });
-    expect(failure.data.reason).toContain('4000 ms');
+    expect(failure.data.reason).toContain('1000 ms');
 
     await publisher.publish(SUBJECTS.recommendation.attached, after);
     expect((await rendered(after)).envelope.data.subject).toBe('Linus, you left Laptop 13 in your cart');

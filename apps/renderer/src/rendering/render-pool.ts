@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import { RendererEnv } from '../config.js';
@@ -25,6 +26,9 @@ function workerFile(): string {
   return worker;
 }
 
+/** How many render time limits a render may wait for a free thread before it is retried later. */
+const QUEUE_LIMIT_FACTOR = 10;
+
 /**
  * Templates are code: every render runs in a pool of worker threads with a time limit, so an endless
  * loop fails that render (TIMEOUT) and its thread is replaced, while the other threads go on.
@@ -44,11 +48,39 @@ export class RenderPool implements OnModuleDestroy {
     });
   }
 
+  /**
+   * The time limit counts from the moment a worker starts the render (the worker says so over a
+   * port), not from the queue: under load a render may wait for a free thread without being the
+   * template's fault. A render that cannot even get a thread within QUEUE_LIMIT_FACTOR limits is a
+   * transient failure (the message is redelivered), not a TIMEOUT of the template.
+   */
   async render(template: EmailTemplate, input: RenderInput): Promise<RenderOutcome> {
+    const { port1: startedPort, port2: workerPort } = new MessageChannel();
+    const controller = new AbortController();
+    let ranTooLong = false;
+    let runningTimer: NodeJS.Timeout | undefined;
+    const queueTimer = setTimeout(
+      () => controller.abort(),
+      Math.max(30_000, this.timeoutMs * QUEUE_LIMIT_FACTOR),
+    );
+    startedPort.once('message', () => {
+      clearTimeout(queueTimer);
+      runningTimer = setTimeout(() => {
+        ranTooLong = true;
+        controller.abort();
+      }, this.timeoutMs);
+    });
     try {
-      return await this.pool.run({ template, input }, { signal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.pool.run(
+        { template, input, started: workerPort },
+        { signal: controller.signal, transferList: [workerPort] },
+      );
     } catch (error) {
       if (error instanceof Error && error.name === 'AbortError') {
+        if (!ranTooLong)
+          throw new Error('no render thread became free in time; the render will be retried', {
+            cause: error,
+          });
         return {
           ok: false,
           code: 'TIMEOUT',
@@ -56,6 +88,10 @@ export class RenderPool implements OnModuleDestroy {
         };
       }
       throw error;
+    } finally {
+      clearTimeout(queueTimer);
+      clearTimeout(runningTimer);
+      startedPort.close();
     }
   }
 
