@@ -30,6 +30,25 @@ const decoder = new TextDecoder();
 export class DeadLetters {
   constructor(private readonly nc: NatsConnection) {}
 
+  /**
+   * How many dead letters of one service the DLQ stream holds (replayed ones stay until they age out
+   * of the stream): the "DLQ depth" gauge. 0 before any service created the stream.
+   */
+  async depth(service: ServiceName): Promise<number> {
+    const subject = `dlq.${service}`;
+    try {
+      const info = await (
+        await jetstreamManager(this.nc)
+      ).streams.info(DLQ_STREAM, {
+        subjects_filter: subject,
+      });
+      return info.state.subjects?.[subject] ?? 0;
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return 0;
+      throw error;
+    }
+  }
+
   /** The dead letters of one service (or all), oldest first. */
   async list(service?: ServiceName, limit = 50): Promise<DeadLetterEntry[]> {
     if (service !== undefined && !SERVICES.includes(service))

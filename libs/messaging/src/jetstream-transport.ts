@@ -4,6 +4,7 @@ import { type Envelope } from '@mesh/contracts';
 import { type JsMsg } from '@nats-io/jetstream';
 import { lastValueFrom } from 'rxjs';
 import { ConsumerLoop, type OrderingKey } from './consumer-loop.js';
+import { DeadLetters } from './dead-letters.js';
 import { JetStreamContext } from './jetstream-context.js';
 import { MessagePublisher } from './message-publisher.js';
 import { MessagingMetrics } from './messaging-metrics.js';
@@ -53,6 +54,11 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         this.loops.push(loop);
         this.log.log(`consuming ${pattern} from ${loop.stream} as ${loop.durable}`);
       }
+      const deadLetters = new DeadLetters(this.connection.nc);
+      const { service } = this.options;
+      this.metrics.observeDeadLetterDepth({ service, 'messaging.destination.name': `dlq.${service}` }, () =>
+        deadLetters.depth(service),
+      );
       callback();
     } catch (error) {
       callback(error);

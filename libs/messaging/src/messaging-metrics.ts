@@ -19,6 +19,7 @@ export class MessagingMetrics {
     unit: 's',
   });
   private readonly pendingByConsumer = new Map<string, { attributes: Attributes; pending: number }>();
+  private deadLetterDepth?: { attributes: Attributes; read: () => Promise<number> };
 
   constructor() {
     this.meter
@@ -29,6 +30,21 @@ export class MessagingMetrics {
         for (const { attributes, pending } of this.pendingByConsumer.values())
           result.observe(pending, attributes);
       });
+    this.meter
+      .createObservableGauge('messaging.dlq.depth', {
+        description: 'Dead letters of this service held in the DLQ stream (dlq.<service>)',
+      })
+      .addCallback(async (result: ObservableResult) => {
+        if (!this.deadLetterDepth) return;
+        // A failed read (NATS away) skips this collection rather than report a false 0.
+        const depth = await this.deadLetterDepth.read().catch(() => undefined);
+        if (depth !== undefined) result.observe(depth, this.deadLetterDepth.attributes);
+      });
+  }
+
+  /** Where the DLQ depth gauge reads its figure, once the service consumes. */
+  observeDeadLetterDepth(attributes: Attributes, read: () => Promise<number>): void {
+    this.deadLetterDepth = { attributes, read };
   }
 
   recordProcessed(attributes: Attributes, seconds: number): void {

@@ -32,6 +32,7 @@ describe('dead letters, for operators', () => {
   it('lists what a service gave up on and, once the cause is fixed, replays it through the consumers', async () => {
     const deadLetters = new DeadLetters(nc);
     expect(await deadLetters.list('identity')).toEqual([]);
+    expect(await deadLetters.depth('identity')).toBe(0);
 
     const envelope = trackEnvelope();
     await service.app.get(MessagePublisher).publish(SUBJECTS.ingest.track, envelope);
@@ -45,6 +46,9 @@ describe('dead letters, for operators', () => {
       error: { message: 'the database rejects this' },
     });
     expect(await deadLetters.list('delivery')).toEqual([]);
+    // The DLQ depth gauge's figure, per service.
+    expect(await deadLetters.depth('identity')).toBe(1);
+    expect(await deadLetters.depth('delivery')).toBe(0);
 
     broken = false;
     const replayed = await deadLetters.replay(entry!.sequence);

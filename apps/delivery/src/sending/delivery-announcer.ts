@@ -8,6 +8,7 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
+import { metrics } from '@opentelemetry/api';
 
 type Rendered = Envelope<RenderedEmailPayload>;
 
@@ -28,6 +29,16 @@ export function emailRef(envelope: Rendered, sendId: string): DeliveryRefPayload
  */
 @Injectable()
 export class DeliveryAnnouncer {
+  /**
+   * Announced outcomes by `outcome` (sent, skipped, deferred, bounced, failed) and `reason` (the skip
+   * or deferral reason code, the bounce kind): the dashboards' "sends and skip reasons". An operational
+   * rate, counted per announcement (a redelivered intent announces again); the campaign metrics API
+   * is the exact, deduplicated count.
+   */
+  private readonly outcomes = metrics.getMeter('@mesh/delivery').createCounter('delivery.outcomes', {
+    description: 'Outcomes of rendered emails announced by delivery, by outcome and reason code',
+  });
+
   constructor(private readonly publisher: MessagePublisher) {}
 
   async sent(envelope: Rendered, sendId: string, smtpMessageId: string, sentAt: Date): Promise<void> {
@@ -46,6 +57,7 @@ export class DeliveryAnnouncer {
         },
       }),
     );
+    this.outcomes.add(1, { outcome: 'sent', reason: 'none' });
   }
 
   async skipped(envelope: Rendered, sendId: string, reason: SkipReason, detail?: string): Promise<void> {
@@ -57,6 +69,7 @@ export class DeliveryAnnouncer {
         data: { ...emailRef(envelope, sendId), reason, ...(detail ? { detail } : {}) },
       }),
     );
+    this.outcomes.add(1, { outcome: 'skipped', reason });
   }
 
   async deferred(envelope: Rendered, sendId: string, until: Date, reason: string): Promise<void> {
@@ -69,6 +82,7 @@ export class DeliveryAnnouncer {
         data: { ...emailRef(envelope, sendId), until: until.toISOString(), reason },
       }),
     );
+    this.outcomes.add(1, { outcome: 'deferred', reason });
   }
 
   async bounced(
@@ -90,6 +104,7 @@ export class DeliveryAnnouncer {
         },
       }),
     );
+    this.outcomes.add(1, { outcome: 'bounced', reason: kind });
   }
 
   async failed(envelope: Rendered, sendId: string, error: string): Promise<void> {
@@ -101,5 +116,6 @@ export class DeliveryAnnouncer {
         data: { ...emailRef(envelope, sendId), error: error.slice(0, 2000) },
       }),
     );
+    this.outcomes.add(1, { outcome: 'failed', reason: 'error' });
   }
 }
