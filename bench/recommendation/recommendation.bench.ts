@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { random } from '../../apps/recommendation/src/evaluation/planted-history.js';
 import { plantedProfiles } from '../../apps/recommendation/src/evaluation/planted-profiles.js';
 import { featuresOf } from '../../apps/recommendation/src/propensity/features.js';
+import { LatestFeatures } from '../../apps/recommendation/src/propensity/latest-features.js';
+import { TrainPropensityUseCase } from '../../apps/recommendation/src/propensity/train-propensity.usecase.js';
 import { recommendationSpec } from '../../apps/recommendation/src/recommendation.app.js';
 import { EVENT_WEIGHTS, SignalStore } from '../../apps/recommendation/src/signals/signal-store.js';
 import { percentiles, windowed } from '../messaging/bench-stats.js';
@@ -40,7 +42,9 @@ async function measure(name: string, total: number, task: (i: number) => Promise
   });
   const seconds = (performance.now() - started) / 1000;
   const { p50, p99 } = percentiles(latencies);
-  return { name, perSecond: total / seconds, p50, p99 };
+  const measured = { name, perSecond: total / seconds, p50, p99 };
+  console.log(row(measured));
+  return measured;
 }
 
 const row = (m: Measured) =>
@@ -161,9 +165,7 @@ try {
     await done;
     pending.delete(intent.id);
   });
-  subscription.unsubscribe();
 
-  for (const m of [baseline, popular, together, personal, attach]) console.log(row(m));
   for (const m of [popular, together, personal, attach])
     console.log(
       `ratio ${m.name} ÷ bare ZREVRANGE: rate ${(m.perSecond / baseline.perSecond).toFixed(3)}×, p99 ${(m.p99 / baseline.p99).toFixed(1)}×`,
@@ -193,6 +195,19 @@ try {
   console.log(
     `seeded ${TRAIN_PROFILES} profiles' features in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
+  // The attach path reads each profile's newest features from Redis (kept by the profile.updated handler).
+  await new LatestFeatures(prefixed).saveMany(
+    rows.map((r) => ({ profileId: r.profileId, at: r.at, features: r.features })),
+  );
+
+  // Peak memory of this process (the service runs in it) while training, sampled every 50 ms.
+  const peak = { rss: 0, heap: 0 };
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, usage.rss);
+    peak.heap = Math.max(peak.heap, usage.heapUsed);
+  }, 50);
+  const before = process.memoryUsage();
   t = performance.now();
   const trained = await fetch(`${under.service.url}/api/propensity/train`, {
     method: 'POST',
@@ -205,11 +220,56 @@ try {
     sampleRows: number;
     metrics: object;
   };
+  clearInterval(sampler);
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   console.log(
     `training on ${TRAIN_PROFILES} profiles: ${(performance.now() - t).toFixed(0)} ms over the API ` +
-      `(${model.trainingMs} ms in the service: ${model.trainRows} training rows, forest fit on ${model.sampleRows}); holdout`,
+      `(${model.trainingMs} ms in the service: ${model.trainRows} training rows, forest fit on ${model.sampleRows}); ` +
+      `memory before rss ${mb(before.rss)} heap ${mb(before.heapUsed)}, peak rss ${mb(peak.rss)} heap ${mb(peak.heap)}; holdout`,
     model.metrics,
   );
+
+  // The sampling rule's effect on AUC: the forest fit on more rows per class (same holdout).
+  const trainer = under.service.app.get(TrainPropensityUseCase);
+  for (const samplePerClass of (process.env.BENCH_SAMPLES ?? '150,1000').split(',').map(Number)) {
+    const started = performance.now();
+    const result = await trainer.execute({ now: end, samplePerClass });
+    console.log(
+      `training with ≤${samplePerClass} rows per class: ${(performance.now() - started).toFixed(0)} ms, ` +
+        `fit on ${result.sampleRows}; holdout AUC ${result.metrics.auc}, precision ${result.metrics.precision}, recall ${result.metrics.recall}`,
+    );
+  }
+
+  // The attach path again, now with a promoted model scoring each profile.
+  const scored = await measure('attach path + propensity (bought_together)', REQUESTS, async (i) => {
+    const profileId = planted.snapshots[i % planted.snapshots.length]!.profileId;
+    const intent = originEnvelope<SendIntentPayload>({
+      type: 'campaign.triggered',
+      source: 'bench',
+      occurredAt: new Date().toISOString(),
+      profileId,
+      data: {
+        campaign: {
+          campaignId: 'bench',
+          name: 'Bench',
+          templateId: 'bench',
+          recommendation: { strategy: 'bought_together', limit: 10 },
+          sendPolicy: { maxPerDay: 0, transactional: false },
+        },
+        triggerKey: `bench-scored:${i}`,
+        trigger: { event: 'Product Added', properties: { product_id: product() } },
+        profile: { profileId, traits: {}, computed: {}, version: 1 },
+      },
+    });
+    const done = new Promise<void>((resolve) => pending.set(intent.id, resolve));
+    await under.publisher.publish(SUBJECTS.enrichment.triggered, intent);
+    await done;
+    pending.delete(intent.id);
+  });
+  console.log(
+    `ratio ${scored.name} ÷ bare ZREVRANGE: rate ${(scored.perSecond / baseline.perSecond).toFixed(3)}×, p99 ${(scored.p99 / baseline.p99).toFixed(1)}×`,
+  );
+  subscription.unsubscribe();
 } catch (error) {
   console.error(error);
   process.exitCode = 1;

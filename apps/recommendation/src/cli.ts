@@ -7,7 +7,7 @@ import { rebuildSignals } from './signals/rebuild-signals.js';
 
 const USAGE = `Recommendation tools.
 
-  npm run recommendation -- rebuild           drop the Redis signals and rebuild them from the IDENTITY stream
+  npm run recommendation -- rebuild           drop the Redis signals and rebuild them from the IDENTITY stream (and the newest features from MongoDB)
   npm run recommendation -- evaluate [--k 5]  precision@k / recall@k of each strategy on a time split of the history
   npm run recommendation -- bias              the promoted propensity model's metrics per segment (flagged ones marked)
 

@@ -20,6 +20,7 @@ import {
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { type GeneratedEvent, plantedHistory, precisionRecall } from '../src/evaluation/planted-history.js';
+import { CatalogRepository } from '../src/catalog/catalog.repository.js';
 import { recommendationSpec } from '../src/recommendation.app.js';
 import { rebuildSignals } from '../src/signals/rebuild-signals.js';
 
@@ -172,7 +173,7 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
   });
 
   it('keeps the business rules: in stock only, price band, at most N per category', async () => {
-    const [product, [partner]] = [...history.partners][0]!;
+    const [product, [partner = '']] = [...history.partners][0]!;
     const cart = {
       customer_id: 'rules',
       context: { cart: [product] },
@@ -183,6 +184,15 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
 
     await api('/api/catalog/products', { products: [{ product_id: partner, stock: 0 }] });
     expect(ids(await recommend(cart))).not.toContain(partner);
+    await api('/api/catalog/products', { products: [{ product_id: partner, stock: 3 }] });
+    // Another replica (its own in-memory catalog, refreshed at every read here) sees this one's write.
+    const replica = new CatalogRepository(under.db, 0);
+    expect(await replica.find([partner])).toMatchObject([{ product_id: partner, stock: 3 }]);
+    await api('/api/catalog/products', { products: [{ product_id: partner, stock: 0 }] });
+    await waitFor('the other replica to see the stock change', async () => {
+      const [seen] = await replica.find([partner]);
+      return seen?.stock === 0;
+    });
     await api('/api/catalog/products', { products: [{ product_id: partner, stock: 3 }] });
 
     const banded = await recommend({ ...cart, strategy: 'popular', count: 10, min_price: 20, max_price: 40 });

@@ -2,12 +2,16 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { type EnvelopeOf, OnMessage } from '@mesh/messaging';
 import { featuresOf } from './features.js';
+import { LatestFeatures } from './latest-features.js';
 import { PropensityRepository } from './propensity.repository.js';
 
 /** Keeps each profile's propensity features (a row per day) from enrichment's snapshots. */
 @Controller()
 export class ProfileUpdatedHandler {
-  constructor(private readonly repository: PropensityRepository) {}
+  constructor(
+    private readonly repository: PropensityRepository,
+    private readonly latest: LatestFeatures,
+  ) {}
 
   @OnMessage('enrichment.profile.updated', { orderBy: (envelope) => envelope.data.profile.profileId })
   async handle(@Payload() envelope: EnvelopeOf<'enrichment.profile.updated'>): Promise<void> {
@@ -15,11 +19,13 @@ export class ProfileUpdatedHandler {
     const at = new Date(envelope.occurredAt);
     const country =
       profile.traits.country ?? (profile.traits.address as { country?: unknown } | undefined)?.country;
+    const features = featuresOf(profile.computed, at.getTime());
     await this.repository.saveFeatures({
       profileId: profile.profileId,
       at,
-      features: featuresOf(profile.computed, at.getTime()),
+      features,
       ...(typeof country === 'string' && country !== '' ? { country } : {}),
     });
+    await this.latest.save(profile.profileId, { at, features });
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LatestFeatures } from './latest-features.js';
 import { PropensityModel } from './propensity-model.js';
 import { PropensityRepository } from './propensity.repository.js';
 
@@ -7,7 +8,10 @@ import { PropensityRepository } from './propensity.repository.js';
 export class PropensityScorer {
   private cached: PropensityModel | undefined;
 
-  constructor(private readonly repository: PropensityRepository) {}
+  constructor(
+    private readonly repository: PropensityRepository,
+    private readonly latest: LatestFeatures,
+  ) {}
 
   async promoted(): Promise<PropensityModel | undefined> {
     const version = await this.repository.promotedVersion();
@@ -23,7 +27,7 @@ export class PropensityScorer {
   async score(
     profileId: string,
   ): Promise<{ propensity: number; modelVersion: string; featuresAt: Date } | undefined> {
-    const [model, row] = await Promise.all([this.promoted(), this.repository.latestFeatures(profileId)]);
+    const [model, row] = await Promise.all([this.promoted(), this.latest.get(profileId)]);
     if (!model || !row) return undefined;
     return { propensity: model.score([row.features])[0]!, modelVersion: model.version, featuresAt: row.at };
   }

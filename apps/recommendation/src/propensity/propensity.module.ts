@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LatestFeatures } from './latest-features.js';
 import { ProfileUpdatedHandler } from './profile-updated.handler.js';
 import { PropensityController } from './propensity.controller.js';
 import { PropensityRepository } from './propensity.repository.js';
@@ -8,7 +9,13 @@ import { TrainingSchedule } from './training-schedule.js';
 
 @Module({
   controllers: [ProfileUpdatedHandler, PropensityController],
-  providers: [PropensityRepository, PropensityScorer, TrainPropensityUseCase, TrainingSchedule],
+  providers: [
+    LatestFeatures,
+    PropensityRepository,
+    PropensityScorer,
+    TrainPropensityUseCase,
+    TrainingSchedule,
+  ],
   exports: [PropensityRepository, PropensityScorer],
 })
 export class PropensityModule {}

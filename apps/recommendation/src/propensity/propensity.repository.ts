@@ -85,10 +85,6 @@ export class PropensityRepository implements OnModuleInit {
     await this.purchases.updateOne({ _id: row._id }, { $setOnInsert: row }, { upsert: true });
   }
 
-  async latestFeatures(profileId: string): Promise<FeatureRow | null> {
-    return this.features.find({ profileId }).sort({ at: -1 }).limit(1).next();
-  }
-
   async promotedVersion(): Promise<string | undefined> {
     return (await this.pointers.findOne({ _id: 'propensity' }))?.version;
   }

@@ -3,6 +3,8 @@ import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
+import { LatestFeatures } from '../propensity/latest-features.js';
+import { type FeatureRow } from '../propensity/propensity.repository.js';
 import { SignalStore } from './signal-store.js';
 import { readTrackHistory } from './track-history.js';
 
@@ -10,6 +12,8 @@ export interface RebuildReport {
   cleared: number;
   replayed: number;
   skipped: number;
+  /** Profiles whose newest feature snapshot was put back from MongoDB (for scoring at send time). */
+  featureProfiles: number;
   durationMs: number;
 }
 
@@ -24,5 +28,25 @@ export async function rebuildSignals(nc: NatsConnection, redis: Redis, db: Db): 
   const learn = new LearnFromEventUseCase(new CatalogRepository(db), signals);
   const cleared = await signals.clear();
   const { read, invalid } = await readTrackHistory(nc, (envelope) => learn.execute(envelope));
-  return { cleared, replayed: read, skipped: invalid, durationMs: Date.now() - started };
+  const featureProfiles = await restoreLatestFeatures(redis, db);
+  return { cleared, replayed: read, skipped: invalid, featureProfiles, durationMs: Date.now() - started };
+}
+
+/** Puts each profile's newest feature row back into Redis: one read of the rows, pipelined writes. */
+async function restoreLatestFeatures(redis: Redis, db: Db): Promise<number> {
+  const latest = new LatestFeatures(redis);
+  const profiles = new Set<string>();
+  let batch: FeatureRow[] = [];
+  for await (const row of db
+    .collection<FeatureRow>('feature_rows')
+    .find({}, { projection: { profileId: 1, at: 1, features: 1 }, batchSize: 5_000 })) {
+    profiles.add(row.profileId);
+    batch.push(row);
+    if (batch.length === 1_000) {
+      await latest.saveMany(batch);
+      batch = [];
+    }
+  }
+  await latest.saveMany(batch);
+  return profiles.size;
 }

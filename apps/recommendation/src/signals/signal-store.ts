@@ -191,9 +191,14 @@ export class SignalStore {
     return new Set(await this.redis.smembers(`bought:${profileId}`));
   }
 
-  /** Forgets a person: history and purchases go; aggregate counts stay. Returns keys removed. */
+  /** Forgets a person: history, purchases, newest features go; aggregates stay. Returns keys removed. */
   async forget(profileId: string): Promise<number> {
-    return this.redis.del(`hist:${profileId}`, `histw:${profileId}`, `bought:${profileId}`);
+    return this.redis.del(
+      `hist:${profileId}`,
+      `histw:${profileId}`,
+      `bought:${profileId}`,
+      `feat:${profileId}`,
+    );
   }
 
   /** Drops every signal (before a rebuild from the stream). Returns how many keys went. */
@@ -208,6 +213,7 @@ export class SignalStore {
       'hist:*',
       'histw:*',
       'bought:*',
+      'feat:*',
       'user:*',
     ]) {
       let cursor = '0';
