@@ -95,8 +95,10 @@ try {
       products: ids.map((id) => ({ id, category: category(id) })),
     });
   });
+  const memory = /used_memory_human:(\S+)/.exec(await redis.info('memory'))?.[1];
+  const keys = await redis.dbsize();
   console.log(
-    `seeded ${EVENTS} events of ${PROFILES} profiles into the Redis signals in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `seeded ${EVENTS} events of ${PROFILES} profiles into the Redis signals in ${((performance.now() - t) / 1000).toFixed(1)} s (Redis: ${keys} keys, ${memory})`,
   );
 
   const api = async (body: unknown) => {
