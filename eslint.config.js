@@ -68,6 +68,27 @@ export default tseslint.config(
       ],
     },
   })),
+  // A service's benchmark measures that service's own code paths: bench/<svc> may import apps/<svc>, no other app.
+  ...services.map((service) => ({
+    files: [`bench/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@mesh/*/*'], message: 'Import a lib through its alias only (@mesh/<lib>).' },
+            { regex: '^(\\.\\./)+libs/', message: 'Reach libs through @mesh/<lib>.' },
+            ...services
+              .filter((other) => other !== service)
+              .map((other) => ({
+                regex: `(^|/)apps/${other}(/|$)`,
+                message: `bench/${service} measures apps/${service} only.`,
+              })),
+          ],
+        },
+      ],
+    },
+  })),
   // libs never import apps.
   {
     files: ['libs/**/*.ts'],

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a service's benchmark boots and seeds that service's own code */
 import { originEnvelope, type SendIntentPayload, SUBJECTS } from '@mesh/contracts';
 import { startServiceUnderTest } from '@mesh/testing';
 import { connect } from '@nats-io/transport-node';

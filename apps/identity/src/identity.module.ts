@@ -15,9 +15,9 @@ export class IdentityModule {
       imports: [
         ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
-        ProfilesModule.forRoot(env.MESH_ADMIN_TOKEN),
-        SplitsModule.forRoot(env.MESH_ADMIN_TOKEN),
-        DuplicatesModule.forRoot(fuzzySettings(env), identityRules(env), env.MESH_ADMIN_TOKEN),
+        ProfilesModule.forRoot(),
+        SplitsModule.forRoot(),
+        DuplicatesModule.forRoot(fuzzySettings(env), identityRules(env)),
         ErasureModule,
       ],
     };

@@ -1,3 +1,4 @@
+export * from './admin-token.guard.js';
 export * from './health.controller.js';
 export * from './health.module.js';
 export * from './service-core.module.js';

@@ -5,6 +5,7 @@ import { messagingOptions, MessagingModule } from '@mesh/messaging';
 import { MongoModule, RedisModule } from '@mesh/storage';
 import { loggerParams } from '@mesh/telemetry';
 import { LoggerModule } from 'nestjs-pino';
+import { ADMIN_TOKEN, AdminTokenGuard } from './admin-token.guard.js';
 import { HealthModule } from './health.module.js';
 
 export interface ServiceCoreOptions {
@@ -16,13 +17,19 @@ export interface ServiceCoreOptions {
   redisUrl?: string;
 }
 
-/** What every service is made of besides its capabilities: logs, messaging, storage, health. */
+/**
+ * What every service is made of besides its capabilities: logs, messaging, storage, health, and the
+ * admin token guard (global, so any controller can use `@UseGuards(AdminTokenGuard)`).
+ */
 @Module({})
 export class ServiceCoreModule {
   static forRoot(options: ServiceCoreOptions): DynamicModule {
     const { service, env } = options;
     return {
       module: ServiceCoreModule,
+      global: true,
+      providers: [{ provide: ADMIN_TOKEN, useValue: env.MESH_ADMIN_TOKEN }, AdminTokenGuard],
+      exports: [ADMIN_TOKEN, AdminTokenGuard],
       imports: [
         LoggerModule.forRoot(loggerParams({ service, level: env.LOG_LEVEL })),
         MessagingModule.forRoot(

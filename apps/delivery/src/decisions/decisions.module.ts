@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 import { ConsentEventsHandler } from '../consent/consent-events.handler.js';
 import { ConsentRepository } from './consent.repository.js';
 import { DecideSendUseCase } from './decide-send.usecase.js';
@@ -10,13 +9,7 @@ import { SuppressionsAdminController } from './suppressions-admin.controller.js'
 /** The decision point and the state it decides on: consent view, suppression list, caps. */
 @Module({
   controllers: [ConsentEventsHandler, SuppressionsAdminController],
-  providers: [
-    ConsentRepository,
-    SuppressionRepository,
-    FrequencyCapsRepository,
-    DecideSendUseCase,
-    AdminTokenGuard,
-  ],
+  providers: [ConsentRepository, SuppressionRepository, FrequencyCapsRepository, DecideSendUseCase],
   exports: [ConsentRepository, SuppressionRepository, FrequencyCapsRepository, DecideSendUseCase],
 })
 export class DecisionsModule {}

@@ -10,7 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { IsEmail, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { type Suppression, SUPPRESSION_REASONS, SuppressionRepository } from './suppression.repository.js';
 
 export class AddSuppressionDto {

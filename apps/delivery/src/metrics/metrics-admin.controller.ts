@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { type Granularity, type MetricRow, MetricsRepository } from './metrics.repository.js';
 
 export class CampaignParamDto {

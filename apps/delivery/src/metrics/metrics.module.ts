@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 import { MetricsAdminController } from './metrics-admin.controller.js';
 import { MetricsHandler } from './metrics.handler.js';
 import { MetricsRepository } from './metrics.repository.js';
@@ -7,6 +6,6 @@ import { MetricsRepository } from './metrics.repository.js';
 /** Campaign metrics: counted from delivery's own events, read through the admin API. */
 @Module({
   controllers: [MetricsHandler, MetricsAdminController],
-  providers: [MetricsRepository, AdminTokenGuard],
+  providers: [MetricsRepository],
 })
 export class MetricsModule {}

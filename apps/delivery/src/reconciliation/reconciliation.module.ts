@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { SendsAdminController } from './sends-admin.controller.js';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 import { SendingModule } from '../sending/sending.module.js';
 import { ReconcileSendsService } from './reconcile-sends.service.js';
 
 @Module({
   imports: [SendingModule],
   controllers: [SendsAdminController],
-  providers: [ReconcileSendsService, AdminTokenGuard],
+  providers: [ReconcileSendsService],
 })
 export class ReconciliationModule {}

@@ -12,8 +12,8 @@ import {
 } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { SendLedgerRepository, type SendRecord, type SendStatus } from '../sending/send-ledger.repository.js';
-import { AdminTokenGuard } from '../admin/admin-token.guard.js';
 
 const STATUSES: SendStatus[] = [
   'sending',

@@ -12,7 +12,7 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
-import { AdminTokenGuard } from '../shared/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { SegmentsRepository } from '../segments/segments.repository.js';
 import { type Campaign } from './campaign.js';
 import { CampaignBodyDto, CreateCampaignDto } from './campaign.dto.js';

@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from '../shared/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { ProfileReader } from './profile-reader.js';
 
 export interface ProfileView {

@@ -15,8 +15,8 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { ProfilesRepository } from '../profiles/profiles.repository.js';
-import { AdminTokenGuard } from '../shared/admin-token.guard.js';
 import { Clock } from '../shared/clock.js';
 import { BackfillSegmentUseCase } from './backfill-segment.usecase.js';
 import { type Segment } from './segment.js';

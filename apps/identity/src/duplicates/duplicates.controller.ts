@@ -9,7 +9,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { AdminTokenGuard } from '../profiles/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { CandidateIdParams, CandidateListQuery } from './duplicates-query.dto.js';
 import {
   ReviewCandidateUseCase,

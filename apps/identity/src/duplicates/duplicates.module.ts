@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ADMIN_TOKEN, AdminTokenGuard } from '../profiles/admin-token.guard.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { IDENTITY_RULES, type IdentityRules, ProfileMerger } from '../resolution/profile-merger.js';
 import { DetectDuplicatesUseCase } from './detect-duplicates.usecase.js';
@@ -11,7 +10,7 @@ import { ReviewCandidateUseCase } from './review-candidate.usecase.js';
 
 @Module({})
 export class DuplicatesModule {
-  static forRoot(settings: FuzzySettings, rules: IdentityRules, adminToken: string): DynamicModule {
+  static forRoot(settings: FuzzySettings, rules: IdentityRules): DynamicModule {
     return {
       module: DuplicatesModule,
       controllers: [ProfileDescribedHandler, DuplicatesController],
@@ -21,10 +20,8 @@ export class DuplicatesModule {
         DuplicatesRepository,
         DetectDuplicatesUseCase,
         ReviewCandidateUseCase,
-        AdminTokenGuard,
         { provide: FUZZY_SETTINGS, useValue: settings },
         { provide: IDENTITY_RULES, useValue: rules },
-        { provide: ADMIN_TOKEN, useValue: adminToken },
       ],
     };
   }

@@ -8,9 +8,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { type IdentifierDto } from '@mesh/contracts';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
 import { ProfileIdParams, ProfileLookupQuery } from './profile-query.dto.js';
 import { type MergeView, type ProfileView } from './profile-view.js';
 

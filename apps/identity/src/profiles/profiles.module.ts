@@ -1,15 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
-import { ADMIN_TOKEN, AdminTokenGuard } from './admin-token.guard.js';
 import { ProfilesController } from './profiles.controller.js';
 
 @Module({})
 export class ProfilesModule {
-  static forRoot(adminToken: string): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: ProfilesModule,
       controllers: [ProfilesController],
-      providers: [IdentityGraphRepository, AdminTokenGuard, { provide: ADMIN_TOKEN, useValue: adminToken }],
+      providers: [IdentityGraphRepository],
     };
   }
 }

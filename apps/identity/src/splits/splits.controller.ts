@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { type ProfileSplitPayload } from '@mesh/contracts';
-import { AdminTokenGuard } from '../profiles/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { ProfileIdParams } from '../profiles/profile-query.dto.js';
 import { SplitRequestBody } from './split-request.dto.js';
 import { SplitError, SplitErrorCode, SplitMergeUseCase } from './split-merge.usecase.js';

@@ -1,21 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ADMIN_TOKEN, AdminTokenGuard } from '../profiles/admin-token.guard.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { SplitMergeUseCase } from './split-merge.usecase.js';
 import { SplitsController } from './splits.controller.js';
 
 @Module({})
 export class SplitsModule {
-  static forRoot(adminToken: string): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: SplitsModule,
       controllers: [SplitsController],
-      providers: [
-        IdentityGraphRepository,
-        SplitMergeUseCase,
-        AdminTokenGuard,
-        { provide: ADMIN_TOKEN, useValue: adminToken },
-      ],
+      providers: [IdentityGraphRepository, SplitMergeUseCase],
     };
   }
 }

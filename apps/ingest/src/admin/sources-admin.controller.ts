@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { type SourceRecord, SourcesRepository } from '../sources/sources.repository.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
 import { CreateSourceDto, UpdateSourceDto } from './source-admin.dto.js';
 import {
   type CreatedSource,

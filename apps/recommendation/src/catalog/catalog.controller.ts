@@ -9,7 +9,7 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { CatalogImportDto, CatalogProductDto } from './catalog-product.dto.js';
 import { type CatalogProduct, CatalogRepository } from './catalog.repository.js';
 

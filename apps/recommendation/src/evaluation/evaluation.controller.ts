@@ -4,7 +4,7 @@ import { MONGO_DB, REDIS } from '@mesh/storage';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
-import { AdminTokenGuard } from '../catalog/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { evaluateStrategies, type StrategyEvaluation } from './evaluate-strategies.js';
 
 export class EvaluationRequestDto {

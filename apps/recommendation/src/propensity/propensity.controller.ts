@@ -10,7 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { AdminTokenGuard } from '../catalog/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { FEATURE_NAMES, type FeatureName } from './features.js';
 import { PropensityRepository } from './propensity.repository.js';
 import { PropensityScorer } from './propensity-scorer.js';

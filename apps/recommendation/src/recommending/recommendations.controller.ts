@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { type RecommendationsDto } from '@mesh/contracts';
-import { AdminTokenGuard } from '../catalog/admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { SignalStore } from '../signals/signal-store.js';
 import { RecommendationRequestDto } from './recommendation-request.dto.js';
 import { Recommender } from './recommender.js';

@@ -10,10 +10,10 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { type RenderInput } from '../rendering/render-input.js';
 import { type RenderOutcome } from '../rendering/render-outcome.js';
 import { RenderPool } from '../rendering/render-pool.js';
-import { AdminTokenGuard } from '../templates/admin-token.guard.js';
 import { TemplateIdDto } from '../templates/template-draft.dto.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { PREVIEW_PAGE } from './preview-page.js';

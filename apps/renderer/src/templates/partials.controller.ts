@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { PartialsRepository, type PartialView } from './partials.repository.js';
 import { PartialDto, PartialNameDto } from './template-draft.dto.js';
 

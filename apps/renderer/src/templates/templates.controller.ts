@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { AdminTokenGuard } from '@mesh/runtime';
 import { PublishTemplateUseCase } from './publish-template.usecase.js';
 import { TemplateDraftDto, TemplateIdDto, TemplateVersionParamsDto } from './template-draft.dto.js';
 import {

@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { RendererEnv } from '../config.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
 import { DemoTemplateSeeder } from './demo-template.seeder.js';
 import { PartialsController } from './partials.controller.js';
 import { PartialsRepository } from './partials.repository.js';
@@ -22,7 +21,6 @@ export class TemplatesModule {
         PartialsRepository,
         PublishTemplateUseCase,
         TemplateEngine,
-        AdminTokenGuard,
         DemoTemplateSeeder,
       ],
       exports: [RendererEnv, TemplatesRepository, TemplateEngine],
