@@ -23,6 +23,7 @@ import { type GeneratedEvent, plantedHistory, precisionRecall } from '../src/eva
 import { CatalogRepository } from '../src/catalog/catalog.repository.js';
 import { recommendationSpec } from '../src/recommendation.app.js';
 import { rebuildSignals } from '../src/signals/rebuild-signals.js';
+import { CO_OCCURRENCE_KEEP, SignalStore } from '../src/signals/signal-store.js';
 
 const TRACK_CONSUMER = { stream: 'IDENTITY', durable: 'recommendation__identity_resolved_track' };
 const TOKEN = 'recommendation-test-admin-token';
@@ -403,5 +404,39 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
       await nc.close();
     }
     expect(await tops()).toEqual(before);
+  });
+
+  it('keeps the co-occurrence set of each product bounded, trimming the weakest pairs', async () => {
+    const prefixed = new Redis(under.redisUrl!, { keyPrefix: 'bounded:' });
+    try {
+      const store = new SignalStore(prefixed);
+      const at = Date.now() - HOUR;
+      const purchase = (n: number, products: string[], profileId?: string) =>
+        store.record({
+          messageId: `bounded-${n}`,
+          ...(profileId ? { profileId } : {}),
+          at,
+          weight: 5,
+          purchase: true,
+          products: products.map((id) => ({ id })),
+        });
+      // One product bought once with each of 3× as many others as a set keeps, and often with one.
+      const partners = CO_OCCURRENCE_KEEP * 3;
+      for (let i = 0; i < partners; i++) await purchase(i, ['hub', `once-${i}`]);
+      for (let i = 0; i < 10; i++) await purchase(partners + i, ['hub', 'mate'], `buyer-${i}`);
+      // A profile whose history pairs the hub with more products on the history path.
+      for (let i = 0; i < 40; i++) await purchase(partners + 10 + i, [`later-${i}`], 'collector');
+      await purchase(partners + 50, ['hub'], 'collector');
+
+      const size = await prefixed.zcard('co:hub');
+      expect(size).toBeGreaterThanOrEqual(CO_OCCURRENCE_KEEP);
+      expect(size).toBeLessThanOrEqual(CO_OCCURRENCE_KEEP * 1.25);
+      expect((await store.together('hub', 1))[0]?.id).toBe('mate');
+      expect(await prefixed.zcard('co:once-0')).toBe(1);
+    } finally {
+      const keys = await redis.keys('bounded:*');
+      if (keys.length > 0) await redis.del(...keys);
+      prefixed.disconnect();
+    }
   });
 });

@@ -20,6 +20,16 @@ const TREND_BUCKET_MS = 3600_000;
 export const TREND_WINDOW_BUCKETS = 24;
 const TREND_HALF_LIFE_HOURS = 2;
 const SEEN_TTL_SECONDS = 30 * 24 * 3600;
+/**
+ * Each product keeps at most this many co-occurring products (strongest first; a recommendation reads
+ * the first 100), so the sets are bounded by the catalog (products × 250 entries) instead of growing
+ * with every pair ever seen: unbounded, 200k events over a 50k-product catalog made 2.2M entries and
+ * the most popular product alone paired with 25k others. With forward decay a recent pair outweighs an
+ * old one seen as often, so what is trimmed is the weak and the stale.
+ */
+export const CO_OCCURRENCE_KEEP = 200;
+/** Trimming waits for this many extra entries, so it happens once per batch of new pairs, not per pair. */
+const CO_OCCURRENCE_SLACK = 50;
 
 export interface Interaction {
   messageId: string;
@@ -39,8 +49,15 @@ local p, profile = ARGV[1], ARGV[3]
 local t, w, purchase = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local boost, bucket, trendTtl = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
 local window, pairHalfLife, historyLength = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local coKeep, coSlack = tonumber(ARGV[13]), tonumber(ARGV[14])
 local products = {}
-for i = 13, #ARGV, 2 do
+local touched = {}
+local function pair(a, b, weight)
+  local key = p .. 'co:' .. a
+  redis.call('ZINCRBY', key, weight, b)
+  touched[key] = true
+end
+for i = 15, #ARGV, 2 do
   local id, cat = ARGV[i], ARGV[i + 1]
   products[#products + 1] = id
   redis.call('ZINCRBY', p .. 'pop', w * boost, id)
@@ -56,10 +73,19 @@ for i = 13, #ARGV, 2 do
 end
 for i = 1, #products do
   for j = 1, #products do
-    if products[i] ~= products[j] then redis.call('ZINCRBY', p .. 'co:' .. products[i], w * boost, products[j]) end
+    if products[i] ~= products[j] then pair(products[i], products[j], w * boost) end
   end
 end
-if profile == '' then return 1 end
+local function trim()
+  for key in pairs(touched) do
+    local size = redis.call('ZCARD', key)
+    if size > coKeep + coSlack then redis.call('ZREMRANGEBYRANK', key, 0, size - coKeep - 1) end
+  end
+end
+if profile == '' then
+  trim()
+  return 1
+end
 local hist, histw = p .. 'hist:' .. profile, p .. 'histw:' .. profile
 local recent = redis.call('ZRANGEBYSCORE', hist, t - window, t + window, 'WITHSCORES')
 for k = 1, #recent, 2 do
@@ -68,8 +94,8 @@ for k = 1, #recent, 2 do
     * boost * math.pow(0.5, math.abs(t - when) / pairHalfLife)
   for i = 1, #products do
     if products[i] ~= other then
-      redis.call('ZINCRBY', p .. 'co:' .. products[i], pairWeight, other)
-      redis.call('ZINCRBY', p .. 'co:' .. other, pairWeight, products[i])
+      pair(products[i], other, pairWeight)
+      pair(other, products[i], pairWeight)
     end
   end
 end
@@ -84,6 +110,7 @@ if #dropped > 0 then
   redis.call('ZREM', hist, unpack(dropped))
   redis.call('HDEL', histw, unpack(dropped))
 end
+trim()
 return 1`;
 
 export interface Scored {
@@ -128,6 +155,8 @@ export class SignalStore {
       String(PAIR_WINDOW_MS),
       String(PAIR_HALF_LIFE_MS),
       String(HISTORY_LENGTH),
+      String(CO_OCCURRENCE_KEEP),
+      String(CO_OCCURRENCE_SLACK),
       ...interaction.products.flatMap((product) => [product.id, product.category ?? '']),
     );
     return recorded === 1;
