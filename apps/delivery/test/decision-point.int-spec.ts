@@ -370,4 +370,28 @@ describe('delivery: the decision point', () => {
     expect(await skipOf(lateHigh)).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
     expect(emailsTo('p-late').map((email) => email.subject)).toEqual(['w-low for p-late']);
   });
+
+  it('a redelivered email that went out is announced as sent again, even if it would now be skipped', async () => {
+    const input = rendered('p-then-suppressed', campaign('newsletter'));
+    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    const sent = await sentOf(input);
+    const suppressed = await fetch(`${under.service.url}/admin/suppressions`, {
+      method: 'PUT',
+      headers: ADMIN,
+      body: JSON.stringify({ email: 'p-then-suppressed@example.com' }),
+    });
+    expect(suppressed.status).toBe(200);
+
+    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, input);
+    await waitFor(
+      'the redelivery to be announced',
+      () => tap.causedBy(SUBJECTS.delivery.sent, input).length === 2,
+    );
+    await idle();
+    expect(new Set(tap.causedBy(SUBJECTS.delivery.sent, input).map((m) => m.envelope.id))).toEqual(
+      new Set([sent.envelope.id]),
+    );
+    expect(tap.causedBy(SUBJECTS.delivery.skipped, input)).toEqual([]);
+    expect(emailsTo('p-then-suppressed')).toHaveLength(1);
+  });
 });

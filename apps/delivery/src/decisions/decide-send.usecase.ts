@@ -65,7 +65,11 @@ export class DecideSendUseCase {
     const profileId = envelope.profileId!;
     const transactional = email.campaign.sendPolicy.transactional;
 
-    const suppression = await this.suppressions.find(email.to);
+    // Both lookups at once (one round trip's wait instead of two); consent only matters for marketing.
+    const [suppression, consent] = await Promise.all([
+      this.suppressions.find(email.to),
+      transactional ? undefined : this.consents.find(profileId),
+    ]);
     if (suppression && !(transactional && suppression.reason === 'unsubscribe')) {
       return suppression.reason === 'erased'
         ? { kind: 'skip', reason: 'erased' }
@@ -73,7 +77,6 @@ export class DecideSendUseCase {
     }
     if (transactional) return { kind: 'send' };
 
-    const consent = await this.consents.find(profileId);
     if (consent?.status === 'opted_out') return { kind: 'skip', reason: 'no_consent', detail: 'opted_out' };
     if (this.env.DELIVERY_REQUIRE_OPT_IN && consent?.status !== 'opted_in')
       return { kind: 'skip', reason: 'no_consent', detail: 'no_opt_in' };
