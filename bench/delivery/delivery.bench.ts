@@ -7,11 +7,23 @@ import {
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { bootService, SmtpSink, startInfra, uniqueName } from '@mesh/testing';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import nodemailer from 'nodemailer';
 // eslint-disable-next-line no-restricted-imports -- the benchmark boots delivery in-process, as its own tests do
 import { DecideSendUseCase } from '../../apps/delivery/src/decisions/decide-send.usecase.js';
 // eslint-disable-next-line no-restricted-imports -- as above
 import { deliverySpec } from '../../apps/delivery/src/delivery.app.js';
+// eslint-disable-next-line no-restricted-imports -- as above
+import { ConsentRepository } from '../../apps/delivery/src/decisions/consent.repository.js';
+// eslint-disable-next-line no-restricted-imports -- as above
+import { FrequencyCapsRepository } from '../../apps/delivery/src/decisions/frequency-caps.repository.js';
+// eslint-disable-next-line no-restricted-imports -- as above
+import { SuppressionRepository } from '../../apps/delivery/src/decisions/suppression.repository.js';
+// eslint-disable-next-line no-restricted-imports -- as above
+import { Mailer } from '../../apps/delivery/src/sending/mailer.js';
+// eslint-disable-next-line no-restricted-imports -- as above
+import { SendLedgerRepository } from '../../apps/delivery/src/sending/send-ledger.repository.js';
 import { percentiles, windowed } from '../messaging/bench-stats.js';
 
 // Sends per second through delivery's whole path (consume → decision point → ledger → SMTP →
@@ -45,6 +57,25 @@ function rendered(i: number, run: string): Envelope<RenderedEmailPayload> {
       text: 'Hello, see https://shop.example/p/1',
     },
   });
+}
+
+/** Times every call of the named methods of one of the service's instances (for the stage breakdown). */
+const stages = new Map<string, number[]>();
+function timeMethods(instance: object, label: string, methods: readonly string[]): void {
+  const target = instance as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of methods) {
+    const original = target[method]!.bind(instance);
+    const samples: number[] = [];
+    stages.set(`${label}.${method}`, samples);
+    target[method] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        samples.push(performance.now() - t0);
+      }
+    };
+  }
 }
 
 const infra = await startInfra({ nats: true, redis: true, mongo: true });
@@ -88,11 +119,38 @@ try {
   // Measured: the same number of rendered emails through delivery.
   sink.clear();
   const publisher = service.app.get(MessagePublisher);
+  timeMethods(service.app.get(SendLedgerRepository), 'ledger', ['find', 'claim', 'settle']);
+  timeMethods(service.app.get(SuppressionRepository), 'suppressions', ['find']);
+  timeMethods(service.app.get(ConsentRepository), 'consents', ['find']);
+  timeMethods(service.app.get(FrequencyCapsRepository), 'caps', ['reserve']);
+  timeMethods(service.app.get(Mailer), 'smtp', ['send']);
+  timeMethods(publisher, 'nats', ['publish']);
   const inputs = Array.from({ length: EMAILS }, (_, i) => rendered(i, 'mesh'));
+  // BENCH_CPU_PROFILE=<file>: a CPU profile of this phase only (open it in Chrome DevTools).
+  const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   started = performance.now();
   await windowed(EMAILS, 256, (i) => publisher.publish(SUBJECTS.renderer.rendered, inputs[i]!));
   while (sink.messages().length < EMAILS) await new Promise((resolve) => setTimeout(resolve, 20));
   const meshSeconds = (performance.now() - started) / 1000;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+
+  const stageReport = [...stages]
+    .filter(([, samples]) => samples.length > 0)
+    .map(([stage, samples]) => {
+      const { p50, p99 } = percentiles(samples);
+      const mean = samples.reduce((sum, sample) => sum + sample, 0) / samples.length;
+      return `  ${stage.padEnd(20)} ${String(samples.length).padStart(6)} calls  mean ${mean.toFixed(1).padStart(7)} ms  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms`;
+    });
+  for (const samples of stages.values()) samples.length = 0;
 
   // The decision point alone (suppression, consent, quiet hours, caps), one call at a time.
   const decide = service.app.get(DecideSendUseCase);
@@ -116,6 +174,8 @@ try {
   console.log(
     `decision point latency: p50 ${decision.p50.toFixed(2)} ms, p90 ${decision.p90.toFixed(2)} ms, p99 ${decision.p99.toFixed(2)} ms, max ${decision.max.toFixed(2)} ms`,
   );
+  console.log('stages of the whole path (all in flight together):');
+  for (const line of stageReport) console.log(line);
   console.log(JSON.stringify({ emails: EMAILS, baseline, mesh, ratio: mesh / baseline, decision }));
 } finally {
   await service.close();

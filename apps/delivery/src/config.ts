@@ -41,6 +41,13 @@ export class DeliveryEnv extends ServiceEnv {
   /** Emails of one campaign to one profile per rolling 7 days (0: no cap). */
   @IsInt() @Min(0) @Max(1000) DELIVERY_CAP_PER_CAMPAIGN_WEEK: number = 0;
 
+  /**
+   * When caps collide: a capped marketing email (a daily cap applies) is held this long — together
+   * with the other emails for the same profile arriving in the meantime — and the group is then
+   * decided highest campaign priority first (0: no hold, first come first served).
+   */
+  @IsInt() @Min(0) @Max(600_000) DELIVERY_PRIORITY_WINDOW_MS: number = 2_000;
+
   /** Local quiet hours of the recipient, `HH:MM-HH:MM` (`off`: none); marketing email waits until they end. */
   @Matches(/^(off|\d{2}:\d{2}-\d{2}:\d{2})$/, {
     message: 'DELIVERY_QUIET_HOURS must look like 21:00-08:00 (or be off)',

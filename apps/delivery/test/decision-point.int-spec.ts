@@ -83,6 +83,7 @@ describe('delivery: the decision point', () => {
         DELIVERY_CAP_PER_DAY: '2',
         DELIVERY_CAP_PER_CAMPAIGN_WEEK: '1',
         DELIVERY_DEFERRAL_POLL_MS: '100',
+        DELIVERY_PRIORITY_WINDOW_MS: '2500',
       },
     });
     ({ publisher, tap } = under);
@@ -117,6 +118,8 @@ describe('delivery: the decision point', () => {
   const skipOf = (input: Envelope) =>
     tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, input).then((m) => m.envelope.data);
   const sentOf = (input: Envelope) => tap.nextCausedBy(SUBJECTS.delivery.sent, input);
+  const heldSends = (profileId: string) =>
+    under.db.collection('deferred_sends').countDocuments({ profileId });
 
   const consentEvent = (profileId: string, status: 'opted_in' | 'opted_out', at: string) =>
     originEnvelope({
@@ -333,11 +336,62 @@ describe('delivery: the decision point', () => {
     travelTo(new Date(until.getTime() + 1_000));
     await sentOf(high);
     await sentOf(middle);
-    expect(await skipOf(low)).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
+    expect(await skipOf(low)).toMatchObject({ reason: 'frequency_capped', detail: 'lower_priority' });
     expect(
       emailsTo('p-priority')
         .map((email) => email.subject)
         .sort(),
     ).toEqual(['high for p-priority', 'middle for p-priority']);
+  });
+
+  it('when caps collide within the priority window the higher priority campaign wins; across windows, first come first served', async () => {
+    const capOfOne = { sendPolicy: { maxPerDay: 1, transactional: false } };
+    const low = rendered('p-window', campaign('w-low', { priority: 1, ...capOfOne }));
+    const high = rendered('p-window', campaign('w-high', { priority: 50, ...capOfOne }));
+    // Low first, then high (and a copy of high, redelivered while it is held) within the window.
+    await publisher.publish(SUBJECTS.renderer.rendered, low);
+    await publisher.publish(SUBJECTS.renderer.rendered, high);
+    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, high);
+    await sentOf(high);
+    expect(await skipOf(low)).toMatchObject({ reason: 'frequency_capped', detail: 'lower_priority' });
+    await idle();
+    await waitFor('the held sends to be released', async () => (await heldSends('p-window')) === 0);
+    expect(emailsTo('p-window').map((email) => email.subject)).toEqual(['w-high for p-window']);
+    // The hold is internal: no deferral announced.
+    expect(tap.causedBy(SUBJECTS.delivery.deferred, low)).toEqual([]);
+    expect(tap.causedBy(SUBJECTS.delivery.deferred, high)).toEqual([]);
+
+    // Across windows: the low one was sent before the high one arrived and cannot be recalled.
+    const lateLow = rendered('p-late', campaign('w-low', { priority: 1, ...capOfOne }));
+    const lateHigh = rendered('p-late', campaign('w-high', { priority: 50, ...capOfOne }));
+    await publisher.publish(SUBJECTS.renderer.rendered, lateLow);
+    await sentOf(lateLow);
+    await publisher.publish(SUBJECTS.renderer.rendered, lateHigh);
+    expect(await skipOf(lateHigh)).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
+    expect(emailsTo('p-late').map((email) => email.subject)).toEqual(['w-low for p-late']);
+  });
+
+  it('a redelivered email that went out is announced as sent again, even if it would now be skipped', async () => {
+    const input = rendered('p-then-suppressed', campaign('newsletter'));
+    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    const sent = await sentOf(input);
+    const suppressed = await fetch(`${under.service.url}/admin/suppressions`, {
+      method: 'PUT',
+      headers: ADMIN,
+      body: JSON.stringify({ email: 'p-then-suppressed@example.com' }),
+    });
+    expect(suppressed.status).toBe(200);
+
+    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, input);
+    await waitFor(
+      'the redelivery to be announced',
+      () => tap.causedBy(SUBJECTS.delivery.sent, input).length === 2,
+    );
+    await idle();
+    expect(new Set(tap.causedBy(SUBJECTS.delivery.sent, input).map((m) => m.envelope.id))).toEqual(
+      new Set([sent.envelope.id]),
+    );
+    expect(tap.causedBy(SUBJECTS.delivery.skipped, input)).toEqual([]);
+    expect(emailsTo('p-then-suppressed')).toHaveLength(1);
   });
 });

@@ -23,28 +23,33 @@ const SECRET = 'generic-webhook-secret-for-tests';
 const MAILGUN_KEY = 'mailgun-signing-key-for-tests';
 const ADMIN = { authorization: 'Bearer delivery-test-admin-token' };
 
-function campaign(campaignId: string): CampaignSpecDto {
+function campaign(campaignId: string, maxPerDay = 0): CampaignSpecDto {
   return {
     campaignId,
     name: campaignId,
     templateId: campaignId,
     variant: 'B',
     recommendation: { strategy: 'none', limit: 0 },
-    sendPolicy: { maxPerDay: 0, transactional: false },
+    sendPolicy: { maxPerDay, transactional: false },
   };
 }
 
-function rendered(profileId: string, campaignId: string, triggerKey = 't-1'): Envelope<RenderedEmailPayload> {
+function rendered(
+  profileId: string,
+  campaignId: string,
+  triggerKey = 't-1',
+  options: { maxPerDay?: number; to?: string } = {},
+): Envelope<RenderedEmailPayload> {
   return originEnvelope({
     type: 'email.rendered',
     source: 'test-source',
     occurredAt: new Date().toISOString(),
     profileId,
     data: {
-      campaign: campaign(campaignId),
+      campaign: campaign(campaignId, options.maxPerDay),
       triggerKey,
       template: { id: campaignId, version: 1 },
-      to: `${profileId}@example.com`,
+      to: options.to ?? `${profileId}@example.com`,
       subject: `${campaignId} for ${profileId} (${triggerKey})`,
       html: '<p>Hello</p>',
       text: 'Hello',
@@ -83,8 +88,13 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
   });
 
   /** Sends one email; returns its Message-ID header and send id. */
-  const deliver = async (profileId: string, campaignId: string, triggerKey = 't-1') => {
-    const input = rendered(profileId, campaignId, triggerKey);
+  const deliver = async (
+    profileId: string,
+    campaignId: string,
+    triggerKey = 't-1',
+    options: { maxPerDay?: number; to?: string } = {},
+  ) => {
+    const input = rendered(profileId, campaignId, triggerKey, options);
     await publisher.publish(SUBJECTS.renderer.rendered, input);
     const sent = await tap.nextCausedBy<{ sendId: string; smtpMessageId: string }>(
       SUBJECTS.delivery.sent,
@@ -263,8 +273,15 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     expect(await suppression('p-full@example.com')).toMatchObject({ reason: 'soft_bounces' });
   });
 
-  it('a permanent Mailgun failure for one of our emails bounces it hard', async () => {
-    const { sendId, smtpMessageId } = await deliver('p-gone', 'promo');
+  it('a permanent Mailgun failure for one of our emails bounces it hard and gives its cap slot back', async () => {
+    // One email a day: this one takes the slot…
+    const { sendId, smtpMessageId } = await deliver('p-gone', 'promo', 't-1', { maxPerDay: 1 });
+    const blocked = rendered('p-gone', 'digest', 't-1', { maxPerDay: 1, to: 'p-gone@new.example' });
+    await publisher.publish(SUBJECTS.renderer.rendered, blocked);
+    expect(
+      (await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, blocked)).envelope.data,
+    ).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
+
     const body = mailgunBody({
       id: 'mg-failed-permanent',
       event: 'failed',
@@ -287,5 +304,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       'the address suppressed',
       async () => (await suppression('p-gone@example.com'))?.reason === 'hard_bounce',
     );
+    // …until the ESP says it never arrived: the next campaign (to the profile's new address) may send.
+    await deliver('p-gone', 'digest', 't-2', { maxPerDay: 1, to: 'p-gone@new.example' });
   });
 });

@@ -43,12 +43,17 @@ const RECEIPT: CampaignSpecDto = {
   sendPolicy: { maxPerDay: 0, transactional: true },
 };
 
-function rendered(to: string, spec = NEWSLETTER, triggerKey = 't-1'): Envelope<RenderedEmailPayload> {
+function rendered(
+  to: string,
+  spec = NEWSLETTER,
+  triggerKey = 't-1',
+  profileId = `profile-${to}`,
+): Envelope<RenderedEmailPayload> {
   return originEnvelope({
     type: 'email.rendered',
     source: 'test-source',
     occurredAt: new Date().toISOString(),
-    profileId: `profile-${to}`,
+    profileId,
     data: {
       campaign: spec,
       triggerKey,
@@ -60,6 +65,13 @@ function rendered(to: string, spec = NEWSLETTER, triggerKey = 't-1'): Envelope<R
     },
   });
 }
+
+/** A campaign of one email a day per profile. */
+const capped = (campaignId: string): CampaignSpecDto => ({
+  ...NEWSLETTER,
+  campaignId,
+  sendPolicy: { maxPerDay: 1, transactional: false },
+});
 
 const sendKey = (email: Envelope<RenderedEmailPayload>) =>
   deterministicId('send', email.data.campaign.campaignId, email.profileId!, email.data.triggerKey);
@@ -170,11 +182,11 @@ describe('delivery over SMTP', () => {
     expect(await ledger(sendKey(input))).toMatchObject({ status: 'sent', attempts: 3 });
   });
 
-  it('counts a send still refused with 4xx after the last attempt as a soft bounce', async () => {
+  it('counts a send still refused with 4xx after the last attempt as a soft bounce, which gives its cap slot back', async () => {
     sink.respondToRecipients((address) =>
       address === 'full@busy.example' ? { code: 452, message: '4.2.2 Mailbox full' } : undefined,
     );
-    const input = rendered('full@busy.example');
+    const input = rendered('full@busy.example', capped('busy-a'), 't-1', 'p-busy');
     await publisher.publish(SUBJECTS.renderer.rendered, input);
 
     const bounce = await tap.nextCausedBy<DeliveryBouncedPayload>(SUBJECTS.delivery.bounced, input, 30_000);
@@ -182,6 +194,12 @@ describe('delivery over SMTP', () => {
     expect(bounce.envelope.data.diagnostic).toContain('Mailbox full');
     expect(await ledger(sendKey(input))).toMatchObject({ status: 'failed', attempts: 3 });
     expect(emailsTo('full@busy.example')).toEqual([]);
+
+    // The profile's one email of the day never arrived: another campaign (to its other address) may send.
+    const next = rendered('second@inbox.example', capped('busy-b'), 't-1', 'p-busy');
+    await publisher.publish(SUBJECTS.renderer.rendered, next);
+    await tap.nextCausedBy(SUBJECTS.delivery.sent, next);
+    expect(emailsTo('second@inbox.example')).toHaveLength(1);
   });
 
   it('treats a 5xx answer as a hard bounce and suppresses the address', async () => {
@@ -206,6 +224,25 @@ describe('delivery over SMTP', () => {
     const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
     expect(skipped.envelope.data).toMatchObject({ reason: 'suppressed', detail: 'hard_bounce' });
     expect(emailsTo('gone@old.example')).toEqual([]);
+  });
+
+  it('a hard bounce gives the send’s cap slot back; a delivered email keeps it', async () => {
+    sink.respondToRecipients((address) =>
+      address === 'old@moved.example' ? { code: 550, message: '5.1.1 No such user' } : undefined,
+    );
+    const bounced = rendered('old@moved.example', capped('moved-a'), 't-1', 'p-moved');
+    await publisher.publish(SUBJECTS.renderer.rendered, bounced);
+    await tap.nextCausedBy(SUBJECTS.delivery.bounced, bounced);
+
+    // The cap is one a day: the bounced email did not use it, the next one does.
+    const delivered = rendered('new@moved.example', capped('moved-b'), 't-1', 'p-moved');
+    await publisher.publish(SUBJECTS.renderer.rendered, delivered);
+    await tap.nextCausedBy(SUBJECTS.delivery.sent, delivered);
+    const third = rendered('new@moved.example', capped('moved-c'), 't-1', 'p-moved');
+    await publisher.publish(SUBJECTS.renderer.rendered, third);
+    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, third);
+    expect(skipped.envelope.data).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
+    expect(emailsTo('new@moved.example')).toHaveLength(1);
   });
 
   it('throttles sends to one recipient domain (2 a second here)', async () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
 import { REDIS } from '@mesh/storage';
 import { type Redis } from 'ioredis';
 
@@ -58,13 +59,22 @@ export class FrequencyCapsRepository {
     return verdict === 0 ? 'reserved' : verdict === 1 ? 'daily_cap' : 'campaign_weekly_cap';
   }
 
-  /** Gives the slot back (the email was refused and never reached the inbox). */
+  /**
+   * Gives the slots back (the email bounced: it never reached the inbox, so it does not count
+   * against the caps). Idempotent; a slot already out of its window is simply not there.
+   */
   async release(profileId: string, campaignId: string, sendKey: string): Promise<void> {
     await this.redis
       .multi()
       .zrem(this.dayKey(profileId), sendKey)
       .zrem(this.weekKey(profileId, campaignId), sendKey)
       .exec();
+  }
+
+  /** `release` for the send of a rendered email (transactional email holds no slot; nothing happens). */
+  async releaseFor(envelope: Envelope<RenderedEmailPayload>, sendKey: string): Promise<void> {
+    if (!envelope.profileId || envelope.data.campaign.sendPolicy.transactional) return;
+    await this.release(envelope.profileId, envelope.data.campaign.campaignId, sendKey);
   }
 
   async erase(profileId: string): Promise<number> {

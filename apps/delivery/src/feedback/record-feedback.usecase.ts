@@ -3,6 +3,7 @@ import { deterministicId, originEnvelope } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { Clock } from '../clock.js';
 import { DeliveryEnv } from '../config.js';
+import { FrequencyCapsRepository } from '../decisions/frequency-caps.repository.js';
 import { SuppressionRepository } from '../decisions/suppression.repository.js';
 import { SendLedgerRepository, type SendRecord } from '../sending/send-ledger.repository.js';
 import { FeedbackRepository } from './feedback.repository.js';
@@ -34,7 +35,8 @@ export function sendIdOfMessageId(messageId: string | undefined): string | undef
  * Bounces and complaints the ESP reports after the SMTP conversation: hard bounces and complaints
  * suppress the address, soft bounces are counted (DELIVERY_SOFT_BOUNCE_LIMIT within the window
  * suppress it), and the matching delivery events are announced when the email is one of ours.
- * A report also settles a send whose outcome was unknown (the ESP had it, so it went out).
+ * A report also settles a send whose outcome was unknown (the ESP had it, so it went out). A hard
+ * bounce gives the send's frequency-cap slots back.
  * Effects first, then the event id is recorded: a report that fails half-way is redone in full,
  * and every effect is idempotent.
  */
@@ -44,6 +46,7 @@ export class RecordFeedbackUseCase {
     private readonly feedback: FeedbackRepository,
     private readonly suppressions: SuppressionRepository,
     private readonly ledger: SendLedgerRepository,
+    private readonly caps: FrequencyCapsRepository,
     private readonly publisher: MessagePublisher,
     private readonly clock: Clock,
     @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
@@ -60,6 +63,9 @@ export class RecordFeedbackUseCase {
     switch (event.kind) {
       case 'hard_bounce':
         await this.suppressions.add(event.email, { reason: 'hard_bounce', source, at: event.occurredAt });
+        // It never reached the person: its cap slots are given back. (A soft bounce keeps them: the
+        // ESP retries, and the email may still arrive.)
+        if (send) await this.caps.release(send.profileId, send.campaignId, send.key);
         if (send) await this.announceBounce(send, event, 'hard', id);
         break;
       case 'soft_bounce':

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type DeferReason, type Envelope, type RenderedEmailPayload, type SkipReason } from '@mesh/contracts';
-import { DeferralsRepository } from '../deferrals/deferrals.repository.js';
+import { DeliveryEnv } from '../config.js';
+import { DeferralWakeups } from '../deferrals/deferral-wakeups.js';
+import { DeferralsRepository, PRIORITY_HOLD } from '../deferrals/deferrals.repository.js';
 import { DeliveryAnnouncer } from './delivery-announcer.js';
 
-export type SendOutcome = 'sent' | 'skipped' | 'deferred' | 'failed' | 'announced';
+export type SendOutcome = 'sent' | 'skipped' | 'deferred' | 'held' | 'failed' | 'announced';
 
 /** Carries out a decision not to send now: a skip is announced, a deferral is parked durably and announced. */
 @Injectable()
@@ -11,7 +13,28 @@ export class DecisionOutcomes {
   constructor(
     private readonly deferrals: DeferralsRepository,
     private readonly announce: DeliveryAnnouncer,
+    private readonly wakeups: DeferralWakeups,
+    @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
   ) {}
+
+  /**
+   * Holds the send for the profile's priority window (durably, before the intent is acked). Not
+   * announced: it is decided — sent or skipped — when the window ends.
+   */
+  async hold(envelope: Envelope<RenderedEmailPayload>, sendId: string, now: Date): Promise<SendOutcome> {
+    const profileId = envelope.profileId ?? '';
+    const until = await this.deferrals.holdUntil(profileId, now, this.env.DELIVERY_PRIORITY_WINDOW_MS);
+    const parked = await this.deferrals.hold({
+      key: sendId,
+      envelope,
+      dueAt: until,
+      priority: envelope.data.campaign.priority ?? 0,
+      reason: PRIORITY_HOLD,
+    });
+    if (parked === 'duplicate') return this.skip(envelope, sendId, 'duplicate');
+    this.wakeups.wakeIn(until, until.getTime() - now.getTime());
+    return 'held';
+  }
 
   async skip(
     envelope: Envelope<RenderedEmailPayload>,

@@ -27,10 +27,18 @@ export class EmailComposer {
 
   compose(envelope: Envelope<RenderedEmailPayload>, sendId: string, messageId: string): OutgoingEmail {
     const email = envelope.data;
-    const track = (url: string) =>
-      isWebUrl(url) && !url.startsWith(this.base)
-        ? `${this.base}/t/c/${this.tokens.sign({ kind: 'click', sendId, url })}`
-        : undefined;
+    // One signed link per distinct target (emails repeat links: logo, product image and title…).
+    const signed = new Map<string, string | undefined>();
+    const track = (url: string) => {
+      if (!signed.has(url))
+        signed.set(
+          url,
+          isWebUrl(url) && !url.startsWith(this.base)
+            ? `${this.base}/t/c/${this.tokens.sign({ kind: 'click', sendId, url })}`
+            : undefined,
+        );
+      return signed.get(url);
+    };
     const pixel = `${this.base}/t/o/${this.tokens.sign({ kind: 'open', sendId })}.gif`;
     const from = email.campaign.from ?? this.env.MAIL_FROM;
     return {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
 import { PermanentError } from '@mesh/messaging';
 import { DeliveryEnv } from '../config.js';
+import { FrequencyCapsRepository } from '../decisions/frequency-caps.repository.js';
 import { DeliveryAnnouncer } from './delivery-announcer.js';
 import { type SendOutcome } from './decision-outcomes.js';
 import { type SendRecord } from './send-ledger.repository.js';
@@ -23,6 +24,7 @@ export class ReplaySend {
 
   constructor(
     private readonly announce: DeliveryAnnouncer,
+    private readonly caps: FrequencyCapsRepository,
     @Inject(DeliveryEnv) env: DeliveryEnv,
   ) {
     this.inProgressMs = env.DELIVERY_RECONCILE_AFTER_SECONDS * 1000;
@@ -41,9 +43,12 @@ export class ReplaySend {
         return 'announced';
       case 'bounced':
       case 'rejected':
+        // Again in case the process stopped between settling the bounce and giving the slot back.
+        await this.caps.releaseFor(envelope, key);
         await this.announce.bounced(envelope, key, 'hard', existing.error ?? 'rejected by the SMTP server');
         return 'announced';
       case 'failed':
+        await this.caps.releaseFor(envelope, key);
         await this.announce.bounced(envelope, key, 'soft', existing.error ?? 'refused by the SMTP server');
         return 'announced';
       case 'sending':

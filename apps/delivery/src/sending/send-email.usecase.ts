@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { deterministicId, type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
 import { PermanentError } from '@mesh/messaging';
 import { Clock } from '../clock.js';
-import { DecideSendUseCase } from '../decisions/decide-send.usecase.js';
+import { type DecideOptions, DecideSendUseCase } from '../decisions/decide-send.usecase.js';
 import { AttemptSend } from './attempt-send.js';
 import { DecisionOutcomes, type SendOutcome } from './decision-outcomes.js';
 import { ReplaySend } from './replay-send.js';
@@ -39,17 +39,25 @@ export class SendEmailUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async execute(envelope: RenderedEnvelope): Promise<SendOutcome> {
+  async execute(envelope: RenderedEnvelope, options: DecideOptions = {}): Promise<SendOutcome> {
     const email = envelope.data;
     const profileId = envelope.profileId;
     if (!profileId) throw new PermanentError('a rendered email must carry a profile id', 'NO_PROFILE');
     const key = sendKeyOf(envelope);
 
-    const known = await this.ledger.find(key);
-    if (known && known.status !== 'retryable') return this.replay.execute(envelope, known);
-
-    const decision = await this.decide.execute(envelope, key, this.clock.now());
+    // The decision first, the ledger after it: a send's claim finds an existing entry by itself (one
+    // round trip less on the way of most emails); any other decision looks at the ledger first, so a
+    // redelivered email that went out is announced again as sent, never as skipped. The decision's
+    // cap reservation is idempotent per send key, so deciding again for a known send changes nothing.
+    const now = this.clock.now();
+    const decision = await this.decide.execute(envelope, key, now, options);
+    if (decision.kind !== 'send') {
+      const known = await this.ledger.find(key);
+      if (known && known.status !== 'retryable') return this.replay.execute(envelope, known);
+    }
     switch (decision.kind) {
+      case 'hold':
+        return this.outcomes.hold(envelope, key, now);
       case 'skip':
         return this.outcomes.skip(envelope, key, decision.reason, decision.detail);
       case 'defer':

@@ -3,6 +3,7 @@ import { type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
 import { PermanentError } from '@mesh/messaging';
 import { Clock } from '../clock.js';
 import { DeliveryEnv } from '../config.js';
+import { FrequencyCapsRepository } from '../decisions/frequency-caps.repository.js';
 import { DecisionOutcomes, type SendOutcome } from './decision-outcomes.js';
 import { DeliveryAnnouncer } from './delivery-announcer.js';
 import { SmtpNotSentError, SmtpRejectedError } from './mailer.js';
@@ -12,6 +13,7 @@ import { SendLedgerRepository } from './send-ledger.repository.js';
  * What an SMTP failure means for the send: a 5xx is a hard bounce; a 4xx waits (durably, with a
  * doubling delay) and becomes a soft bounce after the last attempt; an unreachable server is
  * retried through the stream; anything around the end of DATA is an unknown outcome, never re-sent.
+ * A bounce gives the send's frequency-cap slots back: the email never reached the person.
  */
 @Injectable()
 export class SmtpFailures {
@@ -19,6 +21,7 @@ export class SmtpFailures {
     private readonly ledger: SendLedgerRepository,
     private readonly outcomes: DecisionOutcomes,
     private readonly announce: DeliveryAnnouncer,
+    private readonly caps: FrequencyCapsRepository,
     private readonly clock: Clock,
     @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
   ) {}
@@ -31,12 +34,14 @@ export class SmtpFailures {
   ): Promise<SendOutcome> {
     if (error instanceof SmtpRejectedError) {
       await this.ledger.settle(key, 'bounced', error.message);
+      await this.caps.releaseFor(envelope, key);
       await this.announce.bounced(envelope, key, 'hard', error.message);
       return 'failed';
     }
     if (error instanceof SmtpNotSentError && error.responseCode !== undefined) {
       if (attempts >= this.env.DELIVERY_SMTP_MAX_ATTEMPTS) {
         await this.ledger.settle(key, 'failed', error.message);
+        await this.caps.releaseFor(envelope, key);
         await this.announce.bounced(envelope, key, 'soft', error.message);
         return 'failed';
       }
