@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '@mesh/testing';
+import { egressOf } from './k8s/network.js';
 import { policyProblems, workloads } from './k8s/policies.js';
 import { type K8sObject, SchemaValidator } from './k8s/schema.js';
 import {
@@ -22,6 +23,36 @@ const overlays = readdirSync(OVERLAYS_DIR);
 /** Variables set in the manifests for features other branches are adding (not declared by a service yet). */
 const RESERVED = new Set(['MESH_ENVIRONMENT', 'MESH_PUBLIC_URL', 'MESH_LINK_SECRET', 'MAIL_FROM']);
 const RUNTIME = /^(OTEL_|POD_|NODE_)/;
+
+/** SMTP ports delivery may reach anywhere (ESPs publish no stable address ranges); dev adds Mailpit's. */
+const SMTP_PORTS = [25, 465, 587, 2525];
+
+/**
+ * Where a mesh service may connect to: DNS, the collector, NATS and MongoDB (their pods, or the CIDR of
+ * external ones), its own Redis if it has one (StatefulSet redis-<service>), and SMTP for delivery.
+ */
+function expectedEgress(
+  service: string,
+  objects: readonly K8sObject[],
+  { nats, mongodb, smtpPorts }: { nats: string; mongodb: string; smtpPorts: readonly number[] },
+): string[] {
+  const ownRedis = `redis-${service}`;
+  const hasRedis = objects.some(
+    (object) => object.kind === 'StatefulSet' && object.metadata.name === ownRedis,
+  );
+  return [
+    'UDP/53 → anywhere',
+    'TCP/53 → anywhere',
+    'TCP/4317 → pods of Deployment/otel-collector',
+    'TCP/4318 → pods of Deployment/otel-collector',
+    `TCP/4222 → ${nats}`,
+    `TCP/27017 → ${mongodb}`,
+    // A Redis without this line for its service: add NetworkPolicy <service>-egress-redis (see
+    // k8s/base/redis/enrichment.yaml) or the service cannot reach it.
+    ...(hasRedis ? [`TCP/6379 → pods of StatefulSet/${ownRedis}`] : []),
+    ...(service === 'delivery' ? smtpPorts.map((port) => `TCP/${port} → anywhere`) : []),
+  ].sort();
+}
 
 function objectsOf(yaml: string): K8sObject[] {
   return parseAllDocuments(yaml)
@@ -94,6 +125,33 @@ describe('the policy check', () => {
   });
 });
 
+describe('the egress check', () => {
+  it('sees a port opened to any destination and a selector that selects nothing', () => {
+    const objects = structuredClone(rendered.get('prod') ?? []);
+    const policy = objects.find(
+      (object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'mesh-services-egress-mongodb',
+    );
+    const rule = (policy?.spec as { egress: { to?: unknown }[] } | undefined)?.egress[0];
+    if (!rule) throw new Error('no NetworkPolicy mesh-services-egress-mongodb');
+    delete rule.to;
+    const labels = { 'app.kubernetes.io/name': 'renderer', 'app.kubernetes.io/component': 'service' };
+    const partOf = { ...labels, 'app.kubernetes.io/part-of': 'personalization-mesh' };
+    expect(egressOf(objects, partOf, 'personalization-mesh')).toContain('TCP/27017 → anywhere');
+    // Pods that are not the mesh's: infrastructure-allow-all.
+    expect(egressOf(objects, labels, 'personalization-mesh')).toEqual(['any port → anywhere']);
+    const redisPolicy = objects.find(
+      (object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'delivery-egress-redis',
+    );
+    const redisPeer = (
+      redisPolicy?.spec as { egress: { to: { podSelector: { matchLabels: Record<string, string> } }[] }[] }
+    ).egress[0]?.to[0];
+    if (!redisPeer) throw new Error('no NetworkPolicy delivery-egress-redis');
+    redisPeer.podSelector.matchLabels['app.kubernetes.io/name'] = 'redis-nobody';
+    const delivery = { ...partOf, 'app.kubernetes.io/name': 'delivery' };
+    expect(egressOf(objects, delivery, 'personalization-mesh')).toContain('TCP/6379 → pods of (nothing)');
+  });
+});
+
 describe.each(overlays)('overlay %s', (overlay) => {
   const objects = (): K8sObject[] => rendered.get(overlay) ?? [];
 
@@ -107,6 +165,22 @@ describe.each(overlays)('overlay %s', (overlay) => {
 
   it('keeps the house policies', () => {
     expect(policyProblems(objects(), { overlay })).toEqual([]);
+  });
+
+  it('lets each service reach only DNS, the collector, NATS, MongoDB and its own Redis', () => {
+    for (const service of MESH_SERVICES) {
+      const workload = workloads(objects()).find(
+        (candidate) => candidate.object.kind === 'Deployment' && candidate.object.metadata.name === service,
+      );
+      if (!workload) throw new Error(`no Deployment ${service}`);
+      const egress = egressOf(objects(), workload.labels, workload.object.metadata.namespace);
+      const expected = expectedEgress(service, objects(), {
+        nats: 'pods of StatefulSet/nats',
+        mongodb: 'pods of StatefulSet/mongodb',
+        smtpPorts: overlay === 'dev' ? [...SMTP_PORTS, 1025] : SMTP_PORTS,
+      });
+      expect({ service, egress }).toEqual({ service, egress: expected });
+    }
   });
 
   it("gives each service an environment that passes the service's own boot validation", async () => {
