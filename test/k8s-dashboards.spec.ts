@@ -107,8 +107,38 @@ describe.each(files)('dashboard %s', (file) => {
       'messaging_process_duration_seconds_bucket',
       'messaging_consumer_pending',
       'messaging_consumer_dead_lettered_total',
+      'messaging_dlq_depth',
+      'delivery_outcomes_total',
     ])
       expect(used).toContain(needed);
+  });
+
+  it('breaks delivery outcomes down by attributes delivery records (outcome, reason; skipped by reason)', () => {
+    const source = sourceFiles(join(repoRoot(), 'apps', 'delivery'))
+      .map((file) => readFileSync(file, 'utf8'))
+      .find((text) => text.includes("createCounter('delivery.outcomes'"));
+    expect(source).toBeDefined();
+    const queries = dashboard.panels
+      .flatMap((panel) => panel.targets ?? [])
+      .map((target) => target.expr)
+      .filter((expr) => expr.includes('delivery_outcomes_total'));
+    if (queries.length === 0) return; // another dashboard file
+    for (const expr of queries) {
+      for (const [, labels = ''] of expr.matchAll(/by \(([^)]*)\)/g))
+        for (const label of labels.split(',').map((name) => name.trim()))
+          expect({ label, recorded: new RegExp(`\\b${label}:`).test(source ?? '') }).toEqual({
+            label,
+            recorded: true,
+          });
+      for (const [, label, value] of expr.matchAll(/(\w+)="([^"]*)"/g))
+        if (label !== 'job')
+          expect({ label, value, recorded: (source ?? '').includes(`${label}: '${value}'`) }).toEqual({
+            label,
+            value,
+            recorded: true,
+          });
+    }
+    expect(queries.some((expr) => /outcome="skipped"/.test(expr) && /by \(reason\)/.test(expr))).toBe(true);
   });
 });
 
