@@ -421,6 +421,27 @@ describe('external MongoDB / NATS (components external-mongodb, external-nats)',
     },
   );
 
+  it('also builds with the CPU autoscaler instead of KEDA (nothing to point at the external monitoring)', () => {
+    const overlay = writeExternalOverlay(['autoscaling-cpu', 'external-mongodb', 'external-nats'], {
+      on: ['base'],
+    });
+    let objects: K8sObject[];
+    try {
+      objects = objectsOf(kustomizeBuild(overlay.dir));
+    } finally {
+      overlay.remove();
+    }
+    expect(validator.validateAll(objects)).toEqual([]);
+    expect(objects.filter((object) => object.kind === 'HorizontalPodAutoscaler')).toHaveLength(
+      MESH_SERVICES.length,
+    );
+    expect(objects.filter((object) => object.kind === 'ScaledObject')).toEqual([]);
+    const inCluster = objects.filter(
+      (object) => object.kind === 'StatefulSet' && ['nats', 'mongodb'].includes(object.metadata.name),
+    );
+    expect(inCluster).toEqual([]);
+  });
+
   it('refuses to build without the ConfigMap mesh-external-services, naming it', () => {
     for (const component of ['external-mongodb', 'external-nats'] as const) {
       const overlay = writeExternalOverlay([component], { withConfig: false });

@@ -17,13 +17,13 @@ export function exampleExternalServices(): Record<string, string> {
 }
 
 /**
- * Writes, in a temporary directory, the overlay a user writes for prod with some of the external
- * components (as the example does, with its ConfigMap unless `withConfig` is false). Returns the
- * directory and a function that removes it.
+ * Writes, in a temporary directory, the overlay a user writes for prod (or `on`, a directory under k8s/)
+ * with some of the external components (as the example does, with its ConfigMap unless `withConfig` is
+ * false). Returns the directory and a function that removes it.
  */
 export function writeExternalOverlay(
-  components: readonly ExternalComponent[],
-  { withConfig = true }: { withConfig?: boolean } = {},
+  components: readonly (ExternalComponent | 'autoscaling-cpu')[],
+  { withConfig = true, on = ['overlays', 'prod'] }: { withConfig?: boolean; on?: readonly string[] } = {},
 ): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-k8s-external-'));
   // kustomize takes relative paths only (directories outside the overlay are allowed).
@@ -36,7 +36,7 @@ export function writeExternalOverlay(
       'kind: Kustomization',
       'namespace: personalization-mesh',
       'resources:',
-      `  - ${fromDir('overlays', 'prod')}`,
+      `  - ${fromDir(...on)}`,
       ...(withConfig ? [`  - ${CONFIG_FILE}`] : []),
       'components:',
       ...components.map((component) => `  - ${fromDir('components', component)}`),
