@@ -36,7 +36,7 @@ function track(data: Partial<TrackPayload>): Envelope<TrackPayload> {
   });
 }
 
-const infra = await startInfra({ nats: true, mongo: true });
+const infra = await startInfra({ nats: true, mongo: true, redis: true });
 const database = uniqueName('identity_bench');
 const mongo = new MongoClient(infra.mongoUrl!);
 const service = await bootService(
@@ -44,6 +44,7 @@ const service = await bootService(
     PORT: '0',
     NATS_URL: infra.natsUrl!,
     MONGO_URL: `${infra.mongoUrl}/${database}`,
+    REDIS_URL: infra.redisUrl!,
     MESH_ADMIN_TOKEN: 'identity-bench-admin-token',
     LOG_LEVEL: 'silent',
   }),

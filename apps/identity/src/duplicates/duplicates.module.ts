@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ADMIN_TOKEN, AdminTokenGuard } from '../profiles/admin-token.guard.js';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { IDENTITY_RULES, type IdentityRules, ProfileMerger } from '../resolution/profile-merger.js';
 import { DetectDuplicatesUseCase } from './detect-duplicates.usecase.js';
 import { DuplicatesController } from './duplicates.controller.js';
@@ -16,7 +15,6 @@ export class DuplicatesModule {
       module: DuplicatesModule,
       controllers: [ProfileDescribedHandler, DuplicatesController],
       providers: [
-        IdentityGraphRepository,
         ProfileMerger,
         DuplicatesRepository,
         DetectDuplicatesUseCase,

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { ADMIN_TOKEN, AdminTokenGuard } from './admin-token.guard.js';
 import { ProfilesController } from './profiles.controller.js';
 
@@ -9,7 +8,7 @@ export class ProfilesModule {
     return {
       module: ProfilesModule,
       controllers: [ProfilesController],
-      providers: [IdentityGraphRepository, AdminTokenGuard, { provide: ADMIN_TOKEN, useValue: adminToken }],
+      providers: [AdminTokenGuard, { provide: ADMIN_TOKEN, useValue: adminToken }],
     };
   }
 }

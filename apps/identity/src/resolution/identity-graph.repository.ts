@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type IdentifierDto, type IdentifierType } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { IdentifierCache } from './identifier-cache.js';
 import { identifierKey } from './identifiers.js';
 
 export interface IdentifierDocument {
@@ -89,7 +90,9 @@ const unique = (values: readonly string[]) => [...new Set(values)];
  * The identity graph in MongoDB (FerretDB): `identifiers` (unique per type and value, pointing to a
  * profile), `profiles`, `merges` (the audit log), `conflicts` and `profile_locks`. FerretDB has no
  * transactions, so a change to a group of profiles runs under claims on their ids (`profile_locks`,
- * an insert on a unique key), and profile writes are conditional on the version read.
+ * an insert on a unique key), and profile writes are conditional on the version read. Identifier
+ * lookups are cached in Redis (IdentifierCache); the steps here that move identifiers to another
+ * profile delete their entries first, under the same claims.
  */
 @Injectable()
 export class IdentityGraphRepository implements OnModuleInit {
@@ -99,7 +102,10 @@ export class IdentityGraphRepository implements OnModuleInit {
   readonly conflicts: Collection<ConflictDocument>;
   private readonly locks: Collection<LockDocument>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    readonly cache: IdentifierCache,
+  ) {
     this.identifiers = db.collection<IdentifierDocument>('identifiers');
     this.profiles = db.collection<ProfileDocument>('profiles');
     this.merges = db.collection<MergeDocument>('merges');
@@ -251,6 +257,19 @@ export class IdentityGraphRepository implements OnModuleInit {
     return result.matchedCount === 1;
   }
 
+  /**
+   * A sighting of a live profile found through the cache; the caller holds its claim. Filters on _id
+   * alone (the one filter FerretDB pushes down) and returns the profile after the update, so the
+   * caller verifies the cache entry against it: null when the profile is gone.
+   */
+  async touchLive(profileId: string, seenAt: Date): Promise<ProfileDocument | null> {
+    return this.profiles.findOneAndUpdate(
+      { _id: profileId },
+      { $min: { firstSeen: seenAt }, $max: { lastSeen: seenAt }, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+  }
+
   /** Starts a merge: the audit entry is its first, idempotent step (a second start returns the first). */
   async startMerge(
     merge: Omit<MergeDocument, 'status' | 'createdAt' | 'schemaVersion'>,
@@ -273,6 +292,8 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applyMerge(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
+    // Before anything moves: no cache entry may still send the merged profiles' identifiers to them.
+    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     const survivorKeys = new Set<string>();
     let firstSeen: Date | undefined;
     let lastSeen: Date | undefined;
@@ -332,6 +353,8 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applySplit(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
+    // Before anything moves: the returning identifiers' entries name the survivor.
+    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     const returned = new Set<string>();
     await this.profiles.updateMany(
       { _id: { $in: merge.mergedIds }, mergeId: merge._id },

@@ -110,6 +110,44 @@ export class ResolveEventUseCase {
     reason: string,
   ): Promise<string | undefined> {
     const keys = identifiers.map(identifierKey);
+    const seenAt = new Date(envelope.occurredAt);
+    return (
+      (await this.attemptCached(keys, seenAt)) ??
+      this.attemptGraph(envelope, identifiers, keys, seenAt, reason)
+    );
+  }
+
+  /**
+   * The hot path: every identifier of the event is cached for one profile. The entries are re-read
+   * under that profile's claim (whoever moves an identifier deletes its entry under the same claim)
+   * and checked against the profile document the sighting returns: live, and listing every key.
+   * Undefined on a miss, two profiles, or a stale entry: the caller reads MongoDB.
+   */
+  private async attemptCached(keys: string[], seenAt: Date): Promise<string | undefined> {
+    const cached = await this.graph.cache.get(keys);
+    const [profileId, ...others] = unique(cached.values());
+    if (!profileId || others.length > 0 || cached.size < unique(keys).length) return undefined;
+    return this.graph.withLocks([profileId], async () => {
+      const again = await this.graph.cache.get(keys);
+      if (keys.some((key) => again.get(key) !== profileId)) return undefined;
+      const profile = await this.graph.touchLive(profileId, seenAt);
+      if (profile && !profile.mergedInto && keys.every((key) => profile.identifiers.includes(key))) {
+        return profileId;
+      }
+      this.logger.warn(`stale identifier cache entries for profile ${profileId}: reading MongoDB`);
+      await this.graph.cache.forget(keys);
+      return undefined;
+    });
+  }
+
+  /** Resolution from MongoDB, under claims; the identifiers it ends up with are cached for the profile. */
+  private async attemptGraph(
+    envelope: IngestedEnvelope,
+    identifiers: IdentifierDto[],
+    keys: string[],
+    seenAt: Date,
+    reason: string,
+  ): Promise<string | undefined> {
     const rawIds = unique((await this.graph.owners(keys)).values());
     let seen = unique((await this.graph.live(rawIds)).values()).sort();
     const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]));
@@ -117,7 +155,6 @@ export class ResolveEventUseCase {
     if (pending.length > 0) seen = unique((await this.graph.live(rawIds)).values()).sort();
     // Deterministic, so concurrent first events of one person agree on the new profile's id.
     const candidate = deterministicId('profile', keys[0]!);
-    const seenAt = new Date(envelope.occurredAt);
 
     const locked = seen.length > 0 ? seen : [candidate];
     return this.graph.withLocks(locked, async () => {
@@ -192,7 +229,10 @@ export class ResolveEventUseCase {
       const current = profile ?? (await this.ensureProfiles([target], seenAt))[0]!;
       if (!(await this.graph.touchProfile(current, mine, seenAt))) return undefined;
       // Another consumer claimed one of the identifiers for a different profile meanwhile: the next try merges.
-      return foreign ? undefined : target;
+      if (foreign) return undefined;
+      // Still under the claim: these identifiers are the target's, on its list, and it is live.
+      await this.graph.cache.set(mine, target);
+      return target;
     });
   }
 

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ADMIN_TOKEN, AdminTokenGuard } from '../profiles/admin-token.guard.js';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { SplitMergeUseCase } from './split-merge.usecase.js';
 import { SplitsController } from './splits.controller.js';
 
@@ -10,12 +9,7 @@ export class SplitsModule {
     return {
       module: SplitsModule,
       controllers: [SplitsController],
-      providers: [
-        IdentityGraphRepository,
-        SplitMergeUseCase,
-        AdminTokenGuard,
-        { provide: ADMIN_TOKEN, useValue: adminToken },
-      ],
+      providers: [SplitMergeUseCase, AdminTokenGuard, { provide: ADMIN_TOKEN, useValue: adminToken }],
     };
   }
 }
