@@ -29,7 +29,7 @@ describe('a service started with a bad environment', () => {
 
 describe('a running service sent SIGTERM', () => {
   it('drains and exits at once, with code 0', async () => {
-    const infra = await startInfra({ nats: true, mongo: true });
+    const infra = await startInfra({ nats: true, mongo: true, redis: true });
     try {
       const port = await freePort();
       const child = ServerProcess.spawn({
@@ -41,6 +41,7 @@ describe('a running service sent SIGTERM', () => {
           PORT: String(port),
           NATS_URL: infra.natsUrl,
           MONGO_URL: `${infra.mongoUrl}/${uniqueName('identity')}`,
+          REDIS_URL: infra.redisUrl,
           MESH_ADMIN_TOKEN: 'shutdown-test-admin-token',
           NATS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
           LOG_LEVEL: 'warn',

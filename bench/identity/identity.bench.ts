@@ -1,30 +1,49 @@
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { deterministicId, type Envelope, originEnvelope, type TrackPayload } from '@mesh/contracts';
 import { bootService, startInfra, uniqueName } from '@mesh/testing';
+import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 // The bench drives identity's use case in process (no app-to-app import: a bench is not an app).
 // eslint-disable-next-line no-restricted-imports
 import { identitySpec } from '../../apps/identity/src/identity.app.js';
 // eslint-disable-next-line no-restricted-imports
 import { ResolveEventUseCase } from '../../apps/identity/src/resolution/resolve-event.usecase.js';
+// eslint-disable-next-line no-restricted-imports
+import { entryKey } from '../../apps/identity/src/resolution/identifier-cache.js';
 
-// Resolutions per second for a mix of 70 % known, 25 % new and 5 % merging events, on a graph of
-// PROFILES profiles, against the same run's MongoDB-wire `findOne` by id. The use case runs in
-// process (publishing to a real nats-server), CONCURRENCY at a time.
-// Usage: npm run bench -- identity [-- <profiles> <resolutions>]
+// Resolutions per second on a graph of PROFILES profiles, against the same run's MongoDB-wire
+// `findOne` by id (the baseline), as ratios: the issue's mix (70 % known, 25 % new, 5 % merging)
+// and each kind of event alone. The use case runs in process (publishing to a real nats-server),
+// CONCURRENCY at a time; every phase runs for SECONDS (what is in flight then finishes).
+//
+// The graph is seeded straight into the collections (insertMany): profile i holds user id user-i and
+// anonymous id anon-i. The identifier cache (Redis) is seeded with the user ids, as a running
+// service would have them after their first events; the anonymous ids are left out, so
+// "known, not cached" events take the MongoDB path. The mix's known events use cached user ids.
+// Usage: npm run bench -- identity [-- <profiles> <seconds per phase>]
 const PROFILES = Number(process.argv[2] ?? process.env.BENCH_PROFILES ?? 100_000);
-const RESOLUTIONS = Number(process.argv[3] ?? process.env.BENCH_RESOLUTIONS ?? 3_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SECONDS = Number(process.argv[3] ?? process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const BATCH = 5_000;
 
-async function pooled(count: number, work: (i: number) => Promise<unknown>): Promise<number> {
+interface Rate {
+  count: number;
+  seconds: number;
+  perSecond: number;
+}
+
+async function pooled(work: (i: number) => Promise<unknown>, seconds = SECONDS): Promise<Rate> {
   let next = 0;
   const started = performance.now();
+  const deadline = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) await work(next++);
+      while (performance.now() < deadline) await work(next++);
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return { count: next, seconds: elapsed, perSecond: next / elapsed };
 }
 
 function track(data: Partial<TrackPayload>): Envelope<TrackPayload> {
@@ -36,26 +55,33 @@ function track(data: Partial<TrackPayload>): Envelope<TrackPayload> {
   });
 }
 
-const infra = await startInfra({ nats: true, mongo: true });
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+
+console.log(`bench/identity: load average at start ${load()}`);
+const infra = await startInfra({ nats: true, mongo: true, redis: true });
 const database = uniqueName('identity_bench');
 const mongo = new MongoClient(infra.mongoUrl!);
+const redis = new Redis(infra.redisUrl!);
 const service = await bootService(
   identitySpec({
     PORT: '0',
     NATS_URL: infra.natsUrl!,
     MONGO_URL: `${infra.mongoUrl}/${database}`,
+    REDIS_URL: infra.redisUrl!,
     MESH_ADMIN_TOKEN: 'identity-bench-admin-token',
     LOG_LEVEL: 'silent',
   }),
 );
 try {
   const db = mongo.db(database);
-  // The graph: profile i has user id user-i and anonymous id anon-i.
   const seeded = performance.now();
   const now = new Date();
-  for (let start = 0; start < PROFILES; start += 5_000) {
-    const ids = Array.from({ length: Math.min(5_000, PROFILES - start) }, (_, k) => start + k);
-    const profileOf = (i: number) => deterministicId('profile', `user_id:user-${i}`);
+  const profileOf = (i: number) => deterministicId('profile', `user_id:user-${i}`);
+  for (let start = 0; start < PROFILES; start += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, PROFILES - start) }, (_, k) => start + k);
     await db.collection('profiles').insertMany(
       ids.map((i) => ({
         _id: profileOf(i) as never,
@@ -65,67 +91,87 @@ try {
         version: 0,
         schemaVersion: 1,
       })),
+      { ordered: false },
     );
     await db.collection('identifiers').insertMany(
-      ids.flatMap((i) => [
-        {
-          _id: `user_id:user-${i}` as never,
-          type: 'user_id',
-          value: `user-${i}`,
-          profileId: profileOf(i),
-          createdAt: now,
-          schemaVersion: 1,
-        },
-        {
-          _id: `anonymous_id:anon-${i}` as never,
-          type: 'anonymous_id',
-          value: `anon-${i}`,
-          profileId: profileOf(i),
-          createdAt: now,
-          schemaVersion: 1,
-        },
-      ]),
+      ids.flatMap((i) =>
+        (['user_id', 'anonymous_id'] as const).map((type) => {
+          const value = type === 'user_id' ? `user-${i}` : `anon-${i}`;
+          return {
+            _id: `${type}:${value}` as never,
+            type,
+            value,
+            profileId: profileOf(i),
+            createdAt: now,
+            schemaVersion: 1,
+          };
+        }),
+      ),
+      { ordered: false },
     );
+    const pipeline = redis.pipeline();
+    for (const i of ids)
+      pipeline.set(`identity:${entryKey(`user_id:user-${i}`)}`, profileOf(i), 'EX', 86_400);
+    await pipeline.exec();
   }
+  const seedSeconds = (performance.now() - seeded) / 1000;
   console.log(
-    `bench/identity: graph of ${PROFILES} profiles seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
+    `bench/identity: ${PROFILES} profiles, ${PROFILES * 2} identifiers and ${PROFILES} cache entries seeded in ${seedSeconds.toFixed(1)} s`,
   );
 
-  // 70 % known (a seeded user), 25 % new (a fresh anonymous id), 5 % merging (a new anonymous
-  // profile first, then an event connecting it to a seeded user: two resolutions, counted as one).
   const useCase = service.app.get(ResolveEventUseCase);
+  const identifiers = db.collection('identifiers');
   const pick = () => Math.floor(Math.random() * PROFILES);
-  const resolveOne = async (i: number) => {
-    const roll = i % 20;
-    if (roll < 14) return useCase.execute('track', track({ userId: `user-${pick()}` }));
-    if (roll < 19) return useCase.execute('track', track({ anonymousId: `new-${randomUUID()}` }));
+  const knownCached = () => useCase.execute('track', track({ userId: `user-${pick()}` }));
+  const knownUncached = () => useCase.execute('track', track({ anonymousId: `anon-${pick()}` }));
+  const fresh = () => useCase.execute('track', track({ anonymousId: `new-${randomUUID()}` }));
+  // A new anonymous profile first, then an event connecting it to a seeded user: counted as one.
+  const merging = async () => {
     const anonymousId = `merge-${randomUUID()}`;
     await useCase.execute('track', track({ anonymousId }));
-    const user = pick();
-    return useCase.execute('track', track({ userId: `user-${user}`, anonymousId: `${anonymousId}` }));
+    await useCase.execute('track', track({ userId: `user-${pick()}`, anonymousId }));
   };
-  await pooled(200, resolveOne); // warm-up
-  const identifiers = db.collection('identifiers');
-  const baseline = await pooled(RESOLUTIONS * 3, () =>
+  const mix = (i: number) => {
+    const roll = i % 20;
+    return roll < 14 ? knownCached() : roll < 19 ? fresh() : merging();
+  };
+
+  await pooled(mix, Math.min(5, SECONDS)); // warm-up
+  const rows: [string, Rate][] = [];
+  const measure = async (name: string, work: (i: number) => Promise<unknown>) => {
+    const rate = await pooled(work);
+    rows.push([name, rate]);
+    console.log(
+      `  ${name.padEnd(34)} ${rate.perSecond.toFixed(1).padStart(9)} /s  (${rate.count} in ${rate.seconds.toFixed(1)} s)`,
+    );
+    return rate;
+  };
+  const baseline = await measure('findOne by _id (baseline)', () =>
     identifiers.findOne({ _id: `user_id:user-${pick()}` as never }),
   );
-  const measured = await pooled(RESOLUTIONS, resolveOne);
-  console.log(`findOne by id (baseline)        ${baseline.toFixed(0).padStart(8)} /s`);
-  console.log(`resolutions (70/25/5 mix)       ${measured.toFixed(0).padStart(8)} /s`);
+  await measure('mix 70 % known / 25 % new / 5 % merging', mix);
+  await measure('known, cached (hot path)', knownCached);
+  await measure('known, not cached (MongoDB path)', knownUncached);
+  await measure('new', fresh);
+  await measure('merging (two resolutions)', merging);
   console.log(
-    `ratio resolutions ÷ findOne: ${(measured / baseline).toFixed(3)}× (concurrency ${CONCURRENCY})`,
+    `ratios to the baseline (concurrency ${CONCURRENCY}, ${SECONDS} s per phase, load average now ${load()}):`,
   );
+  for (const [name, rate] of rows.slice(1)) {
+    console.log(`  ${name.padEnd(34)} ${(rate.perSecond / baseline.perSecond).toFixed(3)}×`);
+  }
   console.log(
     JSON.stringify({
       profiles: PROFILES,
-      resolutions: RESOLUTIONS,
+      seconds: SECONDS,
       concurrency: CONCURRENCY,
-      baseline,
-      measured,
+      seedSeconds,
+      rates: Object.fromEntries(rows.map(([name, rate]) => [name, rate])),
     }),
   );
 } finally {
   await service.close();
+  await redis.quit();
   await mongo.close();
   await infra.stop();
 }

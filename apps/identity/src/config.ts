@@ -1,4 +1,4 @@
-import { IsMongoUrl, ServiceEnv } from '@mesh/config';
+import { IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
 import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import { type FuzzySettings } from './duplicates/fuzzy-settings.js';
 import { isSupportedCountry } from 'libphonenumber-js';
@@ -16,6 +16,12 @@ export class IdentityEnv extends ServiceEnv {
   override PORT: number = 3002;
 
   @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/identity';
+
+  /** The identifier lookup cache (keys prefixed `identity:`); everything in it can be rebuilt from MongoDB. */
+  @IsRedisUrl() REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  /** Seconds an identifier → profile entry stays in the cache (a miss reads MongoDB). */
+  @IsInt() @Min(1) @Max(30 * 86_400) IDENTITY_CACHE_TTL_SECONDS: number = 86_400;
 
   /** Region assumed for phone numbers without a country code, e.g. `DE`; unset: such numbers are dropped. */
   @IsOptional()

@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@mesh/runtime';
 import { extractionOptions, fuzzySettings, IdentityEnv, identityRules } from './config.js';
 import { DuplicatesModule } from './duplicates/duplicates.module.js';
 import { ErasureModule } from './erasure/erasure.module.js';
+import { GraphModule } from './resolution/graph.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { SplitsModule } from './splits/splits.module.js';
 import { ResolutionModule } from './resolution/resolution.module.js';
@@ -13,7 +14,13 @@ export class IdentityModule {
     return {
       module: IdentityModule,
       imports: [
-        ServiceCoreModule.forRoot({ service: 'identity', env, mongoUrl: env.MONGO_URL }),
+        ServiceCoreModule.forRoot({
+          service: 'identity',
+          env,
+          mongoUrl: env.MONGO_URL,
+          redisUrl: env.REDIS_URL,
+        }),
+        GraphModule.forRoot(env.IDENTITY_CACHE_TTL_SECONDS),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
         ProfilesModule.forRoot(),
         SplitsModule.forRoot(),

@@ -39,7 +39,7 @@ describe('identity: fuzzy duplicates', () => {
   let db: Db;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>' });
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>', redis: true });
     ({ publisher, tap, db } = under);
   }, 60_000);
   afterAll(async () => {

@@ -22,10 +22,13 @@ import {
   subjectCounts,
   waitFor,
 } from '@mesh/testing';
+import { Redis } from 'ioredis';
 import { type Db } from 'mongodb';
+import { entryKey } from '../src/resolution/identifier-cache.js';
 import { identitySpec } from '../src/identity.app.js';
 import { ResolveEventUseCase } from '../src/resolution/resolve-event.usecase.js';
 import {
+  IdentityGraphRepository,
   type ConflictDocument,
   type IdentifierDocument,
   type MergeDocument,
@@ -66,6 +69,7 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
       name: 'identity',
       spec: identitySpec,
       tap: '>',
+      redis: true,
       env: { MESSAGING_CONCURRENCY: '8' },
     });
     ({ natsUrl, publisher, tap, db } = under);
@@ -454,6 +458,136 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
     });
   });
 
+  describe('identifier cache (Redis)', () => {
+    let redis: Redis;
+    beforeAll(() => {
+      redis = new Redis(under.redisUrl!);
+    });
+    afterAll(async () => {
+      await redis?.quit();
+    });
+    const cachedOwner = (key: string) => redis.get(`identity:${entryKey(key)}`);
+    const lookup = async (query: string) => {
+      const response = await fetch(`${under.service.url}/api/profiles?${query}`, {
+        headers: { authorization: 'Bearer identity-test-admin-token' },
+      });
+      return response.status === 200 ? ((await response.json()) as { id: string }).id : response.status;
+    };
+    /** Counts the graph's MongoDB identifier lookups while `work` runs. */
+    const mongoLookups = async (work: () => Promise<unknown>) => {
+      const graph = under.service.app.get(IdentityGraphRepository);
+      const owners = graph.owners.bind(graph);
+      let calls = 0;
+      graph.owners = (keys) => {
+        calls++;
+        return owners(keys);
+      };
+      try {
+        await work();
+      } finally {
+        graph.owners = owners;
+      }
+      return calls;
+    };
+
+    it('serves a known identifier from the cache, and never follows a wrong entry', async () => {
+      const profileId = await send(
+        eventOf('identify', { userId: 'user-ca', traits: { email: 'ca@example.com' } }),
+      );
+      expect(await cachedOwner('user_id:user-ca')).toBe(profileId);
+      expect(await cachedOwner('email:ca@example.com')).toBe(profileId);
+      // The hot path: no MongoDB identifier lookup at all.
+      expect(await mongoLookups(() => send(eventOf('track', { userId: 'user-ca' })))).toBe(0);
+      expect(await lookup('userId=user-ca')).toBe(profileId);
+
+      // An entry naming another live profile (as a bug or an expired claim could leave): checked, not followed.
+      const other = await send(eventOf('track', { userId: 'user-ca-other' }));
+      await redis.set(`identity:${entryKey('user_id:user-ca')}`, other);
+      expect(await lookup('userId=user-ca')).toBe(profileId);
+      expect(await send(eventOf('track', { userId: 'user-ca' }))).toBe(profileId);
+      expect(await cachedOwner('user_id:user-ca')).toBe(profileId);
+      expect((await profiles().findOne({ _id: other }))!.identifiers).toEqual(['user_id:user-ca-other']);
+    });
+
+    it('drops the merged profile’s entries on a merge: its identifiers resolve to the survivor', async () => {
+      const anonymous = await send(
+        eventOf('identify', { anonymousId: 'anon-cm', traits: { email: 'cm-home@example.com' } }),
+      );
+      const user = await send(eventOf('track', { userId: 'user-cm' }));
+      expect(await cachedOwner('email:cm-home@example.com')).toBe(anonymous);
+      // The merging event does not carry the e-mail: only the merge can have dropped its entry.
+      expect(await send(eventOf('track', { anonymousId: 'anon-cm', userId: 'user-cm' }))).toBe(user);
+      expect(await cachedOwner('email:cm-home@example.com')).toBeNull();
+      expect(await lookup('email=cm-home@example.com')).toBe(user);
+      expect(
+        await send(
+          eventOf('identify', { anonymousId: 'anon-cm-2', traits: { email: 'cm-home@example.com' } }),
+        ),
+      ).toBe(user);
+      expect(await cachedOwner('email:cm-home@example.com')).toBe(user);
+    });
+
+    it('drops the survivor’s entries of the returning identifiers on a split', async () => {
+      const anonymous = await send(
+        eventOf('identify', { anonymousId: 'anon-cs', traits: { email: 'cs-home@example.com' } }),
+      );
+      const user = await send(eventOf('track', { userId: 'user-cs' }));
+      await send(eventOf('track', { anonymousId: 'anon-cs', userId: 'user-cs' }));
+      // Cached for the survivor by events after the merge.
+      await send(eventOf('identify', { anonymousId: 'anon-cs', traits: { email: 'cs-home@example.com' } }));
+      expect(await cachedOwner('anonymous_id:anon-cs')).toBe(user);
+      expect(await cachedOwner('email:cs-home@example.com')).toBe(user);
+      const merge = await merges().findOne({ survivorId: user, mergedIds: anonymous });
+
+      const response = await fetch(`${under.service.url}/api/profiles/${user}/split`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer identity-test-admin-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ mergeId: merge!._id }),
+      });
+      expect(response.status).toBe(200);
+      expect(await cachedOwner('anonymous_id:anon-cs')).toBeNull();
+      expect(await cachedOwner('email:cs-home@example.com')).toBeNull();
+      expect(await cachedOwner('user_id:user-cs')).toBe(user);
+      expect(await lookup('email=cs-home@example.com')).toBe(anonymous);
+      expect(await send(eventOf('track', { anonymousId: 'anon-cs' }))).toBe(anonymous);
+      expect(await cachedOwner('anonymous_id:anon-cs')).toBe(anonymous);
+      expect(await send(eventOf('track', { userId: 'user-cs' }))).toBe(user);
+    });
+
+    it('drops the erased person’s entries: a lookup finds nothing, a later event starts a new profile', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-ce' }));
+      const user = await send(
+        eventOf('identify', { userId: 'user-ce', traits: { email: 'ce@example.com' } }),
+      );
+      await send(eventOf('track', { anonymousId: 'anon-ce', userId: 'user-ce' }));
+      await send(eventOf('track', { anonymousId: 'anon-ce' }));
+      expect(await cachedOwner('anonymous_id:anon-ce')).toBe(user);
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        data: {
+          requestId: 'erase-ce',
+          identifiers: [{ type: 'email', value: 'ce@example.com' }],
+        } satisfies EraseRequestedPayload,
+      });
+      await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+      await tap.nextCausedBy(SUBJECTS.privacy.eraseDone('identity'), request, 30_000);
+      for (const key of ['anonymous_id:anon-ce', 'user_id:user-ce', 'email:ce@example.com']) {
+        expect(await cachedOwner(key)).toBeNull();
+      }
+      expect(await lookup('userId=user-ce')).toBe(404);
+      const later = eventOf('track', { anonymousId: 'anon-ce' }, new Date());
+      const again = await send(later);
+      const profile = await profiles().findOne({ _id: again });
+      expect(profile).toMatchObject({ identifiers: ['anonymous_id:anon-ce'] });
+      expect(profile!.firstSeen.toISOString()).toBe(later.occurredAt);
+      expect(
+        await profiles().countDocuments({ _id: { $in: [anonymous, user] }, identifiers: 'user_id:user-ce' }),
+      ).toBe(0);
+    });
+  });
+
   describe('with a second identity instance', () => {
     let second: BootedService;
     let handledBySecond = 0;
@@ -463,6 +597,7 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
           PORT: '0',
           NATS_URL: natsUrl,
           MONGO_URL: `${under.infra.mongoUrl}/${db.databaseName}`,
+          REDIS_URL: under.redisUrl!,
           MESH_ADMIN_TOKEN: 'identity-test-admin-token',
           LOG_LEVEL: 'silent',
           MESSAGING_CONCURRENCY: '8',

@@ -66,7 +66,7 @@ describe('identity: every ingested event is resolved to one profile, once', () =
   let db: Db;
 
   beforeAll(async () => {
-    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec });
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, redis: true });
     ({ natsUrl, publisher, tap, db } = under);
   }, 60_000);
   afterAll(async () => {

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { IDENTITY_RULES, type IdentityRules, ProfileMerger } from '../resolution/profile-merger.js';
 import { DetectDuplicatesUseCase } from './detect-duplicates.usecase.js';
 import { DuplicatesController } from './duplicates.controller.js';
@@ -15,7 +14,6 @@ export class DuplicatesModule {
       module: DuplicatesModule,
       controllers: [ProfileDescribedHandler, DuplicatesController],
       providers: [
-        IdentityGraphRepository,
         ProfileMerger,
         DuplicatesRepository,
         DetectDuplicatesUseCase,

@@ -37,9 +37,16 @@ export class ErasePersonUseCase {
 
     const removed = await this.graph.withLocks(roots, async () => {
       const profileIds = await this.absorbedInto(roots);
-      const identifiers = await this.graph.identifiers.deleteMany({
-        $or: [{ profileId: { $in: profileIds } }, { _id: { $in: keys } }],
-      });
+      const doomed = { $or: [{ profileId: { $in: profileIds } }, { _id: { $in: keys } }] };
+      // The cache entries go first (under the claims): none may send an event to an erased profile.
+      const listed = await this.graph.profilesById(profileIds);
+      const stored = await this.graph.identifiers.find(doomed, { projection: { _id: 1 } }).toArray();
+      await this.graph.cache.forget([
+        ...keys,
+        ...stored.map((identifier) => identifier._id),
+        ...[...listed.values()].flatMap((profile) => profile.identifiers),
+      ]);
+      const identifiers = await this.graph.identifiers.deleteMany(doomed);
       const audit = await this.graph.merges.updateMany(
         {
           $or: [{ survivorId: { $in: profileIds } }, { mergedIds: { $in: profileIds } }],

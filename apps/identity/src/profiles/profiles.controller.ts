@@ -39,11 +39,19 @@ export class ProfilesController {
         },
       });
     }
-    const identifier = this.identifierOf(query);
-    const owner = (await this.graph.owners([identifierKey(identifier)])).get(identifierKey(identifier));
+    const key = identifierKey(this.identifierOf(query));
+    const owner = (await this.cachedOwner(key)) ?? (await this.graph.owners([key])).get(key);
     if (!owner)
       throw new NotFoundException({ error: 'not_found', message: 'no profile has this identifier' });
     return this.view(owner, false);
+  }
+
+  /** The cached owner, if its profile is live and lists the identifier (else MongoDB answers). */
+  private async cachedOwner(key: string): Promise<string | undefined> {
+    const cached = (await this.graph.cache.get([key])).get(key);
+    if (!cached) return undefined;
+    const profile = (await this.graph.profilesById([cached])).get(cached);
+    return profile && !profile.mergedInto && profile.identifiers.includes(key) ? cached : undefined;
   }
 
   private identifierOf(query: ProfileLookupQuery): IdentifierDto {

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { ProfilesController } from './profiles.controller.js';
 
 @Module({})
@@ -8,7 +7,6 @@ export class ProfilesModule {
     return {
       module: ProfilesModule,
       controllers: [ProfilesController],
-      providers: [IdentityGraphRepository],
     };
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type IdentifierDto, type IdentifierType } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { IdentifierCache } from './identifier-cache.js';
 import { identifierKey } from './identifiers.js';
 
 export interface IdentifierDocument {
@@ -89,7 +90,9 @@ const unique = (values: readonly string[]) => [...new Set(values)];
  * The identity graph in MongoDB (FerretDB): `identifiers` (unique per type and value, pointing to a
  * profile), `profiles`, `merges` (the audit log), `conflicts` and `profile_locks`. FerretDB has no
  * transactions, so a change to a group of profiles runs under claims on their ids (`profile_locks`,
- * an insert on a unique key), and profile writes are conditional on the version read.
+ * an insert on a unique key), and profile writes are conditional on the version read. Identifier
+ * lookups are cached in Redis (IdentifierCache); the steps here that move identifiers to another
+ * profile delete their entries first, under the same claims.
  */
 @Injectable()
 export class IdentityGraphRepository implements OnModuleInit {
@@ -99,7 +102,10 @@ export class IdentityGraphRepository implements OnModuleInit {
   readonly conflicts: Collection<ConflictDocument>;
   private readonly locks: Collection<LockDocument>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    readonly cache: IdentifierCache,
+  ) {
     this.identifiers = db.collection<IdentifierDocument>('identifiers');
     this.profiles = db.collection<ProfileDocument>('profiles');
     this.merges = db.collection<MergeDocument>('merges');
@@ -126,12 +132,24 @@ export class IdentityGraphRepository implements OnModuleInit {
     return new Map(documents.flatMap((document) => (document ? [[document._id, document]] : [])));
   }
 
-  /** The live profile each of these ids ends in, following `mergedInto`. */
-  async live(ids: readonly string[]): Promise<Map<string, string>> {
+  /** Reads the profiles among `ids` that `documents` does not hold yet into it. */
+  private async readInto(documents: Map<string, ProfileDocument>, ids: readonly string[]): Promise<void> {
+    const read = await this.profilesById(ids.filter((id) => !documents.has(id)));
+    for (const [id, document] of read) documents.set(id, document);
+  }
+
+  /**
+   * The live profile each of these ids ends in, following `mergedInto`. The profiles read are added
+   * to `documents`, and those already in it are not read again (one attempt reads a profile once).
+   */
+  async live(
+    ids: readonly string[],
+    documents = new Map<string, ProfileDocument>(),
+  ): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     let pending = new Map(ids.map((id) => [id, id]));
     for (let hop = 0; hop < 16 && pending.size > 0; hop++) {
-      const documents = await this.profilesById([...new Set(pending.values())]);
+      await this.readInto(documents, [...pending.values()]);
       const next = new Map<string, string>();
       for (const [origin, current] of pending) {
         const into = documents.get(current)?.mergedInto;
@@ -149,10 +167,13 @@ export class IdentityGraphRepository implements OnModuleInit {
    * pending merges, a merged profile names its merge. Only reads by _id (FerretDB pushes nothing
    * else down to SQLite: any other filter scans the collection).
    */
-  async pendingMerges(profileIds: readonly string[]): Promise<MergeDocument[]> {
-    const profiles = await this.profilesById(profileIds);
+  async pendingMerges(
+    profileIds: readonly string[],
+    documents = new Map<string, ProfileDocument>(),
+  ): Promise<MergeDocument[]> {
+    await this.readInto(documents, profileIds);
     const mergeIds = new Set<string>();
-    for (const profile of profiles.values()) {
+    for (const profile of unique(profileIds).flatMap((id) => documents.get(id) ?? [])) {
       profile.pendingMerges?.forEach((id) => mergeIds.add(id));
       if (profile.mergedInto && profile.mergeId) mergeIds.add(profile.mergeId);
     }
@@ -235,20 +256,52 @@ export class IdentityGraphRepository implements OnModuleInit {
   }
 
   /**
-   * Adds identifier keys and a sighting to a profile, conditional on the version read; false when
-   * the profile changed in between (the caller retries).
+   * Adds identifier keys and a sighting to a profile; false when the profile changed since it was
+   * read (only possible when a claim expired: the caller retries, and the keys it added are its own).
+   * The filter is the _id alone, which FerretDB pushes down to SQLite (a filter with the version too
+   * is evaluated in Go over every profile); the version is compared on the document as it was.
    */
   async touchProfile(profile: ProfileDocument, keys: readonly string[], seenAt: Date): Promise<boolean> {
-    const result = await this.profiles.updateOne(
-      { _id: profile._id, version: profile.version },
+    const before = await this.profiles.findOneAndUpdate(
+      { _id: profile._id },
       {
         $addToSet: { identifiers: { $each: [...keys] } },
         $min: { firstSeen: seenAt },
         $max: { lastSeen: seenAt },
         $inc: { version: 1 },
       },
+      // (No projection: FerretDB's findAndModify does not implement one.)
+      { returnDocument: 'before' },
     );
-    return result.matchedCount === 1;
+    return before?.version === profile.version;
+  }
+
+  /** A new profile holding these keys, in one upsert (a profile of that id left by a crash is joined). */
+  async createProfile(profileId: string, keys: readonly string[], seenAt: Date): Promise<void> {
+    await this.profiles.updateOne(
+      { _id: profileId },
+      {
+        $addToSet: { identifiers: { $each: [...keys] } },
+        $min: { firstSeen: seenAt },
+        $max: { lastSeen: seenAt },
+        $inc: { version: 1 },
+        $setOnInsert: { schemaVersion: 1 as const },
+      },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * A sighting of a live profile found through the cache; the caller holds its claim. Filters on _id
+   * alone (the one filter FerretDB pushes down) and returns the profile after the update, so the
+   * caller verifies the cache entry against it: null when the profile is gone.
+   */
+  async touchLive(profileId: string, seenAt: Date): Promise<ProfileDocument | null> {
+    return this.profiles.findOneAndUpdate(
+      { _id: profileId },
+      { $min: { firstSeen: seenAt }, $max: { lastSeen: seenAt }, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
   }
 
   /** Starts a merge: the audit entry is its first, idempotent step (a second start returns the first). */
@@ -273,6 +326,8 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applyMerge(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
+    // Before anything moves: no cache entry may still send the merged profiles' identifiers to them.
+    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     const survivorKeys = new Set<string>();
     let firstSeen: Date | undefined;
     let lastSeen: Date | undefined;
@@ -332,6 +387,8 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applySplit(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
+    // Before anything moves: the returning identifiers' entries name the survivor.
+    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     const returned = new Set<string>();
     await this.profiles.updateMany(
       { _id: { $in: merge.mergedIds }, mergeId: merge._id },

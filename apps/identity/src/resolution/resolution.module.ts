@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type ExtractionOptions } from './identifiers.js';
-import { IdentityGraphRepository } from './identity-graph.repository.js';
 import { IngestedEventHandler } from './ingested-event.handler.js';
 import { ProfileMerger } from './profile-merger.js';
 import {
@@ -17,7 +16,6 @@ export class ResolutionModule {
       module: ResolutionModule,
       controllers: [IngestedEventHandler],
       providers: [
-        IdentityGraphRepository,
         ResolveEventUseCase,
         ProfileMerger,
         { provide: EXTRACTION_OPTIONS, useValue: extraction },

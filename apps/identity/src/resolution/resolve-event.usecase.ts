@@ -110,20 +110,60 @@ export class ResolveEventUseCase {
     reason: string,
   ): Promise<string | undefined> {
     const keys = identifiers.map(identifierKey);
+    const seenAt = new Date(envelope.occurredAt);
+    return (
+      (await this.attemptCached(keys, seenAt)) ??
+      this.attemptGraph(envelope, identifiers, keys, seenAt, reason)
+    );
+  }
+
+  /**
+   * The hot path: every identifier of the event is cached for one profile. The entries are re-read
+   * under that profile's claim (whoever moves an identifier deletes its entry under the same claim)
+   * and checked against the profile document the sighting returns: live, and listing every key.
+   * Undefined on a miss, two profiles, or a stale entry: the caller reads MongoDB.
+   */
+  private async attemptCached(keys: string[], seenAt: Date): Promise<string | undefined> {
+    const cached = await this.graph.cache.get(keys);
+    const [profileId, ...others] = unique(cached.values());
+    if (!profileId || others.length > 0 || cached.size < unique(keys).length) return undefined;
+    return this.graph.withLocks([profileId], async () => {
+      const again = await this.graph.cache.get(keys);
+      if (keys.some((key) => again.get(key) !== profileId)) return undefined;
+      const profile = await this.graph.touchLive(profileId, seenAt);
+      if (profile && !profile.mergedInto && keys.every((key) => profile.identifiers.includes(key))) {
+        return profileId;
+      }
+      this.logger.warn(`stale identifier cache entries for profile ${profileId}: reading MongoDB`);
+      await this.graph.cache.forget(keys);
+      return undefined;
+    });
+  }
+
+  /** Resolution from MongoDB, under claims; the identifiers it ends up with are cached for the profile. */
+  private async attemptGraph(
+    envelope: IngestedEnvelope,
+    identifiers: IdentifierDto[],
+    keys: string[],
+    seenAt: Date,
+    reason: string,
+  ): Promise<string | undefined> {
     const rawIds = unique((await this.graph.owners(keys)).values());
-    let seen = unique((await this.graph.live(rawIds)).values()).sort();
-    const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]));
+    const read = new Map<string, ProfileDocument>();
+    let seen = unique((await this.graph.live(rawIds, read)).values()).sort();
+    const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]), read);
     for (const merge of pending) await this.merger.resume(merge);
     if (pending.length > 0) seen = unique((await this.graph.live(rawIds)).values()).sort();
     // Deterministic, so concurrent first events of one person agree on the new profile's id.
     const candidate = deterministicId('profile', keys[0]!);
-    const seenAt = new Date(envelope.occurredAt);
 
     const locked = seen.length > 0 ? seen : [candidate];
     return this.graph.withLocks(locked, async () => {
       // Re-read under the claims: go on when every profile the event now meets is one we hold.
       const owners = await this.graph.owners(keys);
-      const live = await this.graph.live(unique(owners.values()));
+      // Profiles read under the claims: current until the claims are released (their writers hold them).
+      const held = new Map<string, ProfileDocument>();
+      const live = await this.graph.live(unique(owners.values()), held);
       const liveIds = unique(live.values()).sort();
       if (!liveIds.every((id) => locked.includes(id))) return undefined;
       const ownerOf = (key: string) => {
@@ -134,7 +174,7 @@ export class ResolveEventUseCase {
       let target = candidate;
       if (liveIds.length === 1) target = liveIds[0]!;
       if (liveIds.length > 1) {
-        const profiles = await this.ensureProfiles(liveIds, seenAt);
+        const profiles = await this.ensureProfiles(liveIds, seenAt, false, held);
         const evidence = identifiers.filter((identifier) => ownerOf(identifierKey(identifier)) !== undefined);
         const outcome = await this.merger.mergeHeld(profiles, {
           reason,
@@ -160,17 +200,19 @@ export class ResolveEventUseCase {
       }
 
       // Join: the event's new identifiers go to the target, within its limits.
-      const [profile] = await this.ensureProfiles([target], seenAt, liveIds.length === 0);
-      const held = new Set(profile?.identifiers ?? []);
+      // (A merge changed the survivor: read it again.)
+      if (liveIds.length > 1) held.delete(target);
+      const [profile] = await this.ensureProfiles([target], seenAt, liveIds.length === 0, held);
+      const keysHeld = new Set(profile?.identifiers ?? []);
       const accepted: IdentifierDto[] = [];
       const rejected: string[] = [];
       for (const identifier of identifiers) {
         const key = identifierKey(identifier);
         if (owners.has(key)) continue;
-        if (this.merger.overLimit([...held, key]).length > 0) rejected.push(key);
+        if (this.merger.overLimit([...keysHeld, key]).length > 0) rejected.push(key);
         else {
           accepted.push(identifier);
-          held.add(key);
+          keysHeld.add(key);
         }
       }
       if (rejected.length > 0) {
@@ -189,10 +231,13 @@ export class ResolveEventUseCase {
       const mine = keys.filter((key) => after.get(key) === target);
       const foreign = accepted.some((identifier) => after.get(identifierKey(identifier)) !== target);
       if (mine.length === 0) return undefined; // a new profile that lost every claim: nothing was created
-      const current = profile ?? (await this.ensureProfiles([target], seenAt))[0]!;
-      if (!(await this.graph.touchProfile(current, mine, seenAt))) return undefined;
+      if (!profile) await this.graph.createProfile(target, mine, seenAt);
+      else if (!(await this.graph.touchProfile(profile, mine, seenAt))) return undefined;
       // Another consumer claimed one of the identifiers for a different profile meanwhile: the next try merges.
-      return foreign ? undefined : target;
+      if (foreign) return undefined;
+      // Still under the claim: these identifiers are the target's, on its list, and it is live.
+      await this.graph.cache.set(mine, target);
+      return target;
     });
   }
 
@@ -201,8 +246,11 @@ export class ResolveEventUseCase {
     ids: readonly string[],
     seenAt: Date,
     skipCreate = false,
+    known = new Map<string, ProfileDocument>(),
   ): Promise<ProfileDocument[]> {
-    let found = await this.graph.profilesById(ids);
+    let found = new Map(known);
+    const missing = ids.filter((id) => !found.has(id));
+    for (const [id, document] of await this.graph.profilesById(missing)) found.set(id, document);
     if (skipCreate) return ids.flatMap((id) => found.get(id) ?? []);
     if (ids.some((id) => !found.has(id))) {
       for (const id of ids) if (!found.has(id)) await this.graph.ensureProfile(id, seenAt);

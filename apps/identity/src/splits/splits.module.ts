@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { SplitMergeUseCase } from './split-merge.usecase.js';
 import { SplitsController } from './splits.controller.js';
 
@@ -9,7 +8,7 @@ export class SplitsModule {
     return {
       module: SplitsModule,
       controllers: [SplitsController],
-      providers: [IdentityGraphRepository, SplitMergeUseCase],
+      providers: [SplitMergeUseCase],
     };
   }
 }
