@@ -244,6 +244,72 @@ describe('identity: fuzzy duplicates', () => {
     expect((await api('POST', `/api/duplicates/${candidate.candidateId}/accept`)).status).toBe(409);
   });
 
+  it('lets exactly one of two simultaneous decisions on a candidate win; the other answers 409', async () => {
+    /** A review candidate for two fresh profiles (written directly: the race is the subject, not the scoring). */
+    const candidateOf = async (tag: string) => {
+      const profileIds = [
+        await send(identify({ anonymousId: `anon-${tag}-1` }, {})),
+        await send(identify({ anonymousId: `anon-${tag}-2` }, {})),
+      ].sort() as [string, string];
+      const candidateId = `candidate-${tag}`;
+      await candidates().insertOne({
+        _id: candidateId,
+        profileIds,
+        score: 0.8,
+        evidence: { attributes: {}, blockingKeys: [] },
+        decision: 'review',
+        status: 'pending',
+        createdAt: new Date(),
+        schemaVersion: 1,
+      });
+      return { candidateId, profileIds };
+    };
+    const mergesOf = (candidateId: string) =>
+      tap
+        .messages(SUBJECTS.identity.merged)
+        .filter((message) => (message.envelope.data as ProfilesMergedPayload).candidateId === candidateId);
+
+    for (const [tag, order] of [
+      ['race-1', ['accept', 'reject']],
+      ['race-2', ['reject', 'accept']],
+      ['race-3', ['accept', 'reject']],
+    ] as const) {
+      const { candidateId, profileIds } = await candidateOf(tag);
+      const answers = await Promise.all(
+        order.map(async (action) => {
+          const response = await api('POST', `/api/duplicates/${candidateId}/${action}`);
+          return { action, status: response.status, body: (await response.json()) as { error?: string } };
+        }),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+      const winner = answers.find((answer) => answer.status === 200)!.action;
+      expect(answers.find((answer) => answer.status === 409)!.body.error).toBe('already_decided');
+      const stored = await candidates().findOne({ _id: candidateId });
+      if (winner === 'accept') {
+        expect(stored!.status).toBe('merged');
+        await waitFor('identity.merged', () => mergesOf(candidateId).length === 1, 30_000);
+        expect(await ownerOf(`anonymous_id:anon-${tag}-1`)).toBe(await ownerOf(`anonymous_id:anon-${tag}-2`));
+      } else {
+        expect(stored!.status).toBe('rejected');
+        expect(mergesOf(candidateId)).toHaveLength(0);
+        const owners = [
+          await ownerOf(`anonymous_id:anon-${tag}-1`),
+          await ownerOf(`anonymous_id:anon-${tag}-2`),
+        ];
+        expect(owners.sort()).toEqual(profileIds);
+      }
+    }
+
+    // Two accepts at once: one merges, the other is told the candidate is taken.
+    const { candidateId } = await candidateOf('race-4');
+    const statuses = await Promise.all(
+      [0, 1].map(async () => (await api('POST', `/api/duplicates/${candidateId}/accept`)).status),
+    );
+    expect(statuses.sort()).toEqual([200, 409]);
+    await waitFor('identity.merged', () => mergesOf(candidateId).length === 1, 30_000);
+    expect(await candidates().findOne({ _id: candidateId })).toMatchObject({ status: 'merged' });
+  });
+
   it('leaves namesakes and neighbours alone: a different birthday and street, or another first name', async () => {
     const original = await send(
       identify(

@@ -10,6 +10,7 @@ import { MessagePublisher } from '@mesh/messaging';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { ProfileMerger } from '../resolution/profile-merger.js';
 import { type CandidateDocument, DuplicatesRepository } from './duplicates.repository.js';
+import { acceptCandidate } from './review-candidate.usecase.js';
 import { FUZZY_SETTINGS, type FuzzySettings } from './fuzzy-settings.js';
 import { blockingKeys, combine, personOf, similarity } from './person.js';
 
@@ -104,7 +105,10 @@ export class DetectDuplicatesUseCase {
   }
 
   private async autoMerge(envelope: Envelope<DescribedProfile>, candidate: CandidateDocument): Promise<void> {
-    const outcome = await this.merger.merge(candidate.profileIds, {
+    // The same claim as an operator's accept: an operator's decision made meanwhile stands.
+    const { before, moved } = await this.duplicates.beginAccept(candidate._id);
+    if (!before || !moved) return;
+    await acceptCandidate(this.duplicates, this.merger, before, {
       reason: 'fuzzy',
       evidence: [],
       candidateId: candidate._id,
@@ -116,9 +120,5 @@ export class DetectDuplicatesUseCase {
         receivedAt: envelope.receivedAt,
       },
     });
-    if ('merged' in outcome)
-      await this.duplicates.decide(candidate._id, 'merged', { mergeId: outcome.merged._id });
-    else if (outcome.refused === 'one_profile') await this.duplicates.decide(candidate._id, 'merged');
-    else await this.duplicates.noteRefusal(candidate._id, `not merged automatically: ${outcome.refused}`);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db } from 'mongodb';
+import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { type Person } from './person.js';
 
 export interface PersonDocument extends Person {
@@ -17,7 +18,11 @@ export interface BlockDocument {
   profileIds: string[];
 }
 
-export type CandidateStatus = 'pending' | 'merged' | 'rejected';
+/** `accepting`: an accept (an operator's or the auto-merge) is merging the pair. */
+export type CandidateStatus = 'pending' | 'accepting' | 'merged' | 'rejected';
+
+/** An `accepting` candidate older than this was left by a crash: an accept may take it over. */
+export const ACCEPT_TAKEOVER_MS = 60_000;
 
 export interface CandidateDocument {
   /** Deterministic from the pair: a pair is proposed once, and a rejected pair never again. */
@@ -30,6 +35,8 @@ export interface CandidateDocument {
   mergeId?: string;
   /** Why an accepted candidate could not be merged (e.g. a limit). */
   refusal?: string;
+  /** Set while `accepting`. */
+  acceptingSince?: Date;
   createdAt: Date;
   decidedAt?: Date;
   schemaVersion: 1;
@@ -42,7 +49,10 @@ export class DuplicatesRepository {
   readonly blocks: Collection<BlockDocument>;
   readonly candidates: Collection<CandidateDocument>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    private readonly graph: IdentityGraphRepository,
+  ) {
     this.people = db.collection<PersonDocument>('people');
     this.blocks = db.collection<BlockDocument>('blocks');
     this.candidates = db.collection<CandidateDocument>('candidates');
@@ -82,25 +92,72 @@ export class DuplicatesRepository {
     return (await this.candidates.findOne({ _id: candidate._id }))!;
   }
 
-  /** Settles a pending candidate; false when it was settled already. */
-  async decide(
+  /**
+   * Moves a candidate to another status if `allowed` says so, as one step: read and write run under a
+   * claim on the candidate (FerretDB may lose one of two concurrent conditional updates of a document).
+   * Returns the candidate as it was (null: unknown) and whether it moved.
+   */
+  async transition(
     candidateId: string,
-    status: Exclude<CandidateStatus, 'pending'>,
-    extra: Pick<CandidateDocument, 'mergeId'> = {},
-  ): Promise<boolean> {
-    const result = await this.candidates.updateOne(
-      { _id: candidateId, status: 'pending' },
-      { $set: { status, decidedAt: new Date(), ...extra } },
+    allowed: (candidate: CandidateDocument) => boolean,
+    set: Partial<Pick<CandidateDocument, 'status' | 'mergeId' | 'decidedAt' | 'acceptingSince' | 'refusal'>>,
+  ): Promise<{ before: CandidateDocument | null; moved: boolean }> {
+    return this.graph.withLocks([`candidate:${candidateId}`], async () => {
+      const before = await this.candidates.findOne({ _id: candidateId });
+      if (!before || !allowed(before)) return { before, moved: false };
+      await this.candidates.updateOne(
+        { _id: candidateId },
+        { $set: set, ...(set.status === 'accepting' ? {} : { $unset: { acceptingSince: '' } }) },
+      );
+      return { before, moved: true };
+    });
+  }
+
+  /** Claims a candidate for merging: from `pending`, or from an `accepting` a crash left behind. */
+  beginAccept(candidateId: string): Promise<{ before: CandidateDocument | null; moved: boolean }> {
+    const now = new Date();
+    return this.transition(
+      candidateId,
+      (candidate) =>
+        candidate.status === 'pending' ||
+        (candidate.status === 'accepting' &&
+          now.getTime() - (candidate.acceptingSince?.getTime() ?? 0) > ACCEPT_TAKEOVER_MS),
+      { status: 'accepting', acceptingSince: now },
     );
-    return result.matchedCount === 1;
   }
 
-  async noteRefusal(candidateId: string, refusal: string): Promise<void> {
-    await this.candidates.updateOne({ _id: candidateId }, { $set: { refusal } });
+  /** Ends an accept: `merged`, or back to `pending` with the reason the merge was refused. */
+  async endAccept(
+    candidateId: string,
+    outcome: { status: 'merged'; mergeId?: string } | { status: 'pending'; refusal: string },
+  ): Promise<void> {
+    const set =
+      outcome.status === 'merged'
+        ? {
+            status: outcome.status,
+            decidedAt: new Date(),
+            ...(outcome.mergeId ? { mergeId: outcome.mergeId } : {}),
+          }
+        : outcome;
+    await this.transition(candidateId, (candidate) => candidate.status === 'accepting', set);
   }
 
+  /** Rejects a pending candidate; false when it was decided, or is being accepted. */
+  async reject(candidateId: string): Promise<{ before: CandidateDocument | null; moved: boolean }> {
+    return this.transition(candidateId, (candidate) => candidate.status === 'pending', {
+      status: 'rejected',
+      decidedAt: new Date(),
+    });
+  }
+
+  /** Pending candidates, and those an accept left `accepting` (a crash) long enough ago to take over. */
   pending(limit: number): Promise<CandidateDocument[]> {
-    return this.candidates.find({ status: 'pending' }).sort({ score: -1, _id: 1 }).limit(limit).toArray();
+    const abandoned = new Date(Date.now() - ACCEPT_TAKEOVER_MS);
+    return this.candidates
+      .find({ $or: [{ status: 'pending' }, { status: 'accepting', acceptingSince: { $lt: abandoned } }] })
+      .sort({ score: -1, _id: 1 })
+      .limit(limit)
+      .toArray();
   }
 
   /** Forgets erased profiles: their description, block memberships and candidates. */

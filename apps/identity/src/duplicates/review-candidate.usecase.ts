@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { deterministicId } from '@mesh/contracts';
-import { ProfileMerger } from '../resolution/profile-merger.js';
+import { type MergeOutcome, type MergeRequest, ProfileMerger } from '../resolution/profile-merger.js';
 import { type CandidateDocument, DuplicatesRepository } from './duplicates.repository.js';
 
 export enum ReviewErrorCode {
@@ -25,7 +25,11 @@ export interface ReviewResult {
   survivorId?: string;
 }
 
-/** An operator's decision on a pending candidate: accept merges it (reason `fuzzy`), reject keeps the pair apart for good. */
+/**
+ * An operator's decision on a pending candidate: accept merges it (reason `fuzzy`), reject keeps the
+ * pair apart for good. Two decisions on one candidate never both win: accept first moves it to
+ * `accepting` (a reject then answers 409), reject moves it to `rejected` (an accept then answers 409).
+ */
 @Injectable()
 export class ReviewCandidateUseCase {
   constructor(
@@ -38,9 +42,9 @@ export class ReviewCandidateUseCase {
   }
 
   async accept(candidateId: string): Promise<ReviewResult> {
-    const candidate = await this.pendingCandidate(candidateId);
+    const candidate = decided(candidateId, await this.duplicates.beginAccept(candidateId));
     const now = new Date().toISOString();
-    const outcome = await this.merger.merge(candidate.profileIds, {
+    const outcome = await acceptCandidate(this.duplicates, this.merger, candidate, {
       reason: 'fuzzy',
       evidence: [],
       candidateId,
@@ -53,7 +57,6 @@ export class ReviewCandidateUseCase {
       },
     });
     if ('merged' in outcome) {
-      await this.duplicates.decide(candidateId, 'merged', { mergeId: outcome.merged._id });
       return {
         candidateId,
         status: 'merged',
@@ -61,37 +64,60 @@ export class ReviewCandidateUseCase {
         survivorId: outcome.merged.survivorId,
       };
     }
-    if (outcome.refused === 'one_profile') {
-      await this.duplicates.decide(candidateId, 'merged');
-      return { candidateId, status: 'merged' };
-    }
-    const why =
-      outcome.refused === 'limit'
-        ? `merging would exceed the limit of ${outcome.types.join(', ')}`
-        : `an operator split these profiles apart (merge ${outcome.merge._id})`;
-    throw new ReviewError(ReviewErrorCode.NOT_MERGEABLE, why);
+    if (outcome.refused === 'one_profile') return { candidateId, status: 'merged' };
+    throw new ReviewError(ReviewErrorCode.NOT_MERGEABLE, refusalOf(outcome));
   }
 
   async reject(candidateId: string): Promise<ReviewResult> {
-    await this.pendingCandidate(candidateId);
-    if (!(await this.duplicates.decide(candidateId, 'rejected'))) {
-      throw new ReviewError(
-        ReviewErrorCode.ALREADY_DECIDED,
-        `candidate ${candidateId} was decided meanwhile`,
-      );
-    }
+    decided(candidateId, await this.duplicates.reject(candidateId));
     return { candidateId, status: 'rejected' };
   }
+}
 
-  private async pendingCandidate(candidateId: string): Promise<CandidateDocument> {
-    const candidate = await this.duplicates.candidates.findOne({ _id: candidateId });
-    if (!candidate) throw new ReviewError(ReviewErrorCode.UNKNOWN_CANDIDATE, `no candidate ${candidateId}`);
-    if (candidate.status !== 'pending') {
-      throw new ReviewError(
-        ReviewErrorCode.ALREADY_DECIDED,
-        `candidate ${candidateId} is ${candidate.status}`,
-      );
-    }
-    return candidate;
+/** The candidate a decision moved, or the error that tells why it did not. */
+function decided(
+  candidateId: string,
+  result: { before: CandidateDocument | null; moved: boolean },
+): CandidateDocument {
+  if (!result.before) throw new ReviewError(ReviewErrorCode.UNKNOWN_CANDIDATE, `no candidate ${candidateId}`);
+  if (!result.moved) {
+    throw new ReviewError(
+      ReviewErrorCode.ALREADY_DECIDED,
+      `candidate ${candidateId} is ${result.before.status}`,
+    );
   }
+  return result.before;
+}
+
+export function refusalOf(outcome: Extract<MergeOutcome, { refused: 'limit' | 'split' }>): string {
+  return outcome.refused === 'limit'
+    ? `merging would exceed the limit of ${outcome.types.join(', ')}`
+    : `an operator split these profiles apart (merge ${outcome.merge._id})`;
+}
+
+/**
+ * Merges a candidate already moved to `accepting` and settles it: `merged`, or back to `pending` with
+ * the refusal (a limit, a split) or after an error (the accept may be asked again).
+ */
+export async function acceptCandidate(
+  duplicates: DuplicatesRepository,
+  merger: ProfileMerger,
+  candidate: CandidateDocument,
+  request: MergeRequest,
+): Promise<MergeOutcome> {
+  let outcome: MergeOutcome;
+  try {
+    outcome = await merger.merge(candidate.profileIds, request);
+  } catch (error) {
+    await duplicates.endAccept(candidate._id, { status: 'pending', refusal: (error as Error).message });
+    throw error;
+  }
+  if ('merged' in outcome) {
+    await duplicates.endAccept(candidate._id, { status: 'merged', mergeId: outcome.merged._id });
+  } else if (outcome.refused === 'one_profile') {
+    await duplicates.endAccept(candidate._id, { status: 'merged' });
+  } else {
+    await duplicates.endAccept(candidate._id, { status: 'pending', refusal: refusalOf(outcome) });
+  }
+  return outcome;
 }
