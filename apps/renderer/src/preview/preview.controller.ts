@@ -14,6 +14,7 @@ import { type RenderInput } from '../rendering/render-input.js';
 import { type RenderOutcome } from '../rendering/render-outcome.js';
 import { RenderPool } from '../rendering/render-pool.js';
 import { AdminTokenGuard } from '../templates/admin-token.guard.js';
+import { type EmailTemplate } from '../templates/email-template.js';
 import { TemplateIdDto } from '../templates/template-draft.dto.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { PREVIEW_PAGE } from './preview-page.js';
@@ -84,7 +85,7 @@ export class PreviewController {
       request.version === undefined
         ? await this.templates.findLatest(templateId)
         : ((await this.templates.findVersion(templateId, request.version)) ??
-          (await this.templates.findAnyVersion(templateId, request.version)));
+          (await this.draftOf(templateId, request.version)));
     if (!template) {
       throw new NotFoundException({ error: 'not_found', message: `no such version of "${templateId}"` });
     }
@@ -102,5 +103,11 @@ export class PreviewController {
       input = inputOf(request.sample ?? { traits: {} });
     }
     return { templateId, version: template.version, ...(await this.pool.render(template, input)) };
+  }
+
+  /** A draft as written (partials unresolved, CSS not inlined), kept apart from its published parts. */
+  private async draftOf(templateId: string, version: number): Promise<EmailTemplate | undefined> {
+    const draft = await this.templates.findAnyVersion(templateId, version);
+    return draft && { ...draft, draft: true };
   }
 }

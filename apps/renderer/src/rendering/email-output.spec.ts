@@ -32,6 +32,29 @@ describe('email-ready output', () => {
     expect(safe).toContain('<a href="mailto:help@shop.example">ok</a>');
   });
 
+  it('finds each unsafe URL alone among plain links (the quick scan misses none)', () => {
+    const plain =
+      '<p style="color: red"><a href="https://shop.example/a">a</a> <img src = "/i.png"> <a href=\'#top\'>t</a>' +
+      '<a href="?q=1">q</a><a href="">e</a><a href="mailto:x@shop.example">m</a></p>';
+    expect(neutralizeUnsafeUrls(plain)).toEqual({ html: plain, neutralized: 0 });
+    for (const unsafe of [
+      '<a href="javascript:alert(1)">x</a>',
+      "<a href=' JaVaScRiPt:alert(1)'>x</a>",
+      '<a href="&#106;avascript&colon;alert(1)">x</a>',
+      '<a href="java\tscript:alert(1)">x</a>',
+      '<a href=\n  "\tjavascript:alert(1)">x</a>',
+      '<img src="data:text/html;base64,PHNjcmlwdD4=">',
+      '<a href=vbscript:x>x</a>',
+      '<a HREF=JAVASCRIPT:x>x</a>',
+      '<table background="javascript:x">',
+    ]) {
+      const { html, neutralized } = neutralizeUnsafeUrls(plain + unsafe + plain);
+      expect({ unsafe, neutralized }).toEqual({ unsafe, neutralized: 1 });
+      expect(html).not.toMatch(/javascript|vbscript|data:|&#/i);
+      expect(html.startsWith(plain) && html.endsWith(plain)).toBe(true);
+    }
+  });
+
   it('makes a text part from html', () => {
     expect(
       textFromHtml(

@@ -102,6 +102,16 @@ describe('TemplateEngine', () => {
     );
   });
 
+  it('keeps one formatter per locale and currency or time zone (formatters are cached)', () => {
+    const source =
+      '<%= it.money(5, "EUR", "de-DE") %>|<%= it.money(5, "USD", "en-US") %>|<%= it.money(5, "EUR", "en-US") %>|' +
+      '<%= it.date("2026-11-28T23:30:00Z", "en-GB") %>|<%= it.date("2026-11-28T23:30:00Z", "en-GB", "Asia/Tokyo") %>|' +
+      '<%= it.date("2026-11-28T23:30:00Z", "de-DE", "nowhere/else") %>';
+    const expected = '5,00\u00a0€|$5.00|€5.00|28 November 2026|29 November 2026|2026-11-28';
+    expect(html(source)).toBe(expected);
+    expect(html(source)).toBe(expected);
+  });
+
   it('renders text and subject without HTML escaping but with the same guard', () => {
     const parts = engine.render(
       template('<p><%= it.name %></p>', {
