@@ -498,6 +498,18 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       });
       expect(sample).toMatchObject({ ok: true, subject: 'Bo, you left Lamp in your cart', fallbacks: [] });
       expect((await preview({ sampleId: 'nobody' }))[0]).toBe(404);
+
+      // A profile id previews the sample stored for that profile (renderer reads no profiles).
+      const [, byProfile] = await preview({ profileId: 'profile-ada' });
+      expect(byProfile).toMatchObject({ ok: true, subject: 'Ada, you left an item in your cart' });
+      const [unknownStatus, unknown] = await preview({ profileId: 'profile-nobody' });
+      expect(unknownStatus).toBe(404);
+      expect((unknown as { message: string }).message).toContain(
+        'no preview sample stored for profile "profile-nobody"',
+      );
+      const [bothStatus, both] = await preview({ profileId: 'profile-ada', sampleId: 'ada' });
+      expect(bothStatus).toBe(400);
+      expect((both as { message: string }).message).toContain('sampleId and profileId');
       expect((await fetch(`${under.service.url}/api/preview-samples`)).status).toBe(401);
 
       const page = await fetch(`${under.service.url}/preview`);
@@ -505,6 +517,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const html = await page.text();
       expect(html).toContain('/api/templates/');
       expect(html).toContain('[600, 375]');
+      expect(html).toContain('{ profileId }');
     });
 
     it('erases the preview samples of a profile on request and confirms once, even when redelivered', async () => {
