@@ -596,6 +596,37 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const message = JSON.stringify(await invalid.json());
       expect(message).toContain('path');
       expect(message).toContain('type');
+
+      // Fields read through a loop variable are checked against the items the list declares.
+      const looped = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          html: '<% it.computed.offers.forEach(function (offer) { %>\n<p><%= offer.titel %></p><% }) %>',
+          data: [
+            ...draft.data,
+            { path: 'computed.offers', type: 'list', items: ['title', 'code'], fallback: { default: '' } },
+          ],
+        },
+      });
+      expect(looped.status).toBe(201);
+      const { version } = (await looped.json()) as { version: number };
+      const refused = await admin(`/undeclared/versions/${version}/publish`, { method: 'POST' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({
+        problems: [
+          'html line 2: offer.titel is not a field of an item of it.computed.offers (items have title, code)',
+        ],
+      });
+      const badItems = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          data: [{ path: 'computed.offers', type: 'list', items: ['a.b'], fallback: { default: '' } }],
+        },
+      });
+      expect(badItems.status).toBe(400);
+      expect(JSON.stringify(await badItems.json())).toContain('items');
     });
   });
 
