@@ -420,6 +420,12 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const email = (await rendered(small)).envelope.data;
       expect(email.html).toBe('<p style="color: #c00;">Hi Ada</p><p>bestsellers</p>');
       expect(email.text).toBe('Hi Ada\n\nbestsellers');
+      // The text part was made once, at publish, from the html template: renders do not convert html.
+      const stored = await under.db
+        .collection<{ _id: string; published?: { text: string; textFromHtml?: boolean } }>('templates')
+        .findOne({ _id: 'styled:1' });
+      expect(stored?.published?.textFromHtml).toBe(true);
+      expect(stored?.published?.text).toContain('<%= it.first_name %>');
       expect(email.fallbacks).toEqual([{ field: 'products', kind: 'block' }]);
       const failure = (await failed(large)).envelope.data;
       expect(failure.code).toBe('HTML_TOO_LARGE');

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Eta, type TemplateFunction } from 'eta';
 import { type EmailTemplate, renderKeyOf } from '../templates/email-template.js';
 import { type FiredFallback } from '../templates/data-schema.js';
-import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
+import { neutralizeUnsafeUrls, textFromHtml, tidyText } from './email-output.js';
 import { applyDataSchema, type FallbackState, RENDERING_PART } from './data-fallbacks.js';
 import { assertComplete, escapeHtml, printable } from './template-helpers.js';
 import { lintTemplate } from './template-lint.js';
@@ -77,7 +77,11 @@ export class TemplateEngine {
     const fallbacks = applyDataSchema(template.data, state);
     state[RENDERING_PART] = 'text';
     const subject = this.plain.render(parts.subject, data).replace(/\s+/g, ' ').trim();
-    const ownText = parts.text ? this.plain.render(parts.text, data) : undefined;
+    const ownText = parts.text
+      ? template.textFromHtml
+        ? tidyText(this.plain.render(parts.text, data))
+        : this.plain.render(parts.text, data)
+      : undefined;
     state[RENDERING_PART] = 'html';
     const html = neutralizeUnsafeUrls(this.html.render(parts.html, data)).html;
     const rendered = { subject, html, text: ownText ?? textFromHtml(html) };

@@ -16,6 +16,8 @@ export interface EmailTemplate {
    * CSS not inlined), so it is compiled and cached apart from the same version once published.
    */
   draft?: true;
+  /** The text part was made from the html at publish (textTemplateFromHtml): its blank lines are tidied. */
+  textFromHtml?: true;
 }
 
 /**
