@@ -1,9 +1,12 @@
 /* eslint-disable no-restricted-imports -- a service's benchmark runs that service's own render path */
+import { loadavg } from 'node:os';
 import { Eta } from 'eta';
 import { RendererEnv } from '../../apps/renderer/src/config.js';
 import { inlineCss } from '../../apps/renderer/src/rendering/css-inlining.js';
 import { type RenderInput, templateData } from '../../apps/renderer/src/rendering/render-input.js';
+import { renderOutcome } from '../../apps/renderer/src/rendering/render-outcome.js';
 import { RenderPool } from '../../apps/renderer/src/rendering/render-pool.js';
+import { TemplateEngine } from '../../apps/renderer/src/rendering/template-engine.js';
 import { type EmailTemplate } from '../../apps/renderer/src/templates/email-template.js';
 import { percentiles, windowed } from '../messaging/bench-stats.js';
 
@@ -11,6 +14,10 @@ import { percentiles, windowed } from '../messaging/bench-stats.js';
 // realistic template — a layout, conditionals, six products, CSS inlined at publish — through the
 // service's render path (RenderPool: a worker thread, declared fallbacks, Eta, output guards, URL
 // checks), against bare Eta rendering the same inlined template on the main thread, in the same run.
+// Bare Eta: Eta's own options (its escaping, no filter), the template compiled once, the same helpers
+// and data. A third row renders through the service's engine (declared fallbacks, the print filter,
+// output and URL checks) on the main thread without the pool, to tell the guards' cost from the thread
+// hop's. The machine's load average is printed with the figures.
 // Usage: BENCH_RENDERS=20000 BENCH_IN_FLIGHT=64 npm run bench -- renderer
 const RENDERS = Number(process.argv[2] ?? process.env.BENCH_RENDERS ?? 20_000);
 const IN_FLIGHT = Number(process.argv[3] ?? process.env.BENCH_IN_FLIGHT ?? 64);
@@ -108,6 +115,15 @@ async function main(): Promise<void> {
   const bareCpu = cpuSeconds(cpu);
   const bareWall = (performance.now() - started) / 1000;
 
+  // The service's engine and guards on this thread, without the pool.
+  const engine = new TemplateEngine();
+  for (let i = 0; i < 500; i++) renderOutcome(engine, TEMPLATE, input(i));
+  cpu = process.cpuUsage();
+  for (let i = 0; i < RENDERS; i++) {
+    if (!renderOutcome(engine, TEMPLATE, input(i)).ok) throw new Error('the engine failed a render');
+  }
+  const engineCpu = cpuSeconds(cpu);
+
   const env = Object.assign(new RendererEnv(), { RENDER_WORKERS: 1, RENDER_TIMEOUT_MS: 30_000 });
   const pool = new RenderPool(env);
   await windowed(500, IN_FLIGHT, (i) => pool.render(TEMPLATE, input(i)));
@@ -138,6 +154,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify(
       {
+        loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
         renders: RENDERS,
         inFlight: IN_FLIGHT,
         htmlBytes: Math.round(bytes / RENDERS),
@@ -145,6 +162,7 @@ async function main(): Promise<void> {
           rendersPerCpuSecond: Math.round(barePerCore),
           rendersPerWallSecond: Math.round(RENDERS / bareWall),
         },
+        engineWithoutPool: { rendersPerCpuSecond: Math.round(RENDERS / engineCpu) },
         service: {
           rendersPerCpuSecond: Math.round(servicePerCore),
           rendersPerWallSecond: Math.round(RENDERS / serviceWall),

@@ -10,7 +10,10 @@ export class RendererEnv extends ServiceEnv {
   @BooleanFromEnv() @IsBoolean() MESH_DEMO: boolean = false;
   /** Worker threads that render templates. */
   @IsInt() @Min(1) @Max(64) RENDER_WORKERS: number = 2;
-  /** Time limit of one render (queue wait included); a template running longer fails as TIMEOUT. */
+  /**
+   * Time limit of one render, from the moment a thread starts it (a batch of renders gets one limit;
+   * past it, each render is tried again alone); a template running longer fails as TIMEOUT.
+   */
   @IsInt() @Min(10) @Max(60_000) RENDER_TIMEOUT_MS: number = 2_000;
   /** Gmail clips an html part over 102 KB, hiding the end (often the unsubscribe link). */
   @IsInt() @Min(1024) RENDER_HTML_CLIP_BYTES: number = 102 * 1024;

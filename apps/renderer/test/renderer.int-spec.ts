@@ -420,6 +420,12 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const email = (await rendered(small)).envelope.data;
       expect(email.html).toBe('<p style="color: #c00;">Hi Ada</p><p>bestsellers</p>');
       expect(email.text).toBe('Hi Ada\n\nbestsellers');
+      // The text part was made once, at publish, from the html template: renders do not convert html.
+      const stored = await under.db
+        .collection<{ _id: string; published?: { text: string; textFromHtml?: boolean } }>('templates')
+        .findOne({ _id: 'styled:1' });
+      expect(stored?.published?.textFromHtml).toBe(true);
+      expect(stored?.published?.text).toContain('<%= it.first_name %>');
       expect(email.fallbacks).toEqual([{ field: 'products', kind: 'block' }]);
       const failure = (await failed(large)).envelope.data;
       expect(failure.code).toBe('HTML_TOO_LARGE');
@@ -498,6 +504,18 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       });
       expect(sample).toMatchObject({ ok: true, subject: 'Bo, you left Lamp in your cart', fallbacks: [] });
       expect((await preview({ sampleId: 'nobody' }))[0]).toBe(404);
+
+      // A profile id previews the sample stored for that profile (renderer reads no profiles).
+      const [, byProfile] = await preview({ profileId: 'profile-ada' });
+      expect(byProfile).toMatchObject({ ok: true, subject: 'Ada, you left an item in your cart' });
+      const [unknownStatus, unknown] = await preview({ profileId: 'profile-nobody' });
+      expect(unknownStatus).toBe(404);
+      expect((unknown as { message: string }).message).toContain(
+        'no preview sample stored for profile "profile-nobody"',
+      );
+      const [bothStatus, both] = await preview({ profileId: 'profile-ada', sampleId: 'ada' });
+      expect(bothStatus).toBe(400);
+      expect((both as { message: string }).message).toContain('sampleId and profileId');
       expect((await fetch(`${under.service.url}/api/preview-samples`)).status).toBe(401);
 
       const page = await fetch(`${under.service.url}/preview`);
@@ -505,6 +523,7 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const html = await page.text();
       expect(html).toContain('/api/templates/');
       expect(html).toContain('[600, 375]');
+      expect(html).toContain('{ profileId }');
     });
 
     it('erases the preview samples of a profile on request and confirms once, even when redelivered', async () => {
@@ -583,6 +602,37 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       const message = JSON.stringify(await invalid.json());
       expect(message).toContain('path');
       expect(message).toContain('type');
+
+      // Fields read through a loop variable are checked against the items the list declares.
+      const looped = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          html: '<% it.computed.offers.forEach(function (offer) { %>\n<p><%= offer.titel %></p><% }) %>',
+          data: [
+            ...draft.data,
+            { path: 'computed.offers', type: 'list', items: ['title', 'code'], fallback: { default: '' } },
+          ],
+        },
+      });
+      expect(looped.status).toBe(201);
+      const { version } = (await looped.json()) as { version: number };
+      const refused = await admin(`/undeclared/versions/${version}/publish`, { method: 'POST' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({
+        problems: [
+          'html line 2: offer.titel is not a field of an item of it.computed.offers (items have title, code)',
+        ],
+      });
+      const badItems = await admin('/undeclared/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          data: [{ path: 'computed.offers', type: 'list', items: ['a.b'], fallback: { default: '' } }],
+        },
+      });
+      expect(badItems.status).toBe(400);
+      expect(JSON.stringify(await badItems.json())).toContain('items');
     });
   });
 

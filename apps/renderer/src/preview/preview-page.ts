@@ -18,6 +18,7 @@ export const PREVIEW_PAGE = `<!doctype html>
   <label>Template <select id="template"></select></label>
   <label>Version <input id="version" type="number" min="1" size="4" placeholder="latest"></label>
   <span>Samples: <span id="samples"></span></span>
+  <label>Profile id <input id="profile" size="24" placeholder="its stored sample"></label>
   <button id="render">Render</button>
 </header>
 <main id="out"></main>
@@ -49,7 +50,7 @@ $('load').onclick = async () => {
       const label = document.createElement('label');
       const box = document.createElement('input');
       box.type = 'checkbox'; box.value = s.sampleId; box.checked = true;
-      label.append(box, ' ' + s.sampleId + ' ');
+      label.append(box, ' ' + s.sampleId + (s.profileId ? ' (' + s.profileId + ')' : '') + ' ');
       return label;
     }));
   } catch (error) { $('out').replaceChildren(text('p', String(error), 'failed')); }
@@ -57,13 +58,17 @@ $('load').onclick = async () => {
 $('render').onclick = async () => {
   const chosen = [...$('samples').querySelectorAll('input:checked')].map((box) => box.value);
   const version = $('version').value ? Number($('version').value) : undefined;
+  const profileId = $('profile').value.trim();
+  const previews = chosen.map((sampleId) => ({ title: sampleId, data: { sampleId } }));
+  if (profileId) previews.push({ title: 'profile ' + profileId, data: { profileId } });
+  if (!previews.length) previews.push({ title: 'empty sample', data: {} });
   const sections = [];
-  for (const sampleId of chosen.length ? chosen : [undefined]) {
+  for (const { title, data } of previews) {
     const section = document.createElement('section');
     section.className = 'sample';
-    section.append(text('h2', sampleId ?? 'empty sample'));
+    section.append(text('h2', title));
     try {
-      const result = await api('/api/templates/' + encodeURIComponent($('template').value) + '/preview', { version, ...(sampleId ? { sampleId } : {}) });
+      const result = await api('/api/templates/' + encodeURIComponent($('template').value) + '/preview', { version, ...data });
       if (!result.ok) {
         section.append(text('p', 'Not rendered: ' + result.code + ' — ' + result.reason, 'failed'));
       } else {

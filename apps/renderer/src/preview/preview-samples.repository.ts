@@ -54,6 +54,12 @@ export class PreviewSamplesRepository implements OnModuleInit {
     return document ? sampleOf(document) : undefined;
   }
 
+  /** The sample stored for a profile (the newest, if several were). */
+  async findByProfile(profileId: string): Promise<PreviewSample | undefined> {
+    const [document] = await this.samples.find({ profileId }).sort({ updatedAt: -1 }).limit(1).toArray();
+    return document ? sampleOf(document) : undefined;
+  }
+
   async list(): Promise<PreviewSample[]> {
     return (await this.samples.find({}).sort({ _id: 1 }).limit(500).toArray()).map(sampleOf);
   }

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -14,11 +15,18 @@ import { AdminTokenGuard } from '@mesh/runtime';
 import { type RenderInput } from '../rendering/render-input.js';
 import { type RenderOutcome } from '../rendering/render-outcome.js';
 import { RenderPool } from '../rendering/render-pool.js';
+import { type EmailTemplate } from '../templates/email-template.js';
 import { TemplateIdDto } from '../templates/template-draft.dto.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { PREVIEW_PAGE } from './preview-page.js';
 import { type PreviewSample, PreviewSamplesRepository } from './preview-samples.repository.js';
-import { PreviewRequestDto, PreviewSampleDto, type SampleDataDto, SampleIdDto } from './preview.dto.js';
+import {
+  PREVIEW_DATA_FIELDS,
+  PreviewRequestDto,
+  PreviewSampleDto,
+  type SampleDataDto,
+  SampleIdDto,
+} from './preview.dto.js';
 
 function inputOf(sample: SampleDataDto): RenderInput {
   return {
@@ -32,9 +40,10 @@ function inputOf(sample: SampleDataDto): RenderInput {
 }
 
 /**
- * Previews: a version rendered in the worker pool for a stored sample or sample data, with the
- * fallbacks that fired. Renderer reads no profiles (no read path to identity or enrichment over
- * NATS), so samples are posted here, optionally tagged with the profile they came from.
+ * Previews: a version rendered in the worker pool for a stored sample, the sample stored for a
+ * profile id, or sample data, with the fallbacks that fired. Renderer reads no profiles (no read path
+ * to identity or enrichment over NATS), so samples are posted here, optionally tagged with the profile
+ * they came from.
  */
 @Controller()
 export class PreviewController {
@@ -84,12 +93,28 @@ export class PreviewController {
       request.version === undefined
         ? await this.templates.findLatest(templateId)
         : ((await this.templates.findVersion(templateId, request.version)) ??
-          (await this.templates.findAnyVersion(templateId, request.version)));
+          (await this.draftOf(templateId, request.version)));
     if (!template) {
       throw new NotFoundException({ error: 'not_found', message: `no such version of "${templateId}"` });
     }
-    let input: RenderInput;
-    if (request.sampleId) {
+    const input = await this.inputFor(request);
+    return { templateId, version: template.version, ...(await this.pool.render(template, input)) };
+  }
+
+  /**
+   * The data of a preview. A profile id names the sample stored for that profile: renderer reads no
+   * profiles (services share no databases and have no request/reply over NATS; send intents carry
+   * their snapshot), so a profile is previewed from the sample an admin stored for it.
+   */
+  private async inputFor(request: PreviewRequestDto): Promise<RenderInput> {
+    const given = PREVIEW_DATA_FIELDS.filter((field) => request[field] !== undefined);
+    if (given.length > 1) {
+      throw new BadRequestException({
+        error: 'invalid_request',
+        message: `give one of sampleId, profileId or sample, not ${given.join(' and ')}`,
+      });
+    }
+    if (request.sampleId !== undefined) {
       const sample = await this.samples.find(request.sampleId);
       if (!sample) {
         throw new NotFoundException({
@@ -97,10 +122,26 @@ export class PreviewController {
           message: `no preview sample "${request.sampleId}"`,
         });
       }
-      input = sample.input;
-    } else {
-      input = inputOf(request.sample ?? { traits: {} });
+      return sample.input;
     }
-    return { templateId, version: template.version, ...(await this.pool.render(template, input)) };
+    if (request.profileId !== undefined) {
+      const sample = await this.samples.findByProfile(request.profileId);
+      if (!sample) {
+        throw new NotFoundException({
+          error: 'not_found',
+          message:
+            `no preview sample stored for profile "${request.profileId}"; renderer reads no profiles: ` +
+            'store one with PUT /api/preview-samples/{sampleId} {"profileId": ..., "traits": ...}',
+        });
+      }
+      return sample.input;
+    }
+    return inputOf(request.sample ?? { traits: {} });
+  }
+
+  /** A draft as written (partials unresolved, CSS not inlined), kept apart from its published parts. */
+  private async draftOf(templateId: string, version: number): Promise<EmailTemplate | undefined> {
+    const draft = await this.templates.findAnyVersion(templateId, version);
+    return draft && { ...draft, draft: true };
   }
 }

@@ -30,11 +30,18 @@ export class PreviewSampleDto extends SampleDataDto {
   @IsOptional() @IsString() @Length(1, 128) profileId?: string;
 }
 
-/** `POST /api/templates/{id}/preview`: a stored sample or sample data; a version, else the latest published. */
+/**
+ * `POST /api/templates/{id}/preview`: at most one of a stored sample (`sampleId`), the stored sample of
+ * a profile (`profileId`) or sample data (`sample`); a version, else the latest published.
+ */
 export class PreviewRequestDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) version?: number;
   @IsOptional()
   @Matches(SAMPLE_ID, { message: 'sampleId must name a stored preview sample' })
   sampleId?: string;
+  @IsOptional() @IsString() @Length(1, 128) profileId?: string;
   @IsOptional() @ValidateNested() @Type(() => SampleDataDto) sample?: SampleDataDto;
 }
+
+/** The fields of a preview request that name its data; at most one may be given. */
+export const PREVIEW_DATA_FIELDS = ['sampleId', 'profileId', 'sample'] as const;

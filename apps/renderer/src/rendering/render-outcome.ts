@@ -23,9 +23,10 @@ export function renderOutcome(
   engine: TemplateEngine,
   template: EmailTemplate,
   input: RenderInput,
+  key?: string,
 ): RenderOutcome {
   try {
-    return { ok: true, ...engine.render(template, templateData(input)) };
+    return { ok: true, ...engine.render(template, templateData(input), key) };
   } catch (error) {
     return failureOf(error);
   }

@@ -1,7 +1,10 @@
+import { RecommendedItemDto } from '@mesh/contracts';
+import { getMetadataStorage } from 'class-validator';
 import { type EmailTemplate } from '../templates/email-template.js';
 import { TemplateEngine } from './template-engine.js';
 import { FALLBACK_HELPERS } from './data-fallbacks.js';
 import { MissingDataError, RenderAbort, TEMPLATE_HELPERS } from './template-helpers.js';
+import { RECOMMENDED_ITEM_FIELDS } from './template-lint.js';
 
 let version = 0;
 function template(html: string, parts: Partial<EmailTemplate> = {}): EmailTemplate {
@@ -100,6 +103,16 @@ describe('TemplateEngine', () => {
     expect(html('<%= it.plural(1, "item", "items") %>, <%= it.plural(3, "item", "items") %>')).toBe(
       '1 item, 3 items',
     );
+  });
+
+  it('keeps one formatter per locale and currency or time zone (formatters are cached)', () => {
+    const source =
+      '<%= it.money(5, "EUR", "de-DE") %>|<%= it.money(5, "USD", "en-US") %>|<%= it.money(5, "EUR", "en-US") %>|' +
+      '<%= it.date("2026-11-28T23:30:00Z", "en-GB") %>|<%= it.date("2026-11-28T23:30:00Z", "en-GB", "Asia/Tokyo") %>|' +
+      '<%= it.date("2026-11-28T23:30:00Z", "de-DE", "nowhere/else") %>';
+    const expected = '5,00\u00a0€|$5.00|€5.00|28 November 2026|29 November 2026|2026-11-28';
+    expect(html(source)).toBe(expected);
+    expect(html(source)).toBe(expected);
   });
 
   it('renders text and subject without HTML escaping but with the same guard', () => {
@@ -223,6 +236,82 @@ describe('declared data and fallbacks', () => {
     expect(engine.check(withData({ html: '<%= it.fallback("nope") %>' }))).toEqual([
       'html line 1: it.fallback("nope") names no field with a static fallback block',
     ]);
+  });
+});
+
+describe('lint of fields read through loop variables', () => {
+  const engine = new TemplateEngine();
+  const products = { path: 'products', type: 'list' as const, fallback: { block: '<p>bestsellers</p>' } };
+  const check = (html: string, data: EmailTemplate['data'] = [products]) =>
+    engine.check(template(`${html}<%= it.fallback("products") %>`, { subject: 'Hi', text: 'hi', data }));
+
+  it('names a misspelt product field, whatever the loop looks like', () => {
+    const problem = (line: number, read: string) =>
+      `html line ${line}: ${read} is not a field of an item of it.products (items have product_id, sku, category, name, brand, price, currency, quantity, url, image_url, score, reason)`;
+    expect(check('<% it.products.forEach(p => { %><%= p.nmae %><% }) %>')).toEqual([problem(1, 'p.nmae')]);
+    expect(
+      check(
+        '<ul>\n<% it.products.slice(0, 3).forEach(function (product, index) { %>\n' +
+          '<li><%= product.name %> <%= it.money(product.prise, product.currency) %></li>\n<% }) %></ul>',
+      ),
+    ).toEqual([problem(3, 'product.prise')]);
+    expect(check('<% for (const item of it.products) { %><%= item.titel %><% } %>')).toEqual([
+      problem(1, 'item.titel'),
+    ]);
+    expect(check('<%= it.products.map((p) => p.name + p?.brnd).join(", ") %>')).toEqual([
+      problem(1, 'p.brnd'),
+    ]);
+    expect(check('<% it.products.forEach(({ name, colour }) => { %><%= name %><% }) %>')).toEqual([
+      problem(1, '{ colour }'),
+    ]);
+  });
+
+  it('accepts the fields items have, and stops following a name bound again', () => {
+    expect(
+      check(
+        '<% it.products.forEach(function (p) { %><a href="<%= p.url %>"><%= p.name %> <%= p.price %></a><% }) %>' +
+          '<p>p.nmae outside tags is text</p>' +
+          '<% const p = { nmae: "x" } %><%= p.nmae %>' +
+          '<% [1, 2].forEach((product) => { %><%= product.toFixed(1) %><% }) %>',
+      ),
+    ).toEqual([]);
+  });
+
+  it('checks the items a list field declares, and only lists may declare them', () => {
+    const offers = {
+      path: 'computed.offers',
+      type: 'list' as const,
+      items: ['title', 'code'],
+      fallback: { default: '' },
+    };
+    expect(
+      check('<% it.computed.offers.forEach((o) => { %><%= o.title %><%= o.cod %><% }) %>', [
+        products,
+        offers,
+      ]),
+    ).toEqual([
+      'html line 1: o.cod is not a field of an item of it.computed.offers (items have title, code)',
+    ]);
+    // A list whose items are not declared is not followed.
+    expect(
+      check('<% it.computed.tags.forEach((t) => { %><%= t.whatever %><% }) %>', [
+        products,
+        { path: 'computed.tags', type: 'list', fallback: { default: '' } },
+      ]),
+    ).toEqual([]);
+    expect(
+      check('', [
+        products,
+        { path: 'first_name', type: 'string', items: ['x'], fallback: { default: 'you' } },
+      ]),
+    ).toEqual(['data: first_name declares items but is not a list']);
+  });
+
+  it('knows the fields of a recommended item from the contracts', () => {
+    const declared = getMetadataStorage()
+      .getTargetValidationMetadatas(RecommendedItemDto, '', true, false)
+      .map((metadata) => metadata.propertyName);
+    expect(new Set(RECOMMENDED_ITEM_FIELDS)).toEqual(new Set(declared));
   });
 });
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Eta, type TemplateFunction } from 'eta';
-import { type EmailTemplate } from '../templates/email-template.js';
+import { type EmailTemplate, renderKeyOf } from '../templates/email-template.js';
 import { type FiredFallback } from '../templates/data-schema.js';
-import { neutralizeUnsafeUrls, textFromHtml } from './email-output.js';
+import { neutralizeUnsafeUrls, textFromHtml, tidyText } from './email-output.js';
 import { applyDataSchema, type FallbackState, RENDERING_PART } from './data-fallbacks.js';
 import { assertComplete, escapeHtml, printable } from './template-helpers.js';
 import { lintTemplate } from './template-lint.js';
@@ -22,6 +22,9 @@ export interface RenderResult extends RenderedParts {
 const RAW_TAG = /<%[-_]?\s*~/;
 
 export class TemplateCompileError extends Error {}
+
+/** How many compiled versions an engine keeps; a full cache starts again. */
+const COMPILED_KEPT = 1_000;
 
 /** Eta's parse errors carry a line; a syntax error of the generated function does not. */
 function compileMessage(error: unknown): string {
@@ -60,14 +63,25 @@ export class TemplateEngine {
     { subject: TemplateFunction; html: TemplateFunction; text?: TemplateFunction }
   >();
 
-  /** Renders one version over `data` (changed in place by the version's declared fallbacks). */
-  render(template: EmailTemplate, data: Record<string, unknown>): RenderResult {
-    const parts = this.compile(template);
+  /**
+   * Renders one version over `data` (changed in place by the version's declared fallbacks); the
+   * compiled version is kept under `key` (renderKeyOf).
+   */
+  render(
+    template: EmailTemplate,
+    data: Record<string, unknown>,
+    key: string = renderKeyOf(template),
+  ): RenderResult {
+    const parts = this.compile(template, key);
     const state = data as Record<string, unknown> & FallbackState;
     const fallbacks = applyDataSchema(template.data, state);
     state[RENDERING_PART] = 'text';
     const subject = this.plain.render(parts.subject, data).replace(/\s+/g, ' ').trim();
-    const ownText = parts.text ? this.plain.render(parts.text, data) : undefined;
+    const ownText = parts.text
+      ? template.textFromHtml
+        ? tidyText(this.plain.render(parts.text, data))
+        : this.plain.render(parts.text, data)
+      : undefined;
     state[RENDERING_PART] = 'html';
     const html = neutralizeUnsafeUrls(this.html.render(parts.html, data)).html;
     const rendered = { subject, html, text: ownText ?? textFromHtml(html) };
@@ -96,10 +110,10 @@ export class TemplateEngine {
     return [...problems, ...lintTemplate(template)];
   }
 
-  private compile(template: EmailTemplate) {
-    const key = `${template.templateId}:${template.version}`;
+  private compile(template: EmailTemplate, key: string) {
     let parts = this.compiled.get(key);
     if (!parts) {
+      if (this.compiled.size >= COMPILED_KEPT) this.compiled.clear();
       for (const part of ['subject', 'html', 'text'] as const) {
         if (RAW_TAG.test(template[part])) {
           throw new TemplateCompileError(

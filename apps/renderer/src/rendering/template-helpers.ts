@@ -31,10 +31,14 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIALS = /[&<>"']/g;
+
 /** Escapes everything but values marked with `it.raw`. */
 export function escapeHtml(value: unknown): string {
   if (value instanceof RawHtml) return value.html;
-  return String(value).replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+  const text = String(value);
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (char) => ESCAPES[char]!) : text;
 }
 
 /**
@@ -73,6 +77,29 @@ function isBlank(value: unknown): boolean {
   );
 }
 
+/**
+ * Intl formatters are costly to build (tens of microseconds each, more than a whole render) and
+ * immutable: one per locale/currency (or locale/time zone), kept for the life of the thread. The keys
+ * come from profile data, so the caches are bounded; a full cache is cleared, not grown.
+ */
+const FORMATTER_CACHE_LIMIT = 500;
+const moneyFormats = new Map<string, Intl.NumberFormat | null>();
+const dateFormats = new Map<string, Intl.DateTimeFormat | null>();
+
+function cached<F>(cache: Map<string, F | null>, key: string, make: () => F): F | null {
+  let format = cache.get(key);
+  if (format === undefined) {
+    try {
+      format = make();
+    } catch {
+      format = null; // an unknown locale, currency or time zone: the caller prints a plain value
+    }
+    if (cache.size >= FORMATTER_CACHE_LIMIT) cache.clear();
+    cache.set(key, format);
+  }
+  return format;
+}
+
 /** Helpers every template sees on `it`. */
 export const TEMPLATE_HELPERS = {
   /** `it.or(it.first_name, "there")`: the value, or the fallback when it is missing or blank. */
@@ -85,13 +112,12 @@ export const TEMPLATE_HELPERS = {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new MissingDataError(`money() got no amount (${String(amount)})`);
     }
-    try {
-      return new Intl.NumberFormat(String(locale), { style: 'currency', currency: String(currency) }).format(
-        value,
-      );
-    } catch {
-      return value.toFixed(2);
-    }
+    const format = cached(
+      moneyFormats,
+      `${String(locale)}\u0000${String(currency)}`,
+      () => new Intl.NumberFormat(String(locale), { style: 'currency', currency: String(currency) }),
+    );
+    return format ? format.format(value) : value.toFixed(2);
   },
   /** `it.date("2026-11-28T10:00:00Z", "en-GB")` → `28 November 2026`. */
   date(value: unknown, locale: unknown = 'en-US', timeZone: unknown = 'UTC'): string {
@@ -99,14 +125,12 @@ export const TEMPLATE_HELPERS = {
     if (value === undefined || value === null || Number.isNaN(date.getTime())) {
       throw new MissingDataError(`date() got no date (${String(value)})`);
     }
-    try {
-      return new Intl.DateTimeFormat(String(locale), {
-        dateStyle: 'long',
-        timeZone: String(timeZone),
-      }).format(date);
-    } catch {
-      return date.toISOString().slice(0, 10);
-    }
+    const format = cached(
+      dateFormats,
+      `${String(locale)}\u0000${String(timeZone)}`,
+      () => new Intl.DateTimeFormat(String(locale), { dateStyle: 'long', timeZone: String(timeZone) }),
+    );
+    return format ? format.format(date) : date.toISOString().slice(0, 10);
   },
   /** `it.plural(n, "item", "items")` → `1 item`, `3 items`. */
   plural(count: unknown, one: string, many: string): string {

@@ -23,6 +23,12 @@ export interface DataField {
   /** A required field that is missing fails the render as MISSING_DATA; an optional one needs a fallback. */
   required?: boolean;
   fallback?: FieldFallback;
+  /**
+   * For a list of objects: the fields each item has, checked where a loop reads them
+   * (`it.offers.forEach((offer) => offer.title)`). `products` has the fields of a recommended item
+   * unless it says otherwise.
+   */
+  items?: string[];
 }
 
 export type FallbackKind = 'default' | 'block' | 'abort';

@@ -11,6 +11,21 @@ export interface EmailTemplate {
   data?: DataField[];
   /** A layout registered by name; its `{{> body }}` takes the html. Resolved at publish. */
   layout?: string;
+  /**
+   * Set on a draft read for a preview: its parts are the sources as written (partials unresolved,
+   * CSS not inlined), so it is compiled and cached apart from the same version once published.
+   */
+  draft?: true;
+  /** The text part was made from the html at publish (textTemplateFromHtml): its blank lines are tidied. */
+  textFromHtml?: true;
+}
+
+/**
+ * The key a version's compiled parts are cached under (in every render thread): a published version
+ * never changes; a draft's parts differ from the same version's published parts.
+ */
+export function renderKeyOf(template: EmailTemplate): string {
+  return `${template.templateId}:${template.version}${template.draft ? ':draft' : ''}`;
 }
 
 /** The demo's cart reminder: a default name and item, and a static block when there is nothing to recommend. */

@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { inlineCss } from '../rendering/css-inlining.js';
+import { textTemplateFromHtml } from '../rendering/email-output.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
 import { type EmailTemplate } from './email-template.js';
 import { PartialsRepository } from './partials.repository.js';
@@ -62,12 +63,24 @@ export class PublishTemplateUseCase {
         problems,
       });
     }
+    const text = resolved.text.trim() ? undefined : this.textTemplateOf({ ...resolved, html: inlined });
     const published = {
       subject: resolved.subject,
       html: inlined,
-      text: resolved.text,
+      text: text ?? resolved.text,
       partials: Object.fromEntries(used),
+      ...(text ? { textFromHtml: true as const } : {}),
     };
     return (await this.templates.markPublished(templateId, version, published)) ?? found;
+  }
+
+  /**
+   * A version without a text part gets one made from its html template here, once (see
+   * textTemplateFromHtml); when that cannot be done safely, its renders convert their html.
+   */
+  private textTemplateOf(template: EmailTemplate): string | undefined {
+    const text = textTemplateFromHtml(template.html);
+    if (text === undefined || this.engine.check({ ...template, text }).length > 0) return undefined;
+    return text;
   }
 }

@@ -38,6 +38,14 @@ class DataFieldDto {
   @IsIn(FIELD_TYPES) type!: FieldType;
   @IsOptional() @IsBoolean() required?: boolean;
   @IsOptional() @ValidateNested() @Type(() => FieldFallbackDto) fallback?: FieldFallbackDto;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @Matches(/^[A-Za-z_$][\w$]{0,63}$/, {
+    each: true,
+    message: 'items must be field names, like name or price',
+  })
+  items?: string[];
 }
 
 /** A new draft version of a template: its parts in Eta, over `it`, and the data it declares. */

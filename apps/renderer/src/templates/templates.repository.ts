@@ -11,6 +11,8 @@ export interface PublishedParts {
   text: string;
   /** The partials and layout resolved at publish, with their versions. */
   partials: Record<string, number>;
+  /** The text was made from the html at publish. */
+  textFromHtml?: true;
 }
 
 interface TemplateDocument extends EmailTemplate {
@@ -42,8 +44,8 @@ export interface TemplateSummary {
 /** A published version as sends render it: with the html whose CSS was inlined at publish. */
 function renderedPartsOf(document: TemplateDocument): EmailTemplate {
   if (!document.published) return { ...partsOf(document), html: document.htmlInlined ?? document.html };
-  const { subject, html, text } = document.published;
-  return { ...partsOf(document), subject, html, text };
+  const { subject, html, text, textFromHtml } = document.published;
+  return { ...partsOf(document), subject, html, text, ...(textFromHtml ? { textFromHtml } : {}) };
 }
 
 const PUBLISHED = { status: { $ne: 'draft' as const } };
