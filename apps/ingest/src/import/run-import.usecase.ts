@@ -73,7 +73,7 @@ export class RunImportUseCase {
     batch: { row: number; value?: Record<string, unknown>; error?: string }[],
   ): Promise<{ accepted: number; rejected: number }> {
     const errors: RowError[] = [];
-    const calls: Promise<boolean>[] = [];
+    const calls: Promise<unknown>[] = [];
     for (const { row, value, error } of batch) {
       if (value === undefined) {
         errors.push({ row, fields: { row: [error ?? 'unreadable'] } });
