@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { bootService, startInfra, uniqueName } from '@mesh/testing';
 import Fastify from 'fastify';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 // The bench boots ingest in process (a bench is not an app, so it may import one).
 // eslint-disable-next-line no-restricted-imports
 import { ingestSpec } from '../../apps/ingest/src/ingest.app.js';
@@ -13,6 +15,8 @@ import { percentiles } from '../messaging/bench-stats.js';
 const REQUESTS = Number(process.argv[2] ?? process.env.BENCH_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? process.env.BENCH_CONCURRENCY ?? 32);
 const IMPORT_ROWS = Number(process.argv[4] ?? process.env.BENCH_IMPORT_ROWS ?? 50_000);
+/** Which parts to run (comma-separated): http (track and batch against bare Fastify), import. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'http,import').split(','));
 const BATCH_SIZE = 100;
 const WRITE_KEY = 'ingest-bench-write-key-0123456789';
 const authorization = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
@@ -79,6 +83,15 @@ const ingest = await bootService(
   }),
 );
 try {
+  if (PARTS.has('http')) await benchHttp();
+  if (PARTS.has('import')) await benchImport();
+} finally {
+  await ingest.close();
+  await bare.close();
+  await infra.stop();
+}
+
+async function benchHttp(): Promise<void> {
   console.log(`bench/ingest: ${REQUESTS} requests, ${CONCURRENCY} in flight; batches of ${BATCH_SIZE}`);
   await drive('warm-up', `${bareUrl}/echo`, 500, track);
   await drive('warm-up', `${ingest.url}/v1/track`, 500, track);
@@ -101,7 +114,9 @@ try {
       `(target ≥ 0.5), /v1/batch ${(ingestBatch.perSecond / bareBatch.perSecond).toFixed(2)}× ` +
       `(${(ingestBatch.perSecond * BATCH_SIZE).toFixed(0)} events/s)`,
   );
+}
 
+async function benchImport(): Promise<void> {
   const encoder = new TextEncoder();
   let written = 0;
   const csv = new ReadableStream<Uint8Array>({
@@ -116,7 +131,15 @@ try {
       controller.enqueue(encoder.encode(chunk));
     },
   });
+  // BENCH_CPU_PROFILE=<file>: a CPU profile of the import alone (open it in Chrome's DevTools).
+  const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const response = await fetch(`${ingest.url}/api/imports?fileId=${randomUUID()}&format=csv`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv', authorization },
@@ -125,11 +148,16 @@ try {
   });
   const job = (await response.json()) as { accepted: number };
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `import CSV: ${job.accepted} rows in ${seconds.toFixed(1)} s = ${(job.accepted / seconds).toFixed(0)} rows/s (target ≥ 10,000)`,
+    `import CSV: ${job.accepted} rows in ${seconds.toFixed(1)} s = ${(job.accepted / seconds).toFixed(0)} rows/s (target ≥ 10,000); ` +
+      `this process (ingest + the uploading client; not NATS, Redis, FerretDB) used ${cpuSeconds.toFixed(1)} CPU-s = ` +
+      `${(job.accepted / cpuSeconds).toFixed(0)} rows per CPU-second`,
   );
-} finally {
-  await ingest.close();
-  await bare.close();
-  await infra.stop();
 }

@@ -30,6 +30,9 @@ export class IngestEnv extends ServiceEnv {
   /** How often each replica reads the erasures and re-consents other replicas took (ms). */
   @IsInt() @Min(100) @Max(600_000) INGEST_ERASED_REFRESH_MS: number = 1_000;
 
+  /** Publishes of batched calls (imports, /v1/batch, webhooks) in flight at once, per replica. */
+  @IsInt() @Min(1) @Max(100_000) INGEST_PUBLISHES_IN_FLIGHT: number = 256;
+
   /** The services whose receipts complete an erasure (comma-separated; they hold personal data). */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'

@@ -77,6 +77,23 @@ export class AcceptEventUseCase {
     return stored ? 'stored' : 'duplicate';
   }
 
+  /** The calls of one source (a batch, a webhook, an import chunk) with one dedup round trip each way. */
+  async executeMany(commands: AcceptCommand[]): Promise<AcceptOutcome[]> {
+    if (commands.length === 0) return [];
+    const outcomes: AcceptOutcome[] = commands.map((command) =>
+      this.erasedIdentities.isErased(callIdentifiers(command)) ? 'erased' : 'stored',
+    );
+    const kept = commands.filter((_command, index) => outcomes[index] === 'stored');
+    const stored = await this.storeOnce.storeMany(
+      commands[0]!.source.id,
+      kept.map((command) => ({ messageId: command.event.messageId, publish: () => this.publish(command) })),
+    );
+    let next = 0;
+    return outcomes.map((outcome) =>
+      outcome === 'erased' ? outcome : stored[next++] ? 'stored' : 'duplicate',
+    );
+  }
+
   private async publish(command: AcceptCommand): Promise<Envelope> {
     const messageId = command.event.messageId ?? randomUUID();
     const base = this.base(command.event, messageId);

@@ -31,9 +31,7 @@ export class TrackingController {
   async batch(@Body() request: BatchRequestDto, @CurrentSource() source: Source): Promise<Success> {
     const receivedAt = new Date();
     const calls = readBatch(request);
-    await Promise.all(
-      calls.map((call) => this.accept.execute({ ...call, source, receivedAt } as AcceptCommand)),
-    );
+    await this.accept.executeMany(calls.map((call) => ({ ...call, source, receivedAt }) as AcceptCommand));
     return { success: true };
   }
 

@@ -87,7 +87,7 @@ export class ReceiveWebhookUseCase {
       });
     }
     try {
-      await Promise.all(calls.map((call) => this.accept.execute(call)));
+      await this.accept.executeMany(calls);
     } catch (error) {
       await this.replays.release(source.id, command.signature);
       throw error;
