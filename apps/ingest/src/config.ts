@@ -33,6 +33,9 @@ export class IngestEnv extends ServiceEnv {
   /** Publishes of batched calls (imports, /v1/batch, webhooks) in flight at once, per replica. */
   @IsInt() @Min(1) @Max(100_000) INGEST_PUBLISHES_IN_FLIGHT: number = 256;
 
+  /** How long a replica holds a write key's source in memory (ms; 0: never). Changes through another replica show after it. */
+  @IsInt() @Min(0) @Max(300_000) INGEST_SOURCE_CACHE_MS: number = 5_000;
+
   /** The services whose receipts complete an erasure (comma-separated; they hold personal data). */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'

@@ -5,6 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { parse } from 'csv-parse';
 import { type AcceptCommand } from '../tracking/accept-event.usecase.js';
+import { isIdString } from '../tracking/quick-track.js';
 import { IdentifyRequestDto, isTimestampValue, TrackRequestDto } from '../tracking/segment-event.dto.js';
 
 export type ImportFormat = 'csv' | 'ndjson';
@@ -107,10 +108,6 @@ export function mapRow(
   const errors = validateSync(event);
   return errors.length > 0 ? { errors: fieldErrors(errors) } : { call: { type: 'identify', event } };
 }
-
-/** `Length(1, 256)` as class-validator counts (a lone variation selector is no character). */
-const isIdString = (value: unknown): value is string =>
-  typeof value === 'string' && value.length >= 1 && value.length <= 256 && /[^\uFE0E\uFE0F]/.test(value);
 
 /**
  * The usual row checked by hand (class-validator costs about as much as publishing the row): a
