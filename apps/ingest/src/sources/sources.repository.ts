@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { IngestEnv } from '../config.js';
+import { type WebhookMapping } from '../webhooks/webhook-mapping.js';
 import { hashWriteKey, type Source } from './source.js';
 
 interface SourceDocument {
@@ -17,7 +18,8 @@ interface SourceDocument {
   previousWebhookSecretValidUntil?: Date;
   enabled: boolean;
   rateLimitPerSecond?: number;
-  webhookMapping?: string;
+  /** A built-in mapping's name, or a custom mapping (checked by webhookMappingProblems before it is stored). */
+  webhookMapping?: string | WebhookMapping;
   createdAt: Date;
   updatedAt?: Date;
   schemaVersion: 1;
