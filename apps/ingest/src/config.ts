@@ -27,6 +27,15 @@ export class IngestEnv extends ServiceEnv {
   /** A request whose publish has no stream ack by then is answered 503 (the client retries). */
   @IsInt() @Min(100) @Max(120_000) INGEST_PUBLISH_DEADLINE_MS: number = 10_000;
 
+  /** How often each replica reads the erasures and re-consents other replicas took (ms). */
+  @IsInt() @Min(100) @Max(600_000) INGEST_ERASED_REFRESH_MS: number = 1_000;
+
+  /** Publishes of batched calls (imports, /v1/batch, webhooks) in flight at once, per replica. */
+  @IsInt() @Min(1) @Max(100_000) INGEST_PUBLISHES_IN_FLIGHT: number = 256;
+
+  /** How long a replica holds a write key's source in memory (ms; 0: never). Changes through another replica show after it. */
+  @IsInt() @Min(0) @Max(300_000) INGEST_SOURCE_CACHE_MS: number = 5_000;
+
   /** The services whose receipts complete an erasure (comma-separated; they hold personal data). */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'

@@ -32,14 +32,14 @@ describe('ingest: consent, erasure requests and customer updates', () => {
   let infra: Infra;
   let ingest: BootedService;
   let tap: MessageTap;
+  let mongoUrl: string;
 
-  beforeAll(async () => {
-    infra = await startInfra({ nats: true, mongo: true, redis: true });
-    ingest = await bootService(
+  const boot = () =>
+    bootService(
       ingestSpec({
         PORT: '0',
         NATS_URL: infra.natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
+        MONGO_URL: mongoUrl,
         REDIS_URL: infra.redisUrl!,
         NATS_STREAM_MAX_BYTES: String(64 * 1024 * 1024),
         MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
@@ -48,6 +48,11 @@ describe('ingest: consent, erasure requests and customer updates', () => {
         LOG_LEVEL: 'silent',
       }),
     );
+
+  beforeAll(async () => {
+    infra = await startInfra({ nats: true, mongo: true, redis: true });
+    mongoUrl = `${infra.mongoUrl}/${uniqueName('ingest')}`;
+    ingest = await boot();
     tap = await MessageTap.open(infra.natsUrl!, '>');
   });
 
@@ -223,5 +228,137 @@ describe('ingest: consent, erasure requests and customer updates', () => {
     expect(large.status).toBe(413);
     expect((await post('/api/customers/crm-1', { traits: {} }, 'wrong-key-0123456789')).status).toBe(401);
     expect(tap.messages('ingest.identify').length).toBe(before);
+  });
+
+  it('drops new events of an erased user id or address, survives a restart, and takes them again after an opt-in', async () => {
+    const track = (userId: string, extra: Record<string, unknown> = {}) => {
+      const messageId = randomUUID();
+      return { messageId, body: { messageId, userId, event: 'Product Viewed', ...extra } };
+    };
+    /** Sends the calls, then a marker from someone else: once the marker is on the stream, the calls would be too. */
+    const publishedOf = async (calls: { path: string; messageId: string; body: unknown }[]) => {
+      for (const call of calls) expect((await post(call.path, call.body)).status).toBe(200);
+      const marker = track('u-bystander');
+      expect((await post('/v1/track', marker.body)).status).toBe(200);
+      await tap.next(
+        'ingest.track',
+        (m) => (m.envelope.data as { messageId: string }).messageId === marker.messageId,
+      );
+      const ids = new Set(calls.map((call) => call.messageId));
+      return tap
+        .messages()
+        .filter((m) => ids.has((m.envelope.data as { messageId?: string }).messageId ?? ''))
+        .map((m) => (m.envelope.data as { messageId: string }).messageId);
+    };
+
+    const erased = await post('/v1/privacy/erase', { userId: 'u-forgotten', email: 'Forgotten@Example.com' });
+    expect(erased.status).toBe(202);
+    const byUser = track('u-forgotten');
+    const byEmailInContext = track('u-other-device', {
+      context: { traits: { email: 'forgotten@example.com ' } },
+    });
+    const byIdentify = { messageId: randomUUID(), body: {} as Record<string, unknown> };
+    byIdentify.body = {
+      messageId: byIdentify.messageId,
+      anonymousId: 'anon-9',
+      traits: { email: 'FORGOTTEN@example.com' },
+    };
+    const inBatch = track('u-forgotten');
+    const neighbour = track('u-neighbour');
+    const dropped = await publishedOf([
+      { path: '/v1/track', ...byUser },
+      { path: '/v1/track', ...byEmailInContext },
+      { path: '/v1/identify', ...byIdentify },
+      {
+        path: '/v1/batch',
+        messageId: inBatch.messageId,
+        body: {
+          batch: [
+            { type: 'track', ...inBatch.body },
+            { type: 'track', ...neighbour.body },
+          ],
+        },
+      },
+      {
+        path: '/api/customers/u-forgotten',
+        messageId: 'crm-forgotten',
+        body: { traits: { plan: 'gold' }, messageId: 'crm-forgotten' },
+      },
+    ]);
+    // Nothing of the erased person is on the stream; the neighbour in the same batch is.
+    expect(dropped).toEqual([]);
+    await tap.next(
+      'ingest.track',
+      (m) => (m.envelope.data as { messageId: string }).messageId === neighbour.messageId,
+    );
+
+    // The block is in MongoDB, as keyed hashes only: a restarted ingest still drops the person's events.
+    const stored = JSON.stringify(
+      await (
+        await import('mongodb')
+      ).MongoClient.connect(mongoUrl).then(async (client) => {
+        try {
+          return await client.db().collection('erased_identities').find({}).toArray();
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+    expect(stored).not.toContain('forgotten');
+    expect(stored).not.toContain('Forgotten');
+    await ingest.close();
+    ingest = await boot();
+    expect(await publishedOf([{ path: '/v1/track', ...track('u-forgotten') }])).toEqual([]);
+
+    // An opt-out does not lift the block; an opt-in by user id does, an opt-in by address lifts the address.
+    const optOut = { userId: 'u-forgotten', channel: 'email', status: 'opted_out' };
+    expect((await post('/v1/consent', optOut)).status).toBe(200);
+    expect(await publishedOf([{ path: '/v1/track', ...track('u-forgotten') }])).toEqual([]);
+    expect((await post('/v1/consent', { ...optOut, status: 'opted_in' })).status).toBe(200);
+    const again = track('u-forgotten');
+    const stillByEmail = track('u-other-device', { context: { traits: { email: 'forgotten@example.com' } } });
+    expect(
+      await publishedOf([
+        { path: '/v1/track', ...again },
+        { path: '/v1/track', ...stillByEmail },
+      ]),
+    ).toEqual([again.messageId]);
+    expect(
+      (
+        await post('/v1/consent', {
+          anonymousId: 'anon-9',
+          email: 'forgotten@example.com',
+          channel: 'email',
+          status: 'opted_in',
+        })
+      ).status,
+    ).toBe(200);
+    const byEmailAgain = track('u-other-device', { context: { traits: { email: 'forgotten@example.com' } } });
+    expect(await publishedOf([{ path: '/v1/track', ...byEmailAgain }])).toEqual([byEmailAgain.messageId]);
+  });
+
+  it('does not lift an erasure with an opt-in stated before it', async () => {
+    expect((await post('/v1/privacy/erase', { userId: 'u-backdated' })).status).toBe(202);
+    const consent = {
+      userId: 'u-backdated',
+      channel: 'email',
+      status: 'opted_in',
+      at: '2020-01-01T00:00:00.000Z',
+    };
+    expect((await post('/v1/consent', consent)).status).toBe(200);
+    const messageId = randomUUID();
+    expect(
+      (await post('/v1/track', { messageId, userId: 'u-backdated', event: 'Product Viewed' })).status,
+    ).toBe(200);
+    const marker = randomUUID();
+    expect(
+      (await post('/v1/track', { messageId: marker, userId: 'u-bystander', event: 'Product Viewed' })).status,
+    ).toBe(200);
+    await tap.next('ingest.track', (m) => (m.envelope.data as { messageId: string }).messageId === marker);
+    expect(
+      tap
+        .messages('ingest.track')
+        .filter((m) => (m.envelope.data as { messageId: string }).messageId === messageId),
+    ).toEqual([]);
   });
 });

@@ -8,8 +8,11 @@ import { deterministicId } from '@mesh/contracts';
 import {
   bootService,
   type BootedService,
+  freePort,
   type Infra,
   repoRoot,
+  ServerProcess,
+  serviceEntry,
   startInfra,
   subjectCounts,
   uniqueName,
@@ -32,6 +35,7 @@ function csvBody(
   rows: number,
   bad: (row: number) => boolean,
   stopAfter?: number,
+  pauseMs = 0,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let row = 0;
@@ -39,7 +43,8 @@ function csvBody(
     start(controller) {
       controller.enqueue(encoder.encode('userId,email,plan,timestamp\n'));
     },
-    pull(controller) {
+    async pull(controller) {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       if (stopAfter !== undefined && row >= stopAfter) {
         controller.error(new Error('the uploader crashed'));
         return;
@@ -60,21 +65,20 @@ function csvBody(
 describe('ingest: batch import', () => {
   let infra: Infra;
   let ingest: BootedService;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     infra = await startInfra({ nats: true, mongo: true, redis: true });
-    ingest = await bootService(
-      ingestSpec({
-        PORT: '0',
-        NATS_URL: infra.natsUrl,
-        MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
-        REDIS_URL: infra.redisUrl!,
-        NATS_STREAM_MAX_BYTES: String(512 * 1024 * 1024),
-        MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
-        MESH_DEMO_WRITE_KEY: WRITE_KEY,
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    env = {
+      NATS_URL: infra.natsUrl!,
+      MONGO_URL: `${infra.mongoUrl}/${uniqueName('ingest')}`,
+      REDIS_URL: infra.redisUrl!,
+      NATS_STREAM_MAX_BYTES: String(512 * 1024 * 1024),
+      MESH_ADMIN_TOKEN: 'ingest-test-admin-token',
+      MESH_DEMO_WRITE_KEY: WRITE_KEY,
+      LOG_LEVEL: 'silent',
+    };
+    ingest = await bootService(ingestSpec({ PORT: '0', ...env }));
   });
 
   afterAll(async () => {
@@ -151,6 +155,69 @@ describe('ingest: batch import', () => {
     );
     // A re-sent finished file changes nothing.
     expect(await (await upload(query, csvBody(rows, bad))).json()).toMatchObject({ accepted: rows - 6 });
+    expect((await count('ingest.track')) - before).toBe(rows - 6);
+  }, 180_000);
+
+  it('resumes an import whose ingest process was killed (SIGKILL) while publishing rows, storing each good row once', async () => {
+    const rows = 30_000;
+    const bad = (row: number) => row % 5_000 === 11;
+    const fileId = randomUUID();
+    const query = `fileId=${fileId}&format=csv&type=track&eventName=Migrated`;
+    const jobId = deterministicId('import', 'demo', fileId);
+    const before = await count('ingest.track');
+    // A second ingest, as production runs it (from dist/: build first), on the same NATS, Redis and database.
+    const port = await freePort();
+    const child = ServerProcess.spawn({
+      name: 'ingest-to-kill',
+      command: process.execPath,
+      args: [serviceEntry('ingest')],
+      cwd: repoRoot(),
+      env: { ...process.env, ...env, PORT: String(port) },
+    });
+    const childUrl = `http://127.0.0.1:${port}`;
+    try {
+      await child.waitUntilReady(async () => {
+        const response = await fetch(`${childUrl}/health/ready`);
+        if (!response.ok) throw new Error(`ready: ${response.status}`);
+      }, 60_000);
+      // The upload comes in 1,000 rows every 20 ms, so rows are being published the whole time.
+      const crashed = fetch(`${childUrl}/api/imports?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', authorization },
+        body: csvBody(rows, bad, undefined, 20),
+        duplex: 'half',
+      });
+      crashed.catch(() => undefined);
+      let job: Job | undefined;
+      await waitFor(
+        'some rows stored',
+        async () => {
+          job = await get<Job>(`/api/imports/${jobId}`);
+          return (job?.checkpoint ?? 0) >= 3_000;
+        },
+        60_000,
+      );
+      await child.kill();
+      await expect(crashed).rejects.toThrow();
+      job = await get<Job>(`/api/imports/${jobId}`);
+      // Killed, not stopped: the job was never marked, and the batches in flight may have reached the stream.
+      expect(job).toMatchObject({ status: 'running' });
+      expect(job.checkpoint).toBeLessThan(rows);
+      console.log(
+        `import killed at checkpoint ${job.checkpoint}; ${(await count('ingest.track')) - before} rows on the stream`,
+      );
+    } finally {
+      await child.kill();
+    }
+    const resumed = await upload(query, csvBody(rows, bad));
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toMatchObject({ status: 'completed', checkpoint: rows, rejected: 6 });
+    await waitFor(
+      'the stream to hold each good row',
+      async () => (await count('ingest.track')) - before === rows - 6,
+    );
+    // Nothing more arrives: each good row is there once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await count('ingest.track')) - before).toBe(rows - 6);
   }, 180_000);
 

@@ -202,4 +202,135 @@ describe('ingest: signed webhooks', () => {
     expect(ignored.status).toBe(200);
     expect(await ignored.json()).toEqual({ success: true, events: 0 });
   });
+
+  it('reads a source with its own mapping, set and checked through the admin API', async () => {
+    const admin = (method: string, path: string, body: unknown) =>
+      fetch(`${ingest.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+    const mapping = {
+      name: 'billing',
+      topicHeader: 'X-Billing-Event',
+      deliveryIdHeader: 'X-Billing-Delivery',
+      rules: [
+        {
+          topic: 'invoice.paid',
+          type: 'track',
+          event: 'Order Completed',
+          userId: '$.data.account.external_id',
+          timestamp: { path: '$.data.paid_at', as: 'timestamp' },
+          contextTraits: { email: '$.data.account.email' },
+          properties: {
+            order_id: { path: '$.data.number', as: 'string' },
+            total: { path: '$.data.total', as: 'number' },
+            currency: '$.data.currency',
+            channel: { value: 'billing' },
+            products: {
+              path: '$.data.lines[*]',
+              each: { sku: '$.sku', quantity: { path: '$.qty', as: 'number' } },
+            },
+          },
+        },
+        {
+          topic: 'account.updated',
+          type: 'identify',
+          userId: '$.data.account.external_id',
+          traits: { plan: '$.data.plan', email: '$.data.account.email' },
+        },
+      ],
+    };
+
+    // A mapping that is not valid is refused, every fault named with its place.
+    const bad = await admin('POST', '/api/sources', {
+      id: 'billing-bad',
+      name: 'billing',
+      webhookMapping: {
+        rules: [
+          { topic: 'invoice.paid', type: 'purchase', userId: 'data.id', properties: { 'a.b': '$.x' } },
+          { topic: 'x', type: 'track', userId: '$.id', properties: { total: { path: '$.t', as: 'money' } } },
+        ],
+      },
+    });
+    expect(bad.status).toBe(400);
+    const badFields = ((await bad.json()) as { fields: Record<string, string[]> }).fields;
+    const messages = badFields.webhookMapping!.join('\n');
+    expect(messages).toContain('webhookMapping.rules.0.type must be track or identify');
+    expect(messages).toContain('webhookMapping.rules.0.userId must be a JSONPath starting with $');
+    expect(messages).toContain('webhookMapping.rules.0.properties.a.b');
+    expect(messages).toContain(
+      'webhookMapping.rules.1.properties.total.as must be one of number, string, timestamp',
+    );
+    expect(
+      (await admin('POST', '/api/sources', { id: 'billing-bad', name: 'b', webhookMapping: 'stripe' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await fetch(`${ingest.url}/api/sources/billing-bad`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).status,
+    ).toBe(404);
+
+    // Set on creation with an identify rule only, then replaced by PATCH with the full mapping.
+    const created = await admin('POST', '/api/sources', {
+      id: 'billing',
+      name: 'Billing',
+      webhookMapping: { ...mapping, rules: [mapping.rules[1]] },
+    });
+    expect(created.status).toBe(201);
+    secrets.billing = ((await created.json()) as { webhookSecret: string }).webhookSecret;
+    const badPatch = await admin('PATCH', '/api/sources/billing', { webhookMapping: { rules: [] } });
+    expect(badPatch.status).toBe(400);
+    expect(JSON.stringify(await badPatch.json())).toContain(
+      'webhookMapping.rules must be a list of 1-50 rules',
+    );
+    const patched = await admin('PATCH', '/api/sources/billing', { webhookMapping: mapping });
+    expect(patched.status).toBe(200);
+    expect(
+      ((await patched.json()) as { webhookMapping: { topicHeader: string } }).webhookMapping.topicHeader,
+    ).toBe('x-billing-event');
+
+    const invoice = JSON.stringify({
+      data: {
+        number: 1042,
+        total: '59.90',
+        currency: 'EUR',
+        paid_at: '2026-11-28T09:30:00',
+        account: { external_id: 'acct-77', email: 'billing@example.com' },
+        lines: [
+          { sku: 'PLAN-PRO', qty: 1 },
+          { sku: 'SEAT', qty: '3' },
+        ],
+      },
+    });
+    const response = await send('billing', invoice, {
+      'x-billing-event': 'invoice.paid',
+      'x-billing-delivery': 'dlv-1',
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true, events: 1 });
+    const published = await tap.next<TrackPayload>(
+      'ingest.track',
+      (message) => message.envelope.source === 'billing',
+    );
+    expect(published.envelope.occurredAt).toBe('2026-11-28T09:30:00.000Z');
+    expect(published.envelope.data).toMatchObject({
+      userId: 'acct-77',
+      event: 'Order Completed',
+      context: { traits: { email: 'billing@example.com' } },
+      properties: {
+        order_id: '1042',
+        total: 59.9,
+        currency: 'EUR',
+        channel: 'billing',
+        products: [
+          { sku: 'PLAN-PRO', quantity: 1 },
+          { sku: 'SEAT', quantity: 3 },
+        ],
+      },
+    });
+  });
 });

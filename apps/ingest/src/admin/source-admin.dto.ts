@@ -1,5 +1,6 @@
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { WEBHOOK_MAPPING_NAMES, type WebhookMappingName } from '../webhooks/mapping-names.js';
+import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { type WebhookMappingName } from '../webhooks/mapping-names.js';
+import { IsWebhookMapping } from '../webhooks/webhook-mapping-check.js';
 
 const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -12,11 +13,10 @@ export class CreateSourceDto {
 
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) rateLimitPerSecond?: number;
 
+  /** A built-in mapping's name (shopify, woocommerce) or a custom declarative mapping (see WebhookMapping). */
   @IsOptional()
-  @IsIn(WEBHOOK_MAPPING_NAMES, {
-    message: `webhookMapping must be one of ${WEBHOOK_MAPPING_NAMES.join(', ')}`,
-  })
-  webhookMapping?: WebhookMappingName;
+  @IsWebhookMapping()
+  webhookMapping?: WebhookMappingName | Record<string, unknown>;
 }
 
 /** `PATCH /api/sources/{id}`: only the fields sent change. */
@@ -25,9 +25,8 @@ export class UpdateSourceDto {
   @IsOptional() @IsBoolean() enabled?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) rateLimitPerSecond?: number;
 
+  /** A built-in mapping's name (shopify, woocommerce) or a custom declarative mapping (see WebhookMapping). */
   @IsOptional()
-  @IsIn(WEBHOOK_MAPPING_NAMES, {
-    message: `webhookMapping must be one of ${WEBHOOK_MAPPING_NAMES.join(', ')}`,
-  })
-  webhookMapping?: WebhookMappingName;
+  @IsWebhookMapping()
+  webhookMapping?: WebhookMappingName | Record<string, unknown>;
 }

@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseGuards } from '
 import { ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '@mesh/runtime';
 import { type SourceRecord, SourcesRepository } from '../sources/sources.repository.js';
+import { type WebhookMapping } from '../webhooks/webhook-mapping.js';
+import { normalizeWebhookMapping } from '../webhooks/webhook-mapping-check.js';
 import { CreateSourceDto, UpdateSourceDto } from './source-admin.dto.js';
 import {
   type CreatedSource,
@@ -9,6 +11,10 @@ import {
   type RotatedCredential,
   SourceCredentialsUseCase,
 } from './source-credentials.usecase.js';
+
+/** A built-in mapping by name, or a custom one (already checked by the DTO) with its defaults filled in. */
+const mappingToStore = (mapping: string | Record<string, unknown>): string | WebhookMapping =>
+  typeof mapping === 'string' ? mapping : normalizeWebhookMapping(mapping);
 
 /** Sources admin API (`Authorization: Bearer <MESH_ADMIN_TOKEN>`). Keys and secrets are shown once. */
 @ApiTags('sources (admin)')
@@ -23,7 +29,12 @@ export class SourcesAdminController {
   @Post()
   @HttpCode(201)
   create(@Body() request: CreateSourceDto): Promise<CreatedSource> {
-    return this.credentials.create({ ...request, enabled: true });
+    const { webhookMapping, ...rest } = request;
+    return this.credentials.create({
+      ...rest,
+      ...(webhookMapping === undefined ? {} : { webhookMapping: mappingToStore(webhookMapping) }),
+      enabled: true,
+    });
   }
 
   @Get()
@@ -41,7 +52,11 @@ export class SourcesAdminController {
   /** Rename, enable or disable (a disabled source's key is refused with 401), set its rate limit or mapping. */
   @Patch(':id')
   async update(@Param('id') id: string, @Body() changes: UpdateSourceDto): Promise<SourceRecord> {
-    const source = await this.sources.update(id, changes);
+    const { webhookMapping, ...rest } = changes;
+    const source = await this.sources.update(id, {
+      ...rest,
+      ...(webhookMapping === undefined ? {} : { webhookMapping: mappingToStore(webhookMapping) }),
+    });
     if (!source) throw notFound(id);
     return source;
   }

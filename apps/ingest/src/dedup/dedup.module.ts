@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { IngestEnv } from '../config.js';
+import { ErasedIdentities } from '../privacy/erased-identities.js';
 import { StoreOnceService } from './store-once.service.js';
 import { DEDUP_WINDOW_SECONDS, SeenMessagesRepository } from './seen-messages.repository.js';
 
@@ -13,9 +14,10 @@ export class DedupModule {
         { provide: IngestEnv, useValue: env },
         SeenMessagesRepository,
         StoreOnceService,
+        ErasedIdentities,
         { provide: DEDUP_WINDOW_SECONDS, useValue: env.INGEST_DEDUP_HOURS * 3600 },
       ],
-      exports: [SeenMessagesRepository, StoreOnceService],
+      exports: [SeenMessagesRepository, StoreOnceService, ErasedIdentities],
     };
   }
 }

@@ -19,6 +19,28 @@ export class SeenMessagesRepository {
     return (await this.redis.exists(this.key(sourceId, messageId))) === 1;
   }
 
+  /** One round trip for a whole batch: which of these messageIds were seen (undefined: no id, never seen). */
+  async seenMany(sourceId: string, messageIds: (string | undefined)[]): Promise<boolean[]> {
+    const keyed = messageIds.flatMap((messageId) =>
+      messageId === undefined ? [] : [this.key(sourceId, messageId)],
+    );
+    if (keyed.length === 0) return messageIds.map(() => false);
+    const values = await this.redis.mget(keyed);
+    let next = 0;
+    return messageIds.map((messageId) => messageId !== undefined && values[next++] !== null);
+  }
+
+  /** Records a batch's stored messageIds in one pipelined round trip. */
+  async rememberMany(sourceId: string, messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const messageId of messageIds)
+      pipeline.set(this.key(sourceId, messageId), '1', 'EX', this.windowSeconds);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error !== null);
+    if (failed) throw failed[0]!;
+  }
+
   /** Called only once the stream has stored the message, so a failed publish can be retried. */
   async remember(sourceId: string, messageId: string): Promise<void> {
     await this.redis.set(this.key(sourceId, messageId), '1', 'EX', this.windowSeconds);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { IngestEnv } from '../config.js';
+import { PublishSlots } from './publish-slots.js';
 import { SeenMessagesRepository } from './seen-messages.repository.js';
 
 /**
@@ -11,10 +12,14 @@ import { SeenMessagesRepository } from './seen-messages.repository.js';
  */
 @Injectable()
 export class StoreOnceService {
+  private readonly slots: PublishSlots;
+
   constructor(
     private readonly seenMessages: SeenMessagesRepository,
     @Inject(IngestEnv) private readonly env: IngestEnv,
-  ) {}
+  ) {
+    this.slots = new PublishSlots(env.INGEST_PUBLISHES_IN_FLIGHT);
+  }
 
   /** True when the call was new and is now stored; false for a duplicate within the window. */
   async store(
@@ -26,6 +31,33 @@ export class StoreOnceService {
     await this.withinDeadline(publish());
     if (messageId !== undefined) await this.seenMessages.remember(sourceId, messageId);
     return true;
+  }
+
+  /**
+   * `store` for many calls of one source with two Redis round trips in all (MGET before, one
+   * pipeline of SETs after) and every publish in flight at once, all within one deadline. A call
+   * whose publish failed is not recorded (its retry is taken); the first failure is thrown once
+   * the others are settled and recorded.
+   */
+  async storeMany(
+    sourceId: string,
+    calls: { messageId: string | undefined; publish: () => Promise<unknown> }[],
+  ): Promise<boolean[]> {
+    const seen = await this.seenMessages.seenMany(
+      sourceId,
+      calls.map((call) => call.messageId),
+    );
+    const fresh = calls.filter((_call, index) => !seen[index]);
+    const settled = await this.withinDeadline(
+      Promise.allSettled(fresh.map((call) => this.slots.run(call.publish))),
+    );
+    const stored = fresh.flatMap((call, index) =>
+      settled[index]!.status === 'fulfilled' && call.messageId !== undefined ? [call.messageId] : [],
+    );
+    await this.seenMessages.rememberMany(sourceId, stored);
+    const failure = settled.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    return seen.map((wasSeen) => !wasSeen);
   }
 
   /** Waits for the stream's ack, at most INGEST_PUBLISH_DEADLINE_MS. */

@@ -6,8 +6,12 @@ import { type AcceptCommand, AcceptEventUseCase } from '../tracking/accept-event
 import { type ImportJob, ImportJobsRepository, type RowError } from './import-jobs.repository.js';
 import { type ImportFormat, type ImportMapping, mapRow, readRows } from './import-rows.js';
 
-/** Rows published at once; the checkpoint moves after each such batch is stored. */
-const BATCH_ROWS = 500;
+/** Rows published at once (one dedup round trip each way); the checkpoint moves after each such batch is stored. */
+const BATCH_ROWS = 1000;
+/** Batches being published while the next rows are read; checkpoints still move in row order. */
+const BATCHES_IN_FLIGHT = 4;
+
+type ParsedBatch = { row: number; value?: Record<string, unknown>; error?: string }[];
 
 export interface ImportCommand {
   source: Source;
@@ -44,24 +48,42 @@ export class RunImportUseCase {
       format: command.format,
     });
     let checkpoint = job.checkpoint;
-    let batch: { row: number; value?: Record<string, unknown>; error?: string }[] = [];
-    const flush = async () => {
+    let batch: ParsedBatch = [];
+    // Each batch is published as soon as it is read; its checkpoint step waits for the previous
+    // batch's, so the checkpoint never passes a row that is not stored, and a failed batch stops
+    // every later step.
+    let checkpoints: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
+    const flush = () => {
       if (batch.length === 0) return;
-      const last = batch[batch.length - 1]!.row;
-      const stored = await this.storeBatch(command, batch);
-      await this.jobs.advance(jobId, checkpoint, last, stored.accepted, stored.rejected);
-      checkpoint = last;
+      const rows = batch;
       batch = [];
+      const last = rows[rows.length - 1]!.row;
+      const stored = this.storeBatch(command, rows);
+      stored.catch(() => undefined);
+      const step = checkpoints.then(async () => {
+        const { accepted, rejected } = await stored;
+        await this.jobs.advance(jobId, checkpoint, last, accepted, rejected);
+        checkpoint = last;
+      });
+      step.catch(() => undefined);
+      checkpoints = step;
+      inFlight.push(step);
     };
     try {
       for await (const parsed of readRows(command.input, command.format)) {
         if (parsed.row <= checkpoint) continue;
         batch.push(parsed);
-        if (batch.length >= BATCH_ROWS) await flush();
+        if (batch.length < BATCH_ROWS) continue;
+        flush();
+        if (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
       }
-      await flush();
+      flush();
+      await checkpoints;
       await this.jobs.finish(jobId, 'completed');
     } catch (error) {
+      // Let the batches in flight settle, so the job is not resumed while they still publish.
+      await Promise.allSettled(inFlight);
       await this.jobs.finish(jobId, 'interrupted');
       throw error;
     }
@@ -70,10 +92,11 @@ export class RunImportUseCase {
 
   private async storeBatch(
     command: ImportCommand,
-    batch: { row: number; value?: Record<string, unknown>; error?: string }[],
+    batch: ParsedBatch,
   ): Promise<{ accepted: number; rejected: number }> {
     const errors: RowError[] = [];
-    const calls: Promise<boolean>[] = [];
+    const calls: AcceptCommand[] = [];
+    const receivedAt = new Date();
     for (const { row, value, error } of batch) {
       if (value === undefined) {
         errors.push({ row, fields: { row: [error ?? 'unreadable'] } });
@@ -84,16 +107,12 @@ export class RunImportUseCase {
         errors.push({ row, fields: mapped.errors });
         continue;
       }
-      calls.push(
-        this.accept.execute({
-          ...mapped.call,
-          source: command.source,
-          receivedAt: new Date(),
-        } as AcceptCommand),
-      );
+      calls.push({ ...mapped.call, source: command.source, receivedAt } as AcceptCommand);
     }
-    await Promise.all(calls);
-    await this.jobs.reportRows(this.jobIdOf(command.source.id, command.fileId), errors);
+    await Promise.all([
+      this.accept.executeMany(calls),
+      this.jobs.reportRows(this.jobIdOf(command.source.id, command.fileId), errors),
+    ]);
     return { accepted: calls.length, rejected: errors.length };
   }
 }

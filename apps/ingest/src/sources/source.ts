@@ -1,3 +1,4 @@
+import { type WebhookMapping } from '../webhooks/webhook-mapping.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 /** A system that sends events (an SDK install, a shop, a CRM), authenticated by its write key. */
@@ -7,8 +8,8 @@ export interface Source {
   enabled: boolean;
   /** Requests a second it may send; the service's default when unset. */
   rateLimitPerSecond?: number;
-  /** The mapping its webhooks are read with (a built-in mapping's name), if it sends webhooks. */
-  webhookMapping?: string;
+  /** The mapping its webhooks are read with (a built-in mapping's name, or its own), if it sends webhooks. */
+  webhookMapping?: string | WebhookMapping;
 }
 
 /** Write keys are random 128-bit+ tokens, so a plain SHA-256 is a safe way to store them. */

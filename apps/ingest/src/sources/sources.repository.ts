@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { IngestEnv } from '../config.js';
+import { type WebhookMapping } from '../webhooks/webhook-mapping.js';
 import { hashWriteKey, type Source } from './source.js';
 
 interface SourceDocument {
@@ -16,7 +18,8 @@ interface SourceDocument {
   previousWebhookSecretValidUntil?: Date;
   enabled: boolean;
   rateLimitPerSecond?: number;
-  webhookMapping?: string;
+  /** A built-in mapping's name, or a custom mapping (checked by webhookMappingProblems before it is stored). */
+  webhookMapping?: string | WebhookMapping;
   createdAt: Date;
   updatedAt?: Date;
   schemaVersion: 1;
@@ -60,11 +63,25 @@ const toRecord = (document: SourceDocument): SourceRecord => ({
     : {}),
 });
 
+/** Write keys whose source is held in memory; past it the cache starts over. */
+const MAX_CACHED_KEYS = 10_000;
+
+/**
+ * Sources in MongoDB. The source of a write key is held in memory for INGEST_SOURCE_CACHE_MS, so a
+ * tracking call costs no database round trip: any change through this replica clears the cache at
+ * once, and other replicas see it within that time. Unknown keys are not cached (a new source's key
+ * works at once; bad keys are held back by the per-IP failure limit).
+ */
 @Injectable()
 export class SourcesRepository implements OnModuleInit {
   private readonly sources: Collection<SourceDocument>;
+  private readonly byWriteKey = new Map<string, { source: Source; until: number }>();
+  private generation = 0;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    @Inject(IngestEnv) private readonly env: IngestEnv,
+  ) {
     this.sources = db.collection<SourceDocument>('sources');
   }
 
@@ -76,44 +93,77 @@ export class SourcesRepository implements OnModuleInit {
   /** The source of a write key: its current one, or the one before a rotation while its grace lasts. */
   async findByWriteKey(writeKey: string, now = new Date()): Promise<Source | undefined> {
     const hash = hashWriteKey(writeKey);
+    const cached = this.byWriteKey.get(hash);
+    if (cached && cached.until > now.getTime()) return cached.source;
+    const generation = this.generation;
     const document =
       (await this.sources.findOne({ writeKeyHash: hash })) ??
       (await this.sources.findOne({ previousWriteKeyHash: hash, previousWriteKeyValidUntil: { $gt: now } }));
-    return document ? toSource(document) : undefined;
+    if (!document) return undefined;
+    const source = toSource(document);
+    if (this.env.INGEST_SOURCE_CACHE_MS > 0 && generation === this.generation) {
+      if (this.byWriteKey.size >= MAX_CACHED_KEYS) this.byWriteKey.clear();
+      const graceEnds =
+        document.writeKeyHash === hash ? Infinity : document.previousWriteKeyValidUntil!.getTime();
+      this.byWriteKey.set(hash, {
+        source,
+        until: Math.min(now.getTime() + this.env.INGEST_SOURCE_CACHE_MS, graceEnds),
+      });
+    }
+    return source;
+  }
+
+  /**
+   * A change through this replica: the cache is cleared before and after it, and a lookup that
+   * overlapped it does not cache what it read (it may predate the change).
+   */
+  private async changing<T>(work: () => Promise<T>): Promise<T> {
+    this.generation++;
+    this.byWriteKey.clear();
+    try {
+      return await work();
+    } finally {
+      this.generation++;
+      this.byWriteKey.clear();
+    }
   }
 
   /** Creates the source, or sets its name and write key if it exists. */
   async upsert(source: Source, writeKey: string): Promise<void> {
-    await this.sources.updateOne(
-      { _id: source.id },
-      {
-        $set: { name: source.name, enabled: source.enabled, writeKeyHash: hashWriteKey(writeKey) },
-        $setOnInsert: { createdAt: new Date(), schemaVersion: 1 },
-      },
-      { upsert: true },
-    );
+    return this.changing(async () => {
+      await this.sources.updateOne(
+        { _id: source.id },
+        {
+          $set: { name: source.name, enabled: source.enabled, writeKeyHash: hashWriteKey(writeKey) },
+          $setOnInsert: { createdAt: new Date(), schemaVersion: 1 },
+        },
+        { upsert: true },
+      );
+    });
   }
 
   /** @throws SourceExistsError when the id is taken. */
   async create(source: Source, writeKeyHash: string, webhookSecretSealed: string): Promise<SourceRecord> {
-    const document: SourceDocument = {
-      _id: source.id,
-      name: source.name,
-      enabled: source.enabled,
-      ...(source.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: source.rateLimitPerSecond }),
-      ...(source.webhookMapping === undefined ? {} : { webhookMapping: source.webhookMapping }),
-      writeKeyHash,
-      webhookSecretSealed,
-      createdAt: new Date(),
-      schemaVersion: 1,
-    };
-    try {
-      await this.sources.insertOne(document);
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) throw new SourceExistsError(source.id);
-      throw error;
-    }
-    return toRecord(document);
+    return this.changing(async () => {
+      const document: SourceDocument = {
+        _id: source.id,
+        name: source.name,
+        enabled: source.enabled,
+        ...(source.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: source.rateLimitPerSecond }),
+        ...(source.webhookMapping === undefined ? {} : { webhookMapping: source.webhookMapping }),
+        writeKeyHash,
+        webhookSecretSealed,
+        createdAt: new Date(),
+        schemaVersion: 1,
+      };
+      try {
+        await this.sources.insertOne(document);
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === 11000) throw new SourceExistsError(source.id);
+        throw error;
+      }
+      return toRecord(document);
+    });
   }
 
   async list(): Promise<SourceRecord[]> {
@@ -127,31 +177,35 @@ export class SourcesRepository implements OnModuleInit {
   }
 
   async update(id: string, changes: SourceChanges): Promise<SourceRecord | undefined> {
-    const document = await this.sources.findOneAndUpdate(
-      { _id: id },
-      { $set: { ...changes, updatedAt: new Date() } },
-      { returnDocument: 'after' },
-    );
-    return document ? toRecord(document) : undefined;
+    return this.changing(async () => {
+      const document = await this.sources.findOneAndUpdate(
+        { _id: id },
+        { $set: { ...changes, updatedAt: new Date() } },
+        { returnDocument: 'after' },
+      );
+      return document ? toRecord(document) : undefined;
+    });
   }
 
   /** Replaces the write key; the old one stays valid until `graceUntil`. False when the source is unknown. */
   async rotateWriteKey(id: string, newHash: string, graceUntil: Date): Promise<boolean> {
-    const current = await this.sources.findOne({ _id: id });
-    if (!current) return false;
-    // Conditional on the key read, so two concurrent rotations cannot both keep "their" old key.
-    const result = await this.sources.updateOne(
-      { _id: id, writeKeyHash: current.writeKeyHash },
-      {
-        $set: {
-          writeKeyHash: newHash,
-          previousWriteKeyHash: current.writeKeyHash,
-          previousWriteKeyValidUntil: graceUntil,
-          updatedAt: new Date(),
+    return this.changing(async () => {
+      const current = await this.sources.findOne({ _id: id });
+      if (!current) return false;
+      // Conditional on the key read, so two concurrent rotations cannot both keep "their" old key.
+      const result = await this.sources.updateOne(
+        { _id: id, writeKeyHash: current.writeKeyHash },
+        {
+          $set: {
+            writeKeyHash: newHash,
+            previousWriteKeyHash: current.writeKeyHash,
+            previousWriteKeyValidUntil: graceUntil,
+            updatedAt: new Date(),
+          },
         },
-      },
-    );
-    return result.matchedCount === 1 || this.rotateWriteKey(id, newHash, graceUntil);
+      );
+      return result.matchedCount === 1 || this.rotateWriteKey(id, newHash, graceUntil);
+    });
   }
 
   async webhookSecrets(id: string, now = new Date()): Promise<WebhookSecrets | undefined> {
@@ -170,25 +224,27 @@ export class SourcesRepository implements OnModuleInit {
 
   /** Replaces the webhook secret (sealed); the old one stays valid until `graceUntil`. */
   async rotateWebhookSecret(id: string, sealed: string, graceUntil: Date): Promise<boolean> {
-    const current = await this.sources.findOne({ _id: id });
-    if (!current) return false;
-    const result = await this.sources.updateOne(
-      current.webhookSecretSealed
-        ? { _id: id, webhookSecretSealed: current.webhookSecretSealed }
-        : { _id: id, webhookSecretSealed: { $exists: false } },
-      {
-        $set: {
-          webhookSecretSealed: sealed,
-          ...(current.webhookSecretSealed
-            ? {
-                previousWebhookSecretSealed: current.webhookSecretSealed,
-                previousWebhookSecretValidUntil: graceUntil,
-              }
-            : {}),
-          updatedAt: new Date(),
+    return this.changing(async () => {
+      const current = await this.sources.findOne({ _id: id });
+      if (!current) return false;
+      const result = await this.sources.updateOne(
+        current.webhookSecretSealed
+          ? { _id: id, webhookSecretSealed: current.webhookSecretSealed }
+          : { _id: id, webhookSecretSealed: { $exists: false } },
+        {
+          $set: {
+            webhookSecretSealed: sealed,
+            ...(current.webhookSecretSealed
+              ? {
+                  previousWebhookSecretSealed: current.webhookSecretSealed,
+                  previousWebhookSecretValidUntil: graceUntil,
+                }
+              : {}),
+            updatedAt: new Date(),
+          },
         },
-      },
-    );
-    return result.matchedCount === 1 || this.rotateWebhookSecret(id, sealed, graceUntil);
+      );
+      return result.matchedCount === 1 || this.rotateWebhookSecret(id, sealed, graceUntil);
+    });
   }
 }

@@ -9,6 +9,7 @@ import {
 import { MessagePublisher } from '@mesh/messaging';
 import { randomUUID } from 'node:crypto';
 import { StoreOnceService } from '../dedup/store-once.service.js';
+import { ErasedIdentities, identifiersOf } from '../privacy/erased-identities.js';
 import { type Source } from '../sources/source.js';
 import {
   type AliasRequestDto,
@@ -41,20 +42,56 @@ export function occurredAt(event: SegmentEventDto, receivedAt: Date): Date {
   return new Date(receivedAt.getTime() - (Date.parse(event.sentAt) - Date.parse(stated)));
 }
 
+/** What became of an accepted call: stored now, already stored (same messageId), or dropped (erased identity). */
+export type AcceptOutcome = 'stored' | 'duplicate' | 'erased';
+
+/** The person identifiers of a call; a group's traits describe the group, not the person. */
+export const callIdentifiers = (command: Pick<AcceptCommand, 'type' | 'event'>) =>
+  identifiersOf({
+    userId: command.event.userId,
+    context: command.event.context,
+    ...(command.type === 'identify' ? { traits: (command.event as IdentifyRequestDto).traits } : {}),
+    ...(command.type === 'alias' ? { previousId: (command.event as AliasRequestDto).previousId } : {}),
+  });
+
 /**
  * Turns one accepted tracking call into one message on `ingest.<type>`, once per (source,
- * messageId) within the dedup window (see StoreOnceService).
+ * messageId) within the dedup window (see StoreOnceService). A call about an identity whose
+ * erasure was requested (and who has not opted in since) is dropped: answered like any other call
+ * (SDKs would retry or log an error otherwise, and the answer would tell any holder of a browser
+ * write key who asked to be forgotten), but never published.
  */
 @Injectable()
 export class AcceptEventUseCase {
   constructor(
     private readonly publisher: MessagePublisher,
     private readonly storeOnce: StoreOnceService,
+    private readonly erasedIdentities: ErasedIdentities,
   ) {}
 
-  /** True when the call was new and is now stored; false for a duplicate within the window. */
-  execute(command: AcceptCommand): Promise<boolean> {
-    return this.storeOnce.store(command.source.id, command.event.messageId, () => this.publish(command));
+  async execute(command: AcceptCommand): Promise<AcceptOutcome> {
+    if (this.erasedIdentities.isErased(callIdentifiers(command))) return 'erased';
+    const stored = await this.storeOnce.store(command.source.id, command.event.messageId, () =>
+      this.publish(command),
+    );
+    return stored ? 'stored' : 'duplicate';
+  }
+
+  /** The calls of one source (a batch, a webhook, an import chunk) with one dedup round trip each way. */
+  async executeMany(commands: AcceptCommand[]): Promise<AcceptOutcome[]> {
+    if (commands.length === 0) return [];
+    const outcomes: AcceptOutcome[] = commands.map((command) =>
+      this.erasedIdentities.isErased(callIdentifiers(command)) ? 'erased' : 'stored',
+    );
+    const kept = commands.filter((_command, index) => outcomes[index] === 'stored');
+    const stored = await this.storeOnce.storeMany(
+      commands[0]!.source.id,
+      kept.map((command) => ({ messageId: command.event.messageId, publish: () => this.publish(command) })),
+    );
+    let next = 0;
+    return outcomes.map((outcome) =>
+      outcome === 'erased' ? outcome : stored[next++] ? 'stored' : 'duplicate',
+    );
   }
 
   private async publish(command: AcceptCommand): Promise<Envelope> {

@@ -3,6 +3,7 @@ import { fieldErrors } from '@mesh/runtime';
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { type AcceptCommand } from './accept-event.usecase.js';
+import { quickTrack } from './quick-track.js';
 import {
   AliasRequestDto,
   type BatchRequestDto,
@@ -60,12 +61,18 @@ export function readBatch(request: BatchRequestDto): Omit<AcceptCommand, 'source
       fields[`${at}.type`] = [`type must be one of ${Object.keys(CALLS).join(', ')}`];
       return;
     }
-    const event = plainToInstance(CALLS[type] as ClassConstructor<SegmentEventDto>, {
+    const plain = {
       ...(request.sentAt === undefined ? {} : { sentAt: request.sentAt }),
       ...(request.context === undefined ? {} : { context: request.context }),
       ...(request.integrations === undefined ? {} : { integrations: request.integrations }),
       ...raw,
-    });
+    };
+    const quick = type === 'track' ? quickTrack(plain) : undefined;
+    if (quick) {
+      calls.push({ type, event: quick });
+      return;
+    }
+    const event = plainToInstance(CALLS[type] as ClassConstructor<SegmentEventDto>, plain);
     const errors = validateSync(event, { whitelist: true, forbidNonWhitelisted: true });
     if (errors.length > 0) Object.assign(fields, fieldErrors(errors, at));
     else calls.push({ type, event });

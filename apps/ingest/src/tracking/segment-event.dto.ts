@@ -13,15 +13,17 @@ import {
 } from 'class-validator';
 
 /** An ISO-8601 date-time that is a real instant (not a week date, not 30 February). */
+export const isTimestampValue = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  isISO8601(value, { strict: true, strictSeparator: true }) &&
+  !Number.isNaN(Date.parse(value));
+
 export const IsTimestamp = (options?: ValidationOptions) =>
   ValidateBy(
     {
       name: 'isTimestamp',
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' &&
-          isISO8601(value, { strict: true, strictSeparator: true }) &&
-          !Number.isNaN(Date.parse(value)),
+        validate: isTimestampValue,
         defaultMessage: () => '$property must be an ISO-8601 date and time, e.g. 2026-11-28T10:00:00.000Z',
       },
     },

@@ -1,9 +1,11 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
 import { type AcceptCommand, AcceptEventUseCase } from './accept-event.usecase.js';
 import { assertEventSize, readBatch } from './batch.js';
+import { readTrack } from './quick-track.js';
 import {
   AliasRequestDto,
   BatchRequestDto,
@@ -31,15 +33,16 @@ export class TrackingController {
   async batch(@Body() request: BatchRequestDto, @CurrentSource() source: Source): Promise<Success> {
     const receivedAt = new Date();
     const calls = readBatch(request);
-    await Promise.all(
-      calls.map((call) => this.accept.execute({ ...call, source, receivedAt } as AcceptCommand)),
-    );
+    await this.accept.executeMany(calls.map((call) => ({ ...call, source, receivedAt }) as AcceptCommand));
     return { success: true };
   }
 
+  /** The busiest call: its body is checked by readTrack (same rules and 400s, less CPU), not the global pipe. */
   @Post(['track', 't'])
   @HttpCode(200)
-  async track(@Body() event: TrackRequestDto, @CurrentSource() source: Source): Promise<Success> {
+  @ApiBody({ type: TrackRequestDto })
+  async track(@Body() body: unknown, @CurrentSource() source: Source): Promise<Success> {
+    const event = readTrack(body);
     assertEventSize(event);
     await this.accept.execute({ type: 'track', source, event, receivedAt: new Date() });
     return { success: true };

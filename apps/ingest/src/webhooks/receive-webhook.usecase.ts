@@ -13,7 +13,7 @@ import { type AcceptCommand, AcceptEventUseCase } from '../tracking/accept-event
 import { IdentifyRequestDto, TrackRequestDto } from '../tracking/segment-event.dto.js';
 import { type WebhookMappingName } from './mapping-names.js';
 import { BUILT_IN_MAPPINGS } from './mappings/built-in-mappings.js';
-import { applyMapping } from './webhook-mapping.js';
+import { applyMapping, type WebhookMapping } from './webhook-mapping.js';
 import { WebhookReplaysRepository } from './webhook-replays.repository.js';
 
 export interface ReceiveWebhookCommand {
@@ -41,8 +41,12 @@ export class ReceiveWebhookUseCase {
 
   async execute(command: ReceiveWebhookCommand): Promise<{ success: true; events: number }> {
     const { source, headers } = command;
-    const mapping = BUILT_IN_MAPPINGS[source.webhookMapping as WebhookMappingName] as
-      (typeof BUILT_IN_MAPPINGS)[WebhookMappingName] | undefined;
+    const mapping: WebhookMapping | undefined =
+      typeof source.webhookMapping === 'string'
+        ? Object.hasOwn(BUILT_IN_MAPPINGS, source.webhookMapping)
+          ? BUILT_IN_MAPPINGS[source.webhookMapping as WebhookMappingName]
+          : undefined
+        : source.webhookMapping;
     if (!mapping) {
       throw new UnprocessableEntityException({
         error: 'no_mapping',
@@ -87,7 +91,7 @@ export class ReceiveWebhookUseCase {
       });
     }
     try {
-      await Promise.all(calls.map((call) => this.accept.execute(call)));
+      await this.accept.executeMany(calls);
     } catch (error) {
       await this.replays.release(source.id, command.signature);
       throw error;
