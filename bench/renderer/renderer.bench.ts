@@ -4,6 +4,7 @@ import { Eta } from 'eta';
 import { RendererEnv } from '../../apps/renderer/src/config.js';
 import { inlineCss } from '../../apps/renderer/src/rendering/css-inlining.js';
 import { type RenderInput, templateData } from '../../apps/renderer/src/rendering/render-input.js';
+import { textTemplateFromHtml } from '../../apps/renderer/src/rendering/email-output.js';
 import { renderOutcome } from '../../apps/renderer/src/rendering/render-outcome.js';
 import { RenderPool } from '../../apps/renderer/src/rendering/render-pool.js';
 import { TemplateEngine } from '../../apps/renderer/src/rendering/template-engine.js';
@@ -17,7 +18,8 @@ import { percentiles, windowed } from '../messaging/bench-stats.js';
 // Bare Eta: Eta's own options (its escaping, no filter), the template compiled once, the same helpers
 // and data. A third row renders through the service's engine (declared fallbacks, the print filter,
 // output and URL checks) on the main thread without the pool, to tell the guards' cost from the thread
-// hop's. The machine's load average is printed with the figures.
+// hop's, and a version without a text part: its text made once at publish, or from each rendered html.
+// The machine's load average is printed with the figures.
 // Usage: BENCH_RENDERS=20000 BENCH_IN_FLIGHT=64 npm run bench -- renderer
 const RENDERS = Number(process.argv[2] ?? process.env.BENCH_RENDERS ?? 20_000);
 const IN_FLIGHT = Number(process.argv[3] ?? process.env.BENCH_IN_FLIGHT ?? 64);
@@ -124,6 +126,24 @@ async function main(): Promise<void> {
   }
   const engineCpu = cpuSeconds(cpu);
 
+  // A version without a text part, on the engine: the text template made once at publish against
+  // converting every rendered html with html-to-text (as versions published before did).
+  const noText = { ...TEMPLATE, version: 2, text: '' };
+  const madeText = textTemplateFromHtml(noText.html);
+  if (madeText === undefined) throw new Error('the bench template should get a text template');
+  const textRows = {
+    madeAtPublish: { ...noText, version: 3, text: madeText, textFromHtml: true as const },
+    perRender: noText,
+  };
+  const textCounts = Math.max(200, Math.round(RENDERS / 20));
+  const withoutTextPart: Record<string, number> = {};
+  for (const [name, version] of Object.entries(textRows)) {
+    for (let i = 0; i < 50; i++) renderOutcome(engine, version, input(i));
+    cpu = process.cpuUsage();
+    for (let i = 0; i < textCounts; i++) renderOutcome(engine, version, input(i));
+    withoutTextPart[name] = Math.round(textCounts / cpuSeconds(cpu));
+  }
+
   const env = Object.assign(new RendererEnv(), { RENDER_WORKERS: 1, RENDER_TIMEOUT_MS: 30_000 });
   const pool = new RenderPool(env);
   await windowed(500, IN_FLIGHT, (i) => pool.render(TEMPLATE, input(i)));
@@ -162,7 +182,10 @@ async function main(): Promise<void> {
           rendersPerCpuSecond: Math.round(barePerCore),
           rendersPerWallSecond: Math.round(RENDERS / bareWall),
         },
-        engineWithoutPool: { rendersPerCpuSecond: Math.round(RENDERS / engineCpu) },
+        engineWithoutPool: {
+          rendersPerCpuSecond: Math.round(RENDERS / engineCpu),
+          withoutTextPartRendersPerCpuSecond: withoutTextPart,
+        },
         service: {
           rendersPerCpuSecond: Math.round(servicePerCore),
           rendersPerWallSecond: Math.round(RENDERS / serviceWall),

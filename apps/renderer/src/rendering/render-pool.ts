@@ -105,10 +105,15 @@ export class RenderPool implements OnModuleDestroy {
         ? this.queue.splice(0, 1)
         : this.queue.splice(0, Math.min(BATCH_MAX, this.firstAlone()));
       this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.dispatch();
-      });
+      void this.run(batch)
+        .catch((error: unknown) => {
+          // Not expected (run settles its jobs); a job settled already ignores this.
+          for (const job of batch) job.reject(error);
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.dispatch();
+        });
     }
   }
 
