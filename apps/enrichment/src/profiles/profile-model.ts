@@ -42,6 +42,8 @@ export interface ProfileState {
   thirdParty?: Record<string, Record<string, unknown>>;
   /** Event name → UTC day (YYYY-MM-DD) → count, for segment rules over the last N days. */
   eventDays: Record<string, Record<string, number>>;
+  /** When the segment membership next changes with time alone (epoch ms), as scheduled in Redis. */
+  reviewAt?: number;
 }
 
 /** A profile in memory, keys decoded. */

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ProfileSnapshotDto } from '@mesh/contracts';
 import { Clock } from '../shared/clock.js';
 import { SegmentRegistry } from '../segments/segment-registry.js';
+import { nextMembershipChange } from '../segments/segment-review.js';
+import { SegmentReviews } from '../segments/segment-reviews.js';
 import { computeAttributes } from './computed-attributes.js';
 import { applyInput, type ProfileInput } from './profile-input.js';
 import { emptyProfile, type ProfileModel } from './profile-model.js';
@@ -37,6 +39,7 @@ export class UpdateProfileUseCase {
     private readonly profiles: ProfilesRepository,
     private readonly cache: ProfileCache,
     private readonly segments: SegmentRegistry,
+    private readonly reviews: SegmentReviews,
     private readonly clock: Clock,
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
@@ -67,6 +70,9 @@ export class UpdateProfileUseCase {
       const stored =
         attempt === 1 ? this.profiles.loadForWrite(profileId) : await this.profiles.load(profileId);
       if (stored?.applied(messageId)) {
+        // The review may not have been scheduled if the process stopped right after the write.
+        if (stored.model.state.reviewAt !== undefined)
+          await this.reviews.schedule(profileId, stored.model.state.reviewAt);
         const last = stored.lastChange?.messageId === messageId ? stored.lastChange : undefined;
         return {
           profile: snapshotOf(stored.model),
@@ -94,6 +100,10 @@ export class UpdateProfileUseCase {
         eventDays: model.state.eventDays,
         now,
       });
+      const reviewBefore = model.state.reviewAt;
+      const reviewAt = nextMembershipChange(model, await this.segments.current(), now, this.settings);
+      if (reviewAt === undefined) delete model.state.reviewAt;
+      else model.state.reviewAt = reviewAt;
       model.version = expectedVersion + 1;
       const changed = [
         ...changedNames(before.traits, model.traits),
@@ -104,6 +114,8 @@ export class UpdateProfileUseCase {
       const lastChange = { messageId, changed, entered, exited };
       const saved = await this.profiles.save(model, expectedVersion, lastChange, stored?.appliedIds ?? []);
       if (!saved) continue;
+      if (reviewAt !== undefined && reviewAt !== reviewBefore)
+        await this.reviews.schedule(profileId, reviewAt);
 
       const profile = snapshotOf(model);
       await this.cache.put(profile);
