@@ -252,6 +252,17 @@ describe('enrichment profiles and segments', () => {
     });
     expect((await mesh.api('GET', '/api/profiles/gone')).status).toBe(404);
 
+    // After the merge the survivor orders again: the split re-counts that order to it.
+    const later = track(
+      'keep',
+      'Order Completed',
+      { order_id: 'k2', revenue: 30, currency: 'EUR', products: [{ product_id: 'sku-k', category: 'Mugs' }] },
+      { occurredAt: ago(0) },
+    );
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.track, later);
+    await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, later);
+    expect((await profile('keep')).computed).toMatchObject({ orders_count: 3, lifetime_value: 150 });
+
     const split = originEnvelope<ProfileSplitPayload>({
       type: 'identity.split',
       source: 'identity',
@@ -266,8 +277,15 @@ describe('enrichment profiles and segments', () => {
     );
     expect(await profile('keep')).toMatchObject({
       traits: { email: 'old@example.com', first_name: 'Kim' },
-      computed: { orders_count: 1, lifetime_value: 50 },
+      computed: {
+        orders_count: 2,
+        lifetime_value: 80,
+        recency_days: 0,
+        last_order_at: later.occurredAt,
+        purchased_category: 'Mugs',
+      },
     });
+    expect((await profile('keep')).computed.top_viewed_categories).toBeUndefined();
     expect(await profile('gone')).toMatchObject({
       traits: { email: 'new@example.com', city: 'Oslo' },
       computed: { orders_count: 1, lifetime_value: 70 },

@@ -321,7 +321,19 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       });
   }
 
+  /**
+   * Forgets erasures older than JOURNAL_KEEP_MS: a write that started before an erasure lands within
+   * seconds, so a tombstone older than that no longer stops anything. Returns how many are kept.
+   */
+  pruneTombstones(now: number): number {
+    for (const [profileId, erasedAt] of this.erased) {
+      if (now - erasedAt > JOURNAL_KEEP_MS) this.erased.delete(profileId);
+    }
+    return this.erased.size;
+  }
+
   private async deleteDue(now: number): Promise<void> {
+    this.pruneTombstones(now);
     const ids: string[] = [];
     while (this.deletions.length > 0 && this.deletions[0]!.due <= now && ids.length < 500)
       ids.push(...this.deletions.shift()!.ids);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ProfileSnapshotDto } from '@mesh/contracts';
 import { Clock } from '../shared/clock.js';
+import { recordSinceMerges } from '../merges/since-merges.js';
 import { SegmentRegistry } from '../segments/segment-registry.js';
 import { nextMembershipChange } from '../segments/segment-review.js';
 import { SegmentReviews } from '../segments/segment-reviews.js';
@@ -53,6 +54,7 @@ export class UpdateProfileUseCase {
   ): Promise<ProfileUpdate> {
     return this.change(profileId, messageId, (model) => {
       applyInput(model, input, this.settings, thirdParty);
+      recordSinceMerges(model, { input, ...(Object.keys(thirdParty).length > 0 ? { thirdParty } : {}) });
       return model;
     });
   }
