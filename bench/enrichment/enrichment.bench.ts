@@ -106,6 +106,10 @@ const mesh = await startServiceProcesses({
     MESH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
     LOG_LEVEL: 'warn',
     MESSAGING_CONCURRENCY: String(CONCURRENCY),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/enrichment-prof" to profile the service under load.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+      : {}),
   },
   onLine: (_service, line) => {
     if (process.env.BENCH_VERBOSE) console.log(`enrichment | ${line}`);
