@@ -15,7 +15,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 2_000);
 // Handler slots: concurrent handlers' journal inserts go out as one insertMany (group commit).
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 /** A run that has not seen every update by then reports what it saw. */
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 180_000);
 

@@ -25,6 +25,11 @@ export interface ProfileUpdate {
   eventDays: Record<string, Record<string, number>>;
 }
 
+/** An update whose snapshot may still be on its way to the hot cache: await `cached` before acking. */
+export interface PendingUpdate extends ProfileUpdate {
+  cached: Promise<void>;
+}
+
 /** Optimistic writes lose only to another replica writing the same profile at the same moment. */
 const ATTEMPTS = 5;
 
@@ -45,14 +50,17 @@ export class UpdateProfileUseCase {
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
-  /** Applies one event's input to its profile. */
+  /**
+   * Applies one event's input to its profile. The snapshot is written to the hot cache meanwhile:
+   * await `cached` (with the announcement) before acking.
+   */
   execute(
     profileId: string,
     messageId: string,
     input: ProfileInput,
     thirdParty: Record<string, Record<string, unknown>> = {},
-  ): Promise<ProfileUpdate> {
-    return this.change(profileId, messageId, (model) => {
+  ): Promise<PendingUpdate> {
+    return this.changeCaching(profileId, messageId, (model) => {
       applyInput(model, input, this.settings, thirdParty);
       recordSinceMerges(model, { input, ...(Object.keys(thirdParty).length > 0 ? { thirdParty } : {}) });
       return model;
@@ -68,6 +76,16 @@ export class UpdateProfileUseCase {
     messageId: string,
     change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
   ): Promise<ProfileUpdate> {
+    const { cached, ...update } = await this.changeCaching(profileId, messageId, change);
+    await cached;
+    return update;
+  }
+
+  private async changeCaching(
+    profileId: string,
+    messageId: string,
+    change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
+  ): Promise<PendingUpdate> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const stored =
         attempt === 1 ? this.profiles.loadForWrite(profileId) : await this.profiles.load(profileId);
@@ -83,6 +101,7 @@ export class UpdateProfileUseCase {
           exited: last?.exited ?? [],
           replayed: true,
           eventDays: stored.model.state.eventDays,
+          cached: Promise.resolve(),
         };
       }
       const current = stored?.model ?? emptyProfile(profileId);
@@ -120,8 +139,18 @@ export class UpdateProfileUseCase {
         await this.reviews.schedule(profileId, reviewAt);
 
       const profile = snapshotOf(model);
-      await this.cache.put(profile);
-      return { profile, changed, entered, exited, replayed: false, eventDays: model.state.eventDays };
+      const cached = this.cache.put(profile);
+      // Awaited by the caller; until then a failure must not count as unhandled.
+      cached.catch(() => undefined);
+      return {
+        profile,
+        changed,
+        entered,
+        exited,
+        replayed: false,
+        eventDays: model.state.eventDays,
+        cached,
+      };
     }
     throw new Error(`profile ${profileId} kept changing under message ${messageId}; retrying later`);
   }
