@@ -15,7 +15,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 2_000);
 // Handler slots: concurrent handlers' journal inserts go out as one insertMany (group commit).
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 /** A run that has not seen every update by then reports what it saw. */
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 180_000);
 
@@ -106,6 +106,10 @@ const mesh = await startServiceProcesses({
     MESH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
     LOG_LEVEL: 'warn',
     MESSAGING_CONCURRENCY: String(CONCURRENCY),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/enrichment-prof" to profile the service under load.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+      : {}),
   },
   onLine: (_service, line) => {
     if (process.env.BENCH_VERBOSE) console.log(`enrichment | ${line}`);

@@ -1,5 +1,6 @@
 import { BooleanFromEnv, IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, Max, Min } from 'class-validator';
 
 export class EnrichmentEnv extends ServiceEnv {
   override PORT: number = 3003;
@@ -11,6 +12,26 @@ export class EnrichmentEnv extends ServiceEnv {
 
   /** Days of orders the recency/frequency/monetary attributes look at. */
   @IsInt() @Min(1) @Max(3650) RFM_WINDOW_DAYS: number = 365;
+
+  /**
+   * RFM windows, in days, comma-separated ("30,90,365"): frequency, monetary and their scores per
+   * window in `computed.rfm_windows` (`{"30d": {...}}`), RFM_WINDOW_DAYS's among them.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+          .map(Number)
+      : value,
+  )
+  @IsArray()
+  @ArrayMaxSize(8)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(3650, { each: true })
+  RFM_WINDOWS_DAYS: number[] = [30, 90, 365];
 
   /** Half-life of the engagement score (opens and clicks), in days. */
   @IsInt() @Min(1) @Max(365) ENGAGEMENT_HALF_LIFE_DAYS: number = 14;

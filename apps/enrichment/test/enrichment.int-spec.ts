@@ -104,13 +104,17 @@ describe('enrichment: every resolved event changes its profile once', () => {
   const stored = async (subject: string) => (await subjectCounts(natsUrl, 'ENRICHMENT'))[subject] ?? 0;
   // The newest version in the journal: what is durable before the message is acked (the `profiles`
   // view is written behind).
-  const profile = (profileId: string) =>
-    db
-      .collection<ProfileDocument & { profileId: string }>('profile_journal')
+  const profile = async (profileId: string) => {
+    const entry = await db
+      .collection<{ profileId: string; version: number; body: string }>('profile_journal')
       .find({ profileId })
       .sort({ version: -1 })
       .limit(1)
       .next();
+    if (!entry) return null;
+    const body = JSON.parse(entry.body) as { traits: Record<string, unknown>; applied: string[] };
+    return { version: entry.version, ...body };
+  };
 
   it('keeps identify traits, with dotted and $-prefixed keys, and announces them as sent', async () => {
     const traits = {
@@ -129,10 +133,20 @@ describe('enrichment: every resolved event changes its profile once', () => {
     expect(updated.envelope.data.profile).toMatchObject({ profileId: 'profile-ada', traits, version: 1 });
     expect(updated.envelope.data.changed).toEqual(expect.arrayContaining(['plan.tier', '$source', 'email']));
     const document = await profile('profile-ada');
-    expect(decodeValue(document!.traits)).toEqual(traits);
+    expect(document!.traits).toEqual(traits);
     expect(document!.version).toBe(1);
+    // The view (queried by other code) stores the keys encoded: no `.` or leading `$`.
+    const view = await waitFor(
+      'the profiles view to hold version 1',
+      async () =>
+        (await db.collection<ProfileDocument>('profiles').findOne({ _id: 'profile-ada', version: 1 })) ??
+        undefined,
+    );
+    expect(JSON.stringify(Object.keys(view.traits))).not.toMatch(/\.|"\$/);
+    expect(decodeValue(view.traits)).toEqual(traits);
   });
 
+  // The entry is in the format of the previous release (fields, keys encoded): it is read as well.
   it('builds on a version another replica wrote (not in its memory), and copies it to the profiles view', async () => {
     const at = new Date(Date.now() - 60_000);
     await db.collection<{ _id: string; [field: string]: unknown }>('profile_journal').insertOne({
@@ -182,7 +196,7 @@ describe('enrichment: every resolved event changes its profile once', () => {
     const document = await profile('profile-bob');
     expect(document!.version).toBe(2);
     expect(document!.applied.filter((id) => id === change.id)).toHaveLength(1);
-    expect(decodeValue(document!.traits)).toEqual({ first_name: 'Robert', 'plan.tier': 'silver' });
+    expect(document!.traits).toEqual({ first_name: 'Robert', 'plan.tier': 'silver' });
     // The copy was handled (enrichment announced it again, under the same id); the stream kept one.
     const announced = tap
       .messages(SUBJECTS.enrichment.profileUpdated)

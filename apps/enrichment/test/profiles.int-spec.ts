@@ -12,6 +12,7 @@ import {
 import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
 import { Redis } from 'ioredis';
 import { type ProfileView } from '../src/profiles/profiles.controller.js';
+import { ReviewSegmentsUseCase } from '../src/segments/review-segments.usecase.js';
 import { EnrichmentFixture, example, identify, track } from './enrichment-fixture.js';
 
 const DAY = 86_400_000;
@@ -20,7 +21,7 @@ describe('enrichment profiles and segments', () => {
   let mesh: EnrichmentFixture;
 
   beforeAll(async () => {
-    mesh = await EnrichmentFixture.start({ RFM_WINDOW_DAYS: '90' });
+    mesh = await EnrichmentFixture.start({ RFM_WINDOW_DAYS: '90', RFM_WINDOWS_DAYS: '30, 365' });
   }, 60_000);
   afterAll(async () => {
     await mesh?.close();
@@ -107,6 +108,11 @@ describe('enrichment profiles and segments', () => {
       currency: 'EUR',
       purchased_category: 'Coffee',
       cart: { items: [], value: 0 },
+      rfm_windows: {
+        '30d': { days: 30, frequency: 1, monetary: 80, f_score: 1, m_score: 1 },
+        '90d': { days: 90, frequency: 2, monetary: 200, f_score: 2, m_score: 2 },
+        '365d': { days: 365, frequency: 3, monetary: 600, f_score: 3, m_score: 4 },
+      },
     });
   });
 
@@ -246,6 +252,17 @@ describe('enrichment profiles and segments', () => {
     });
     expect((await mesh.api('GET', '/api/profiles/gone')).status).toBe(404);
 
+    // After the merge the survivor orders again: the split re-counts that order to it.
+    const later = track(
+      'keep',
+      'Order Completed',
+      { order_id: 'k2', revenue: 30, currency: 'EUR', products: [{ product_id: 'sku-k', category: 'Mugs' }] },
+      { occurredAt: ago(0) },
+    );
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.track, later);
+    await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, later);
+    expect((await profile('keep')).computed).toMatchObject({ orders_count: 3, lifetime_value: 150 });
+
     const split = originEnvelope<ProfileSplitPayload>({
       type: 'identity.split',
       source: 'identity',
@@ -260,8 +277,15 @@ describe('enrichment profiles and segments', () => {
     );
     expect(await profile('keep')).toMatchObject({
       traits: { email: 'old@example.com', first_name: 'Kim' },
-      computed: { orders_count: 1, lifetime_value: 50 },
+      computed: {
+        orders_count: 2,
+        lifetime_value: 80,
+        recency_days: 0,
+        last_order_at: later.occurredAt,
+        purchased_category: 'Mugs',
+      },
     });
+    expect((await profile('keep')).computed.top_viewed_categories).toBeUndefined();
     expect(await profile('gone')).toMatchObject({
       traits: { email: 'new@example.com', city: 'Oslo' },
       computed: { orders_count: 1, lifetime_value: 70 },
@@ -349,4 +373,60 @@ describe('enrichment profiles and segments', () => {
       expect([path, (await mesh.api('GET', concrete)).status]).toEqual([path, 200]);
     }
   });
+  // Last: it moves the service's clock 32 days on.
+  it('time alone moves a profile out of "ordered in the last 30 days" (and into "lapsed"), after a restart, once', async () => {
+    for (const body of [
+      {
+        segmentId: 'recent-buyers',
+        name: 'Ordered in the last 30 days',
+        rule: { event: 'Order Completed', withinDays: 30 },
+      },
+      {
+        segmentId: 'lapsed-buyers',
+        name: 'Ordered before, not in the last 30 days',
+        rule: {
+          and: [
+            { attr: 'computed.orders_count', op: 'gte', value: 1 },
+            { attr: 'computed.recency_days', op: 'gt', value: 30 },
+          ],
+        },
+      },
+    ])
+      expect((await mesh.api('POST', '/api/segments', body)).status).toBe(201);
+    const order = track('lapsing', 'Order Completed', { order_id: 'l1', revenue: 30, currency: 'EUR' });
+    await mesh.publisher.publish(SUBJECTS.identity.resolved.track, order);
+    await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, order);
+    expect((await profile('lapsing')).segments).toEqual(['recent-buyers']);
+    const redis = new Redis(mesh.infra.redisUrl!);
+    let due: string | null;
+    try {
+      due = await redis.zscore('enrichment:segment-reviews:due', 'lapsing');
+    } finally {
+      redis.disconnect();
+    }
+    const day = order.occurredAt.slice(0, 10);
+    expect(Number(due)).toBe(Date.parse(`${day}T00:00:00.000Z`) + 31 * DAY);
+
+    const before = mesh.clock.now();
+    await mesh.restart();
+    mesh.clock.advance(before - mesh.clock.now() + 32 * DAY);
+    await waitFor('the profile to leave by time alone', () =>
+      segmentChanges('lapsing', 'recent-buyers').includes(false),
+    );
+    await waitFor('the profile to enter lapsed', () =>
+      segmentChanges('lapsing', 'lapsed-buyers').includes(true),
+    );
+    expect((await profile('lapsing')).segments).toEqual(['lapsed-buyers']);
+    expect((await profile('lapsing')).computed.recency_days).toBe(32);
+
+    // A review run again (a crash before its claim was released) announces the same ids: one exit kept.
+    const review = { profileId: 'lapsing', dueAt: Number(due) };
+    await mesh.service.app.get(ReviewSegmentsUseCase).execute(review);
+    const exits = mesh.tap
+      .messages(SUBJECTS.enrichment.segmentChanged)
+      .filter((message) => message.envelope.profileId === 'lapsing')
+      .filter((message) => !(message.envelope.data as SegmentChangedPayload).member);
+    expect(new Set(exits.map((message) => message.envelope.id)).size).toBe(1);
+    expect((await profile('lapsing')).segments).toEqual(['lapsed-buyers']);
+  }, 90_000);
 });

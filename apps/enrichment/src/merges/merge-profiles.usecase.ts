@@ -7,6 +7,7 @@ import { ProfilesRepository } from '../profiles/profiles.repository.js';
 import { UpdateProfileUseCase } from '../profiles/update-profile.usecase.js';
 import { foldProfiles } from './fold-profiles.js';
 import { MergesRepository } from './merges.repository.js';
+import { openMerge } from './since-merges.js';
 
 /**
  * `identity.merged`: folds the merged profiles into the survivor (after backing all of them up for a
@@ -35,7 +36,9 @@ export class MergeProfilesUseCase {
         ...(survivor.version > 0 ? { survivor: structuredClone(survivor) } : {}),
         merged: merged.filter((stored) => stored !== undefined).map((stored) => stored.model),
       });
-      return foldProfiles(survivor, backup.merged, this.settings);
+      const folded = foldProfiles(survivor, backup.merged, this.settings);
+      openMerge(folded, survivor.state.sinceMerges, mergeId, envelope.occurredAt);
+      return folded;
     });
     await this.announcer.announce(envelope, update);
     const backup = await this.merges.get(mergeId);

@@ -6,10 +6,11 @@ import { CampaignTimers } from '../campaigns/campaign-timers.js';
 import { MergesRepository } from '../merges/merges.repository.js';
 import { ProfileCache } from '../profiles/profile-cache.js';
 import { ProfilesRepository } from '../profiles/profiles.repository.js';
+import { SegmentReviews } from '../segments/segment-reviews.js';
 
 /**
  * `privacy.erase.requested`: removes the people's profiles (with their segment memberships), campaign
- * entries and waiting timers, merge backups and cached snapshots, then confirms with a receipt.
+ * entries, waiting timers and segment reviews, merge backups and cached snapshots, then confirms with a receipt.
  */
 @Injectable()
 export class EraseProfilesUseCase {
@@ -18,6 +19,7 @@ export class EraseProfilesUseCase {
     private readonly cache: ProfileCache,
     private readonly entries: CampaignEntriesRepository,
     private readonly timers: CampaignTimers,
+    private readonly reviews: SegmentReviews,
     private readonly merges: MergesRepository,
     private readonly publisher: MessagePublisher,
   ) {}
@@ -31,6 +33,7 @@ export class EraseProfilesUseCase {
     const ids = [...new Set([...profileIds, ...(await this.profiles.idsWithEmail(emails))])];
     const removed = {
       timers: await this.timers.removeProfiles(ids),
+      segment_reviews: await this.reviews.removeProfiles(ids),
       campaign_entries: await this.entries.removeProfiles(ids),
       merge_backups: await this.merges.removeProfiles(ids),
       cached_snapshots: await this.cache.drop(ids),

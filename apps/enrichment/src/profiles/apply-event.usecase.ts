@@ -24,17 +24,21 @@ export class ApplyEventUseCase {
     if (!envelope.profileId) throw new PermanentError('the message must carry a profile id', 'NO_PROFILE');
     const traits = 'traits' in input ? input.traits : {};
     const answers = Object.keys(traits).length > 0 ? await this.thirdParty.enrich(traits) : {};
-    const update = await this.update.execute(envelope.profileId, envelope.id, input, answers);
-    await this.announcer.announce(envelope, update);
-    if (input.kind === 'track') {
-      const trigger: TriggerDto = { event: input.event, properties: input.properties };
-      await this.campaigns.execute({
-        envelope,
-        trigger,
-        profile: update.profile,
-        eventDays: update.eventDays,
-      });
-    }
+    const pending = await this.update.execute(envelope.profileId, envelope.id, input, answers);
+    // All follow the durable write and none needs another: side by side, one wait instead of three.
+    const { cached, ...update } = pending;
+    await Promise.all([
+      cached,
+      this.announcer.announce(envelope, update),
+      input.kind === 'track'
+        ? this.campaigns.execute({
+            envelope,
+            trigger: { event: input.event, properties: input.properties } satisfies TriggerDto,
+            profile: update.profile,
+            eventDays: update.eventDays,
+          })
+        : undefined,
+    ]);
     return update;
   }
 }

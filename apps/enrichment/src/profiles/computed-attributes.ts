@@ -1,4 +1,4 @@
-import { type ComputedAttributes } from '@mesh/contracts';
+import { type ComputedAttributes, type RfmWindow } from '@mesh/contracts';
 import { decay } from './profile-input.js';
 import { type ProfileState } from './profile-model.js';
 import { type ProfileSettings } from './profile-settings.js';
@@ -41,19 +41,37 @@ export function computeAttributes(
 
   const kept = state.orders.filter((order) => !order.refunded);
   if (state.ordersCount > 0) {
-    const windowStart = now - settings.rfmWindowDays * DAY_MS;
-    const inWindow = kept.filter((order) => Date.parse(order.at) >= windowStart);
     const sameCurrency = (currency: string | undefined) => !currency || currency === state.currency;
+    const windowOf = (days: number): RfmWindow => {
+      const windowStart = now - days * DAY_MS;
+      const inWindow = kept.filter((order) => Date.parse(order.at) >= windowStart);
+      const frequency = inWindow.length;
+      const monetary = round(
+        inWindow
+          .filter((order) => sameCurrency(order.currency))
+          .reduce((sum, order) => sum + order.revenue, 0),
+      );
+      return {
+        days,
+        frequency,
+        monetary,
+        f_score: higherIsBetter(frequency, settings.frequency),
+        m_score: higherIsBetter(monetary, settings.monetary),
+      };
+    };
     const last = state.orders[state.orders.length - 1]!;
+    const primary = windowOf(settings.rfmWindowDays);
     computed.recency_days = Math.max(0, Math.floor((now - Date.parse(last.at)) / DAY_MS));
-    computed.frequency = inWindow.length;
-    computed.monetary = round(
-      inWindow.filter((order) => sameCurrency(order.currency)).reduce((sum, order) => sum + order.revenue, 0),
-    );
+    computed.frequency = primary.frequency;
+    computed.monetary = primary.monetary;
     computed.rfm_window_days = settings.rfmWindowDays;
+    if (settings.rfmWindows.length > 0)
+      computed.rfm_windows = Object.fromEntries(
+        settings.rfmWindows.map((days) => [`${days}d`, days === primary.days ? primary : windowOf(days)]),
+      );
     computed.r_score = lowerIsBetter(computed.recency_days, settings.recencyDays);
-    computed.f_score = higherIsBetter(computed.frequency, settings.frequency);
-    computed.m_score = higherIsBetter(computed.monetary, settings.monetary);
+    computed.f_score = primary.f_score;
+    computed.m_score = primary.m_score;
     computed.lifetime_value = round(state.ltv);
     computed.orders_count = state.ordersCount;
     computed.first_order_at = state.orders[0]!.at;

@@ -44,6 +44,9 @@ export class GroupCommit<T extends Document & { _id: string }> {
     return this.flushing;
   }
 
+  /** When the last batch was written (epoch ms; 0 before the first). */
+  lastWriteAt = 0;
+
   insert(document: T): Promise<InsertOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ document, resolve, reject });
@@ -59,6 +62,7 @@ export class GroupCommit<T extends Document & { _id: string }> {
       const batch = this.queue.splice(0, MAX_BATCH);
       await this.lane.run(() => this.write(batch));
     }
+    this.lastWriteAt = Date.now();
     this.flushing = false;
   }
 

@@ -1,4 +1,5 @@
 import { type ComputedCart, type ComputedProduct } from '@mesh/contracts';
+import { type ProfileInput } from './profile-input.js';
 
 /** An order as enrichment remembers it for RFM and lifetime value. */
 export interface OrderRecord {
@@ -42,6 +43,21 @@ export interface ProfileState {
   thirdParty?: Record<string, Record<string, unknown>>;
   /** Event name → UTC day (YYYY-MM-DD) → count, for segment rules over the last N days. */
   eventDays: Record<string, Record<string, number>>;
+  /** When the segment membership next changes with time alone (epoch ms), as scheduled in Redis. */
+  reviewAt?: number;
+  /** Merges folded into this profile that a split may still undo, and what it was given since. */
+  sinceMerges?: SinceMerges;
+}
+
+/** Something applied to a survivor after merges (ids in `merges`), replayed when one is split. */
+export type ReplayEntry = { merges: string[] } & (
+  { input: ProfileInput; thirdParty?: Record<string, Record<string, unknown>> } | { fold: string }
+);
+
+export interface SinceMerges {
+  /** `complete`: every input since the merge is still in `replay` (false once the oldest were dropped). */
+  open: Array<{ mergeId: string; at: string; complete: boolean }>;
+  replay: ReplayEntry[];
 }
 
 /** A profile in memory, keys decoded. */

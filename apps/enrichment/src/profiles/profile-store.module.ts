@@ -13,6 +13,7 @@ export class ProfileStoreModule {
     const settings: ProfileSettings = {
       ...DEFAULT_PROFILE_SETTINGS,
       rfmWindowDays: env.RFM_WINDOW_DAYS,
+      rfmWindows: [...new Set([...env.RFM_WINDOWS_DAYS, env.RFM_WINDOW_DAYS])].sort((a, b) => a - b),
       engagementHalfLifeDays: env.ENGAGEMENT_HALF_LIFE_DAYS,
       affinityHalfLifeDays: env.AFFINITY_HALF_LIFE_DAYS,
     };

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/campaigns.module.js';
+import { ReviewSegmentsUseCase } from '../segments/review-segments.usecase.js';
+import { SegmentReviewsWorker } from '../segments/segment-reviews.worker.js';
 import { SegmentsModule } from '../segments/segments.module.js';
 import { EmailDomainProvider } from '../third-party/email-domain.provider.js';
 import { ENRICHMENT_PROVIDERS } from '../third-party/enrichment-provider.js';
@@ -18,6 +20,9 @@ import { UpdateProfileUseCase } from './update-profile.usecase.js';
     UpdateProfileUseCase,
     ApplyEventUseCase,
     ProfileAnnouncer,
+    // Segment reviews change profiles, so they live where profile changes are made.
+    ReviewSegmentsUseCase,
+    SegmentReviewsWorker,
     // More providers (a Clearbit client…) join this list; each is cached and rate-limited alike.
     { provide: ENRICHMENT_PROVIDERS, useValue: [new EmailDomainProvider()] },
     ThirdPartyEnricher,

@@ -47,6 +47,10 @@ const REMEMBERED = 20_000;
 /** Profiles copied to the `profiles` view per pass of the checkpointer. */
 const CHECKPOINT_BATCH = 50;
 const CHECKPOINT_IDLE_MS = 20;
+/** Journal ids deleted per statement when a profile is removed. */
+const REMOVE_CHUNK = 1_000;
+/** Journal inserts this recent mean events are flowing: the checkpointer takes less of the database. */
+const BUSY_MS = 1_000;
 /**
  * A journal entry is deleted only this long after the view moved past it. A reader or writer never
  * takes this long between reading the view and probing or inserting a version, so it always finds
@@ -57,11 +61,58 @@ const JOURNAL_KEEP_MS = 10 * 60_000;
 /** Journal entry id: the version first (digits, no `:`), so ids of different profiles never clash. */
 const journalId = (profileId: string, version: number) => `v${version}:${profileId}`;
 
-/** One version of one profile, the durable record of the messages that made it. */
-interface JournalDocument extends Omit<ProfileDocument, '_id'> {
+/**
+ * One version of one profile, the durable record of the messages that made it. The profile is one
+ * JSON string (`body`): FerretDB inserts a string 3–5 times faster than the same data as nested
+ * fields (measured: 0.07–0.13 against 0.32–0.38 ms a document of 1.2 KB), and a string needs no key
+ * encoding. Only the fields queried are fields: `profileId`, `version` and `email` (erasure by email).
+ */
+interface JournalDocument {
   _id: string;
   profileId: string;
+  version: number;
+  email?: string;
+  /** JSON of JournalBody. */
+  body: string;
   writtenAt: Date;
+  schemaVersion: 3;
+}
+
+/** What a journal entry's body holds: a profile version with its keys as customers sent them. */
+interface JournalBody {
+  traits: Record<string, unknown>;
+  traitTimes: Record<string, string>;
+  state: ProfileState;
+  computed: Record<string, unknown>;
+  segments: string[];
+  applied: string[];
+  lastChange?: LastChange;
+}
+
+/** Entries written before the body (schema 2) hold the profile's fields, keys encoded. */
+type StoredJournalDocument =
+  JournalDocument | (Omit<ProfileDocument, '_id'> & { _id: string; profileId: string; writtenAt: Date });
+
+/** A journal entry as the `profiles` view stores it (keys encoded). */
+function viewDocumentOf(entry: StoredJournalDocument): ProfileDocument {
+  if (!('body' in entry)) {
+    const { _id: _entryId, profileId, writtenAt: _writtenAt, ...fields } = entry;
+    return { ...fields, _id: profileId };
+  }
+  const body = JSON.parse(entry.body) as JournalBody;
+  return {
+    _id: entry.profileId,
+    traits: encodeValue(body.traits) as Record<string, unknown>,
+    traitTimes: encodeValue(body.traitTimes) as Record<string, string>,
+    state: encodeValue(body.state) as Record<string, unknown>,
+    computed: encodeValue(body.computed) as Record<string, unknown>,
+    segments: body.segments,
+    version: entry.version,
+    applied: body.applied,
+    ...(body.lastChange ? { lastChange: body.lastChange } : {}),
+    updatedAt: entry.writtenAt,
+    schemaVersion: 2,
+  };
 }
 
 interface Remembered {
@@ -89,19 +140,20 @@ interface Remembered {
 export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ProfilesRepository.name);
   private readonly profiles: Collection<ProfileDocument>;
-  private readonly journal: Collection<JournalDocument>;
+  private readonly journal: Collection<StoredJournalDocument>;
   private readonly lane = new WriteLane();
-  private readonly commits: GroupCommit<JournalDocument>;
+  private readonly commits: GroupCommit<StoredJournalDocument>;
 
   constructor(@Inject(MONGO_DB) db: Db) {
     this.profiles = db.collection<ProfileDocument>('profiles');
-    this.journal = db.collection<JournalDocument>('profile_journal');
+    this.journal = db.collection<StoredJournalDocument>('profile_journal');
     this.commits = new GroupCommit(this.journal, this.lane);
   }
 
   async onModuleInit(): Promise<void> {
     await this.profiles.createIndex({ segments: 1, _id: 1 }, { name: 'by_segment' });
-    await this.journal.createIndex({ profileId: 1 }, { name: 'by_profile' });
+    // Dropped (releases before this one made it): every journal insert updated it, nothing needs it.
+    await this.journal.dropIndex('by_profile').catch(() => undefined);
     await this.recover();
     this.running = this.checkpointLoop();
   }
@@ -118,7 +170,7 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
    */
   private readonly remembered = new Map<string, Remembered>();
   /** Newest journal entry per profile not yet copied to the view, oldest first. */
-  private readonly dirty = new Map<string, JournalDocument>();
+  private readonly dirty = new Map<string, StoredJournalDocument>();
   /** Journal versions this replica wrote per profile since its last checkpoint. */
   private readonly written = new Map<string, number[]>();
   /** Journal ids to delete, with the time from which they may go. */
@@ -154,9 +206,9 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   async load(profileId: string): Promise<StoredProfile | undefined> {
     const known = this.remembered.get(profileId);
     if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
-    const document = await this.latest(profileId);
+    const document = (await this.latest(profileId))?.document;
     if (!document) return undefined;
-    const model = this.toModel({ ...document, _id: profileId });
+    const model = this.toModel(document);
     const applied = document.applied ?? [];
     this.remember(profileId, {
       model: structuredClone(model),
@@ -181,14 +233,18 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
    * are deleted only JOURNAL_KEEP_MS after the view moved past them, so a version after the one the
    * view showed at the start of this read is still in the journal when this read probes for it.
    */
-  private async latest(profileId: string): Promise<ProfileDocument | JournalDocument | undefined> {
+  private async latest(
+    profileId: string,
+  ): Promise<{ document: ProfileDocument; entry?: StoredJournalDocument } | undefined> {
     const view = await retryBusy(() => this.profiles.findOne({ _id: profileId }));
-    let newest: ProfileDocument | JournalDocument | undefined = view ?? undefined;
+    let newest: { document: ProfileDocument; entry?: StoredJournalDocument } | undefined = view
+      ? { document: view }
+      : undefined;
     let version = view?.version ?? 0;
     for (;;) {
       const entry = await retryBusy(() => this.journal.findOne({ _id: journalId(profileId, version + 1) }));
       if (!entry) return newest;
-      newest = entry;
+      newest = { document: viewDocumentOf(entry), entry };
       version = entry.version;
     }
   }
@@ -210,20 +266,24 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
 
   private async append(model: ProfileModel, applied: string[], lastChange?: LastChange): Promise<boolean> {
     const profileId = model.profileId;
+    const body: JournalBody = {
+      traits: model.traits,
+      traitTimes: model.traitTimes,
+      state: model.state,
+      computed: model.computed,
+      segments: model.segments,
+      applied,
+      ...(lastChange ? { lastChange } : {}),
+    };
+    const email = model.traits.email;
     const entry: JournalDocument = {
       _id: journalId(profileId, model.version),
       profileId,
-      traits: encodeValue(model.traits) as Record<string, unknown>,
-      traitTimes: encodeValue(model.traitTimes) as Record<string, string>,
-      state: encodeValue(model.state) as Record<string, unknown>,
-      computed: encodeValue(model.computed) as Record<string, unknown>,
-      segments: model.segments,
       version: model.version,
-      applied,
-      ...(lastChange ? { lastChange } : {}),
-      updatedAt: new Date(),
+      ...(typeof email === 'string' ? { email } : {}),
+      body: JSON.stringify(body),
       writtenAt: new Date(),
-      schemaVersion: 2,
+      schemaVersion: 3,
     };
     let outcome: InsertOutcome;
     try {
@@ -281,8 +341,11 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
         while (this.commits.busy && !this.stopping) await new Promise((resolve) => setTimeout(resolve, 2));
         const started = Date.now();
         await this.lane.run(() => this.copyToView(entry));
-        // At most half of the database's time: reads of profiles not in memory wait behind it too.
-        await new Promise((resolve) => setTimeout(resolve, Date.now() - started));
+        // At most half of the database's time when events pause, a fifth while they flow (the view
+        // lags then; queries over many profiles wait for it, at most 10 s): reads of profiles not in
+        // memory wait behind it too, and the journal inserts of acked messages come first.
+        const share = Date.now() - this.commits.lastWriteAt < BUSY_MS ? 4 : 1;
+        await new Promise((resolve) => setTimeout(resolve, (Date.now() - started) * share));
       } catch (error) {
         if (!this.dirty.has(entry.profileId)) this.dirty.set(entry.profileId, entry);
         throw error;
@@ -293,10 +356,10 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
     return batch.length;
   }
 
-  private async copyToView(entry: JournalDocument): Promise<void> {
+  private async copyToView(entry: StoredJournalDocument): Promise<void> {
     const erasedAt = this.erased.get(entry.profileId);
     if (erasedAt !== undefined && entry.writtenAt.getTime() <= erasedAt) return;
-    const { _id: _entryId, profileId, writtenAt: _writtenAt, ...fields } = entry;
+    const { _id: profileId, ...fields } = viewDocumentOf(entry);
     const result = await retryBusy(() =>
       this.profiles.updateOne({ _id: profileId, version: { $lt: entry.version } }, { $set: fields }),
     );
@@ -321,7 +384,19 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       });
   }
 
+  /**
+   * Forgets erasures older than JOURNAL_KEEP_MS: a write that started before an erasure lands within
+   * seconds, so a tombstone older than that no longer stops anything. Returns how many are kept.
+   */
+  pruneTombstones(now: number): number {
+    for (const [profileId, erasedAt] of this.erased) {
+      if (now - erasedAt > JOURNAL_KEEP_MS) this.erased.delete(profileId);
+    }
+    return this.erased.size;
+  }
+
   private async deleteDue(now: number): Promise<void> {
+    this.pruneTombstones(now);
     const ids: string[] = [];
     while (this.deletions.length > 0 && this.deletions[0]!.due <= now && ids.length < 500)
       ids.push(...this.deletions.shift()!.ids);
@@ -340,17 +415,17 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       newest.set(entry.profileId, [...(newest.get(entry.profileId) ?? []), entry.version]);
     }
     for (const [profileId, all] of newest) {
-      const document = await this.latest(profileId);
+      const latest = await this.latest(profileId);
       const versions = all.filter((version) => version > 1);
-      if (!document || !('profileId' in document)) {
-        if (document)
+      if (!latest?.entry) {
+        if (latest)
           this.deletions.push({
             ids: versions.map((v) => journalId(profileId, v)),
             due: Date.now() + JOURNAL_KEEP_MS,
           });
         continue;
       }
-      this.dirty.set(profileId, document);
+      this.dirty.set(profileId, latest.entry);
       this.written.set(profileId, versions);
     }
     if (newest.size > 0) this.logger.log(`${newest.size} profiles' journal versions to copy or delete`);
@@ -403,7 +478,9 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
     const filter = { 'traits.email': { $in: [...emails] } };
     const [documents, entries] = await Promise.all([
       this.profiles.find(filter, { projection: { _id: 1 } }).toArray(),
-      this.journal.find(filter, { projection: { profileId: 1 } }).toArray(),
+      this.journal
+        .find({ $or: [{ email: { $in: [...emails] } }, filter] }, { projection: { profileId: 1 } })
+        .toArray(),
     ]);
     return [...new Set([...documents.map((d) => d._id), ...entries.map((e) => e.profileId)])];
   }
@@ -418,13 +495,24 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       this.written.delete(profileId);
     }
     const ids = [...profileIds];
-    const [inView, inJournal] = await Promise.all([
-      this.profiles.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray(),
-      this.journal.find({ profileId: { $in: ids } }, { projection: { profileId: 1 } }).toArray(),
-    ]);
+    // The journal has no index by profile (it would slow every insert by a third): its entries are
+    // found by their ids, versions 1 to the newest.
+    const newest = await Promise.all(ids.map(async (id) => (await this.latest(id))?.document.version ?? 0));
+    const entryIds = ids.flatMap((id, index) =>
+      Array.from({ length: newest[index]! }, (_, version) => journalId(id, version + 1)),
+    );
+    const inView = await this.profiles.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray();
+    const inJournal: string[] = [];
+    for (let start = 0; start < entryIds.length; start += REMOVE_CHUNK) {
+      const chunk = entryIds.slice(start, start + REMOVE_CHUNK);
+      const found = await this.journal
+        .find({ _id: { $in: chunk } }, { projection: { profileId: 1 } })
+        .toArray();
+      inJournal.push(...found.map((entry) => entry.profileId));
+      await retryBusy(() => this.journal.deleteMany({ _id: { $in: chunk } }));
+    }
     await retryBusy(() => this.profiles.deleteMany({ _id: { $in: ids } }));
-    await retryBusy(() => this.journal.deleteMany({ profileId: { $in: ids } }));
-    return new Set([...inView.map((d) => d._id), ...inJournal.map((e) => e.profileId)]).size;
+    return new Set([...inView.map((d) => d._id), ...inJournal]).size;
   }
 
   private toModel(document: ProfileDocument): ProfileModel {

@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ProfileSnapshotDto } from '@mesh/contracts';
 import { Clock } from '../shared/clock.js';
+import { recordSinceMerges } from '../merges/since-merges.js';
 import { SegmentRegistry } from '../segments/segment-registry.js';
+import { nextMembershipChange } from '../segments/segment-review.js';
+import { SegmentReviews } from '../segments/segment-reviews.js';
 import { computeAttributes } from './computed-attributes.js';
 import { applyInput, type ProfileInput } from './profile-input.js';
 import { emptyProfile, type ProfileModel } from './profile-model.js';
@@ -22,6 +25,11 @@ export interface ProfileUpdate {
   eventDays: Record<string, Record<string, number>>;
 }
 
+/** An update whose snapshot may still be on its way to the hot cache: await `cached` before acking. */
+export interface PendingUpdate extends ProfileUpdate {
+  cached: Promise<void>;
+}
+
 /** Optimistic writes lose only to another replica writing the same profile at the same moment. */
 const ATTEMPTS = 5;
 
@@ -37,19 +45,24 @@ export class UpdateProfileUseCase {
     private readonly profiles: ProfilesRepository,
     private readonly cache: ProfileCache,
     private readonly segments: SegmentRegistry,
+    private readonly reviews: SegmentReviews,
     private readonly clock: Clock,
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
-  /** Applies one event's input to its profile. */
+  /**
+   * Applies one event's input to its profile. The snapshot is written to the hot cache meanwhile:
+   * await `cached` (with the announcement) before acking.
+   */
   execute(
     profileId: string,
     messageId: string,
     input: ProfileInput,
     thirdParty: Record<string, Record<string, unknown>> = {},
-  ): Promise<ProfileUpdate> {
-    return this.change(profileId, messageId, (model) => {
+  ): Promise<PendingUpdate> {
+    return this.changeCaching(profileId, messageId, (model) => {
       applyInput(model, input, this.settings, thirdParty);
+      recordSinceMerges(model, { input, ...(Object.keys(thirdParty).length > 0 ? { thirdParty } : {}) });
       return model;
     });
   }
@@ -63,10 +76,23 @@ export class UpdateProfileUseCase {
     messageId: string,
     change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
   ): Promise<ProfileUpdate> {
+    const { cached, ...update } = await this.changeCaching(profileId, messageId, change);
+    await cached;
+    return update;
+  }
+
+  private async changeCaching(
+    profileId: string,
+    messageId: string,
+    change: (model: ProfileModel) => ProfileModel | Promise<ProfileModel>,
+  ): Promise<PendingUpdate> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const stored =
         attempt === 1 ? this.profiles.loadForWrite(profileId) : await this.profiles.load(profileId);
       if (stored?.applied(messageId)) {
+        // The review may not have been scheduled if the process stopped right after the write.
+        if (stored.model.state.reviewAt !== undefined)
+          await this.reviews.schedule(profileId, stored.model.state.reviewAt);
         const last = stored.lastChange?.messageId === messageId ? stored.lastChange : undefined;
         return {
           profile: snapshotOf(stored.model),
@@ -75,6 +101,7 @@ export class UpdateProfileUseCase {
           exited: last?.exited ?? [],
           replayed: true,
           eventDays: stored.model.state.eventDays,
+          cached: Promise.resolve(),
         };
       }
       const current = stored?.model ?? emptyProfile(profileId);
@@ -94,6 +121,10 @@ export class UpdateProfileUseCase {
         eventDays: model.state.eventDays,
         now,
       });
+      const reviewBefore = model.state.reviewAt;
+      const reviewAt = nextMembershipChange(model, await this.segments.current(), now, this.settings);
+      if (reviewAt === undefined) delete model.state.reviewAt;
+      else model.state.reviewAt = reviewAt;
       model.version = expectedVersion + 1;
       const changed = [
         ...changedNames(before.traits, model.traits),
@@ -104,10 +135,22 @@ export class UpdateProfileUseCase {
       const lastChange = { messageId, changed, entered, exited };
       const saved = await this.profiles.save(model, expectedVersion, lastChange, stored?.appliedIds ?? []);
       if (!saved) continue;
+      if (reviewAt !== undefined && reviewAt !== reviewBefore)
+        await this.reviews.schedule(profileId, reviewAt);
 
       const profile = snapshotOf(model);
-      await this.cache.put(profile);
-      return { profile, changed, entered, exited, replayed: false, eventDays: model.state.eventDays };
+      const cached = this.cache.put(profile);
+      // Awaited by the caller; until then a failure must not count as unhandled.
+      cached.catch(() => undefined);
+      return {
+        profile,
+        changed,
+        entered,
+        exited,
+        replayed: false,
+        eventDays: model.state.eventDays,
+        cached,
+      };
     }
     throw new Error(`profile ${profileId} kept changing under message ${messageId}; retrying later`);
   }

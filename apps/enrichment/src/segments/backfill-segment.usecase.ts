@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { deterministicId, originEnvelope, SUBJECTS } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { ProfileCache } from '../profiles/profile-cache.js';
 import { snapshotOf } from '../profiles/profile-reader.js';
+import { PROFILE_SETTINGS, type ProfileSettings } from '../profiles/profile-settings.js';
 import { ProfilesRepository } from '../profiles/profiles.repository.js';
-import { evaluate } from '../rules/rule.js';
 import { Clock } from '../shared/clock.js';
 import { type Segment } from './segment.js';
+import { membershipAt, nextMembershipChange } from './segment-review.js';
+import { SegmentReviews } from './segment-reviews.js';
 
 const PAGE = 200;
 
@@ -23,6 +25,8 @@ export class BackfillSegmentUseCase {
     private readonly cache: ProfileCache,
     private readonly publisher: MessagePublisher,
     private readonly clock: Clock,
+    private readonly reviews: SegmentReviews,
+    @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
   async execute(segment: Segment): Promise<{ evaluated: number; changed: number }> {
@@ -39,13 +43,10 @@ export class BackfillSegmentUseCase {
         const model = (await this.profiles.load(listed.profileId))?.model;
         if (!model) continue;
         evaluated += 1;
-        const member = evaluate(segment.rule, {
-          traits: model.traits,
-          computed: model.computed,
-          segments: model.segments,
-          eventDays: model.state.eventDays,
-          now,
-        });
+        // As of now: attributes like recency moved on since the profile's last event.
+        const member = membershipAt(model, [segment], now, this.settings).length > 0;
+        const reviewAt = nextMembershipChange(model, [segment], now, this.settings);
+        if (reviewAt !== undefined) await this.reviews.schedule(model.profileId, reviewAt);
         if (member === model.segments.includes(segment.segmentId)) continue;
         const segments = member
           ? [...model.segments, segment.segmentId].sort()

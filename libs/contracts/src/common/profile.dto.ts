@@ -23,6 +23,11 @@ export interface ComputedAttributes {
   /** Revenue in the RFM window. */
   monetary?: number;
   rfm_window_days?: number;
+  /**
+   * Frequency, monetary and their scores over each configured window, by its length (`"30d"`,
+   * `"90d"`, …): `computed.rfm_windows.30d.frequency`. The fields above are those of `rfm_window_days`.
+   */
+  rfm_windows?: Record<string, RfmWindow>;
   /** 1 (worst) to 5 (best). */
   r_score?: number;
   f_score?: number;
@@ -48,6 +53,15 @@ export interface ComputedAttributes {
   cart?: ComputedCart;
   /** Per channel; the newest statement wins. */
   consent?: { email?: { status: 'opted_in' | 'opted_out'; source: string; at: string } };
+}
+
+/** Orders and revenue in one window of days, scored 1 (worst) to 5 (best). */
+export interface RfmWindow {
+  days: number;
+  frequency: number;
+  monetary: number;
+  f_score: number;
+  m_score: number;
 }
 
 export interface ComputedProduct {
