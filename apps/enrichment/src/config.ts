@@ -4,6 +4,11 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsInt, Max, Min } from 'class-validat
 
 export class EnrichmentEnv extends ServiceEnv {
   override PORT: number = 3003;
+  /**
+   * Handler slots per consumer. Profile versions are written in group commits, so the more events in
+   * flight the larger (and cheaper per event) each commit: 256 held 1,000 events/s in bench/enrichment.
+   */
+  override MESSAGING_CONCURRENCY: number = 256;
 
   @IsMongoUrl() MONGO_URL: string = 'mongodb://127.0.0.1:27017/enrichment';
 
