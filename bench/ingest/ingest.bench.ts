@@ -27,6 +27,8 @@ interface Result {
   name: string;
   latencies: number[];
   seconds: number;
+  /** CPU seconds of this process (client and server) during the run. */
+  cpuSeconds: number;
   requests: number;
   perSecond: number;
   p50: number;
@@ -46,6 +48,7 @@ async function drive(name: string, url: string, requests: number, body: () => un
   let next = 0;
   const failed = new Map<number, number>();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next++ < requests) {
@@ -62,10 +65,12 @@ async function drive(name: string, url: string, requests: number, body: () => un
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (failed.size > 0)
     throw new Error(`${name}: requests failed (status: count) ${JSON.stringify(Object.fromEntries(failed))}`);
   const { p50, p99 } = percentiles(latencies);
-  return { name, latencies, seconds, requests, perSecond: requests / seconds, p50, p99 };
+  return { name, latencies, seconds, cpuSeconds, requests, perSecond: requests / seconds, p50, p99 };
 }
 
 const row = (r: Result) =>
@@ -130,11 +135,13 @@ async function paired(
   const sum = (side: 0 | 1): Result => {
     const latencies = parts[side].flatMap((part) => part.latencies);
     const seconds = parts[side].reduce((total, part) => total + part.seconds, 0);
+    const cpuSeconds = parts[side].reduce((total, part) => total + part.cpuSeconds, 0);
     const { p50, p99 } = percentiles(latencies);
     return {
       name: names[side],
       latencies,
       seconds,
+      cpuSeconds,
       requests: latencies.length,
       perSecond: latencies.length / seconds,
       p50,
@@ -171,6 +178,14 @@ async function benchHttp(): Promise<void> {
     `ratio ingest ÷ bare Fastify: /v1/track ${(ingestTrack.perSecond / bareTrack.perSecond).toFixed(2)}× ` +
       `(target ≥ 0.5), /v1/batch ${(ingestBatch.perSecond / bareBatch.perSecond).toFixed(2)}× ` +
       `(${(ingestBatch.perSecond * BATCH_SIZE).toFixed(0)} events/s)`,
+  );
+  // Less sensitive to the shared machine's load: this process's CPU per request (client included on
+  // both sides; NATS, Redis and FerretDB, which only ingest uses, are other processes and not counted).
+  const perRequest = (result: Result) => result.cpuSeconds / result.requests;
+  console.log(
+    `CPU per request in this process: /v1/track ${(perRequest(ingestTrack) * 1e6).toFixed(0)} µs vs bare ` +
+      `${(perRequest(bareTrack) * 1e6).toFixed(0)} µs (ratio ${(perRequest(bareTrack) / perRequest(ingestTrack)).toFixed(2)}×), ` +
+      `/v1/batch ${(perRequest(ingestBatch) * 1e6).toFixed(0)} µs vs ${(perRequest(bareBatch) * 1e6).toFixed(0)} µs`,
   );
 }
 

@@ -18,6 +18,7 @@ import {
   waitFor,
 } from '@mesh/testing';
 import { ingestSpec } from '../src/ingest.app.js';
+import { ErasedIdentities } from '../src/privacy/erased-identities.js';
 
 const WRITE_KEY = 'privacy-test-write-key-0123456789';
 
@@ -34,9 +35,10 @@ describe('ingest: consent, erasure requests and customer updates', () => {
   let tap: MessageTap;
   let mongoUrl: string;
 
-  const boot = () =>
+  const boot = (extra: Record<string, string> = {}) =>
     bootService(
       ingestSpec({
+        ...extra,
         PORT: '0',
         NATS_URL: infra.natsUrl,
         MONGO_URL: mongoUrl,
@@ -360,5 +362,51 @@ describe('ingest: consent, erasure requests and customer updates', () => {
         .messages('ingest.track')
         .filter((m) => (m.envelope.data as { messageId: string }).messageId === messageId),
     ).toEqual([]);
+  });
+
+  it('applies an erasure and an opt-in taken by another replica once it has read them', async () => {
+    const other = await boot({ INGEST_ERASED_REFRESH_MS: '200' });
+    try {
+      const person = [{ type: 'user_id' as const, value: 'u-elsewhere' }];
+      const postTo = (url: string, path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: auth(WRITE_KEY) },
+          body: JSON.stringify(body),
+        });
+      expect((await post('/v1/privacy/erase', { userId: 'u-elsewhere' })).status).toBe(202);
+      await waitFor('the other replica to read the erasure', () =>
+        other.app.get(ErasedIdentities).isErased(person),
+      );
+      const dropped = randomUUID();
+      const marker = randomUUID();
+      for (const [messageId, userId] of [
+        [dropped, 'u-elsewhere'],
+        [marker, 'u-bystander'],
+      ])
+        expect(
+          (await postTo(other.url, '/v1/track', { messageId, userId, event: 'Product Viewed' })).status,
+        ).toBe(200);
+      await tap.next('ingest.track', (m) => (m.envelope.data as { messageId: string }).messageId === marker);
+      expect(
+        tap.messages().filter((m) => (m.envelope.data as { messageId?: string }).messageId === dropped),
+      ).toEqual([]);
+
+      // The opt-in goes to the other replica; this one reads it and takes the person's events again.
+      const optIn = { userId: 'u-elsewhere', channel: 'email', status: 'opted_in' };
+      expect((await postTo(other.url, '/v1/consent', optIn)).status).toBe(200);
+      await waitFor(
+        'this replica to read the opt-in',
+        () => !ingest.app.get(ErasedIdentities).isErased(person),
+      );
+      const taken = randomUUID();
+      expect(
+        (await post('/v1/track', { messageId: taken, userId: 'u-elsewhere', event: 'Product Viewed' }))
+          .status,
+      ).toBe(200);
+      await tap.next('ingest.track', (m) => (m.envelope.data as { messageId: string }).messageId === taken);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -221,6 +221,34 @@ describe('ingest: batch import', () => {
     expect((await count('ingest.track')) - before).toBe(rows - 6);
   }, 180_000);
 
+  it('counts the rows of a person whose erasure was requested as suppressed, and publishes none of them', async () => {
+    const erase = await fetch(`${ingest.url}/v1/privacy/erase`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ email: 'gone@example.com' }),
+    });
+    expect(erase.status).toBe(202);
+    const before = await count('ingest.identify');
+    const lines = [
+      '{"userId":"kept-1","plan":"gold"}',
+      '{"userId":"gone-1","email":"GONE@example.com"}',
+      '{"userId":"gone@example.com","plan":"gold"}',
+      '{"userId":"kept-2","plan":"gold"}',
+    ].join('\n');
+    // Rows become identify calls with the other fields as traits: traits.email and an address as userId are checked.
+    const response = await upload(`fileId=${randomUUID()}&format=ndjson`, lines, 'application/x-ndjson');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'completed',
+      accepted: 4,
+      suppressed: 2,
+      rejected: 0,
+    });
+    await waitFor('the kept rows on the stream', async () => (await count('ingest.identify')) - before >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await count('ingest.identify')) - before).toBe(2);
+  });
+
   it('reads NDJSON, reports unreadable lines, and refuses an upload without fileId or with another source', async () => {
     const lines = [
       '{"userId":"n-1","plan":"gold"}',

@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(
-    `job ${String(answer.jobId)}: ${String(answer.status)}, ${String(answer.accepted)} rows accepted, ${String(answer.rejected)} rejected`,
+    `job ${String(answer.jobId)}: ${String(answer.status)}, ${String(answer.accepted)} rows accepted, ${String(answer.rejected)} rejected${Number(answer.suppressed) > 0 ? `, ${Number(answer.suppressed)} of them of a person whose erasure was requested (not published)` : ''}`,
   );
   if (Number(answer.rejected) > 0)
     console.log(

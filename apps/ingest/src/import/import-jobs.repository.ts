@@ -12,7 +12,10 @@ export interface ImportJob {
   status: ImportStatus;
   /** Every row up to this one is stored (or reported bad); a resumed import starts after it. */
   checkpoint: number;
+  /** Good rows (stored, or already stored by an earlier run). */
   accepted: number;
+  /** Of the accepted rows, those not published because their person's erasure was requested. */
+  suppressed: number;
   rejected: number;
   startedAt: Date;
   updatedAt: Date;
@@ -61,6 +64,7 @@ export class ImportJobsRepository implements OnModuleInit {
           format: job.format,
           checkpoint: 0,
           accepted: 0,
+          suppressed: 0,
           rejected: 0,
           startedAt: now,
           schemaVersion: 1,
@@ -87,10 +91,15 @@ export class ImportJobsRepository implements OnModuleInit {
   }
 
   /** Moves the checkpoint forward with the batch's counts, in one single-document write. */
-  async advance(jobId: string, from: number, to: number, accepted: number, rejected: number): Promise<void> {
+  async advance(
+    jobId: string,
+    from: number,
+    to: number,
+    { accepted, suppressed, rejected }: { accepted: number; suppressed: number; rejected: number },
+  ): Promise<void> {
     await this.jobs.updateOne(
       { _id: jobId, checkpoint: from },
-      { $set: { checkpoint: to, updatedAt: new Date() }, $inc: { accepted, rejected } },
+      { $set: { checkpoint: to, updatedAt: new Date() }, $inc: { accepted, suppressed, rejected } },
     );
   }
 
@@ -102,7 +111,7 @@ export class ImportJobsRepository implements OnModuleInit {
     const document = await this.jobs.findOne({ _id: jobId });
     if (!document) return undefined;
     const { _id, schemaVersion: _version, ...job } = document;
-    return { jobId: _id, ...job };
+    return { jobId: _id, ...job, suppressed: job.suppressed ?? 0 };
   }
 
   async errors(jobId: string, afterRow: number, limit: number): Promise<RowError[]> {

@@ -62,8 +62,7 @@ export class RunImportUseCase {
       const stored = this.storeBatch(command, rows);
       stored.catch(() => undefined);
       const step = checkpoints.then(async () => {
-        const { accepted, rejected } = await stored;
-        await this.jobs.advance(jobId, checkpoint, last, accepted, rejected);
+        await this.jobs.advance(jobId, checkpoint, last, await stored);
         checkpoint = last;
       });
       step.catch(() => undefined);
@@ -93,7 +92,7 @@ export class RunImportUseCase {
   private async storeBatch(
     command: ImportCommand,
     batch: ParsedBatch,
-  ): Promise<{ accepted: number; rejected: number }> {
+  ): Promise<{ accepted: number; suppressed: number; rejected: number }> {
     const errors: RowError[] = [];
     const calls: AcceptCommand[] = [];
     const receivedAt = new Date();
@@ -109,10 +108,11 @@ export class RunImportUseCase {
       }
       calls.push({ ...mapped.call, source: command.source, receivedAt } as AcceptCommand);
     }
-    await Promise.all([
+    const [outcomes] = await Promise.all([
       this.accept.executeMany(calls),
       this.jobs.reportRows(this.jobIdOf(command.source.id, command.fileId), errors),
     ]);
-    return { accepted: calls.length, rejected: errors.length };
+    const suppressed = outcomes.filter((outcome) => outcome === 'erased').length;
+    return { accepted: calls.length, suppressed, rejected: errors.length };
   }
 }

@@ -14,6 +14,9 @@ export interface RateDecision {
 }
 
 const FAILURE_WINDOW_SECONDS = 60;
+/** How long an IP without refused credentials is not asked about again. */
+const CLEAN_IP_MS = 1_000;
+const MAX_CLEAN_IPS = 100_000;
 
 /**
  * Fixed-window counters in Redis (rate-limiter-flexible), so every ingest replica shares them:
@@ -24,6 +27,7 @@ export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
   private readonly perSource = new Map<number, RateLimiterRedis>();
   private readonly authFailures: RateLimiterRedis;
+  private readonly cleanIps = new Map<string, number>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -45,10 +49,22 @@ export class RateLimiterService {
     return this.decide(this.sourceLimiter(perSecond), sourceId, perSecond);
   }
 
-  /** Whether an IP has sent too many refused credentials in the last minute (counts nothing). */
-  async ipBlocked(ip: string): Promise<RateDecision | undefined> {
+  /**
+   * Whether an IP has sent too many refused credentials in the last minute (counts nothing). An IP
+   * with no refusal at all is taken as clean for the next CLEAN_IP_MS without asking Redis (most
+   * calls come from such IPs); one with a refusal is asked about on every call, and a refusal seen
+   * here forgets the IP at once. So only refusals through other replicas in that last second can
+   * be missed, for that second.
+   */
+  async ipBlocked(ip: string, now = Date.now()): Promise<RateDecision | undefined> {
+    const cleanUntil = this.cleanIps.get(ip);
+    if (cleanUntil !== undefined && cleanUntil > now) return undefined;
     try {
       const state = await this.authFailures.get(ip);
+      if (!state) {
+        if (this.cleanIps.size >= MAX_CLEAN_IPS) this.cleanIps.clear();
+        this.cleanIps.set(ip, now + CLEAN_IP_MS);
+      }
       if (!state || state.consumedPoints <= this.env.INGEST_AUTH_FAILURES_PER_MINUTE_PER_IP) return undefined;
       return {
         allowed: false,
@@ -63,6 +79,7 @@ export class RateLimiterService {
   }
 
   async recordAuthFailure(ip: string): Promise<void> {
+    this.cleanIps.delete(ip);
     await this.authFailures.penalty(ip, 1).catch((error: Error) => {
       this.logger.warn(`could not count a refused credential: ${error.message}`);
     });
