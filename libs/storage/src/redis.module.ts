@@ -52,6 +52,8 @@ export class RedisModule {
               keyPrefix: options.keyPrefix,
               lazyConnect: true,
               maxRetriesPerRequest: 3,
+              // Commands issued in the same tick by concurrent requests/handlers go out as one write.
+              enableAutoPipelining: true,
             });
             await redis.connect();
             return redis;
