@@ -2,6 +2,7 @@ import {
   type CampaignSpecDto,
   type DeliveryDeferredPayload,
   type DeliverySkippedPayload,
+  deterministicId,
   type Envelope,
   originEnvelope,
   type RenderedEmailPayload,
@@ -393,5 +394,33 @@ describe('delivery: the decision point', () => {
     );
     expect(tap.causedBy(SUBJECTS.delivery.skipped, input)).toEqual([]);
     expect(emailsTo('p-then-suppressed')).toHaveLength(1);
+  });
+
+  it('a held email whose window ended without its release (the replica that held it stopped) is released by the poll', async () => {
+    const input = rendered(
+      'p-orphan',
+      campaign('orphan', { sendPolicy: { maxPerDay: 1, transactional: false } }),
+    );
+    const key = deterministicId('send', 'orphan', 'p-orphan', 'trigger-1');
+    // What the hold left in the deferral store, its window over; no wake will come for it.
+    const windowEnd = new Date();
+    await under.db.collection('deferred_sends').insertOne({
+      _id: key as never,
+      envelope: JSON.stringify(input),
+      envelopeId: input.id,
+      profileId: 'p-orphan',
+      dueAt: windowEnd,
+      priority: 0,
+      reason: 'priority_window',
+      leasedUntil: new Date(0),
+      arrivedAt: Date.now(),
+      createdAt: windowEnd,
+      schemaVersion: 1,
+    });
+    // Within the grace the poll leaves it to the release woken at the window's end; after it, takes it.
+    travelTo(new Date(windowEnd.getTime() + 10 * 60_000));
+    await sentOf(input);
+    await waitFor('the held send to be gone', async () => (await heldSends('p-orphan')) === 0);
+    expect(emailsTo('p-orphan')).toHaveLength(1);
   });
 });

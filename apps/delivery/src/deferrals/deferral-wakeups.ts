@@ -1,32 +1,31 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 
 /**
- * Wakes the release of deferred sends at a given time (the end of a priority window), so a held
- * send waits for its window rather than for the next poll. The poll remains the backstop (e.g. for
- * holds written by another replica or before a restart).
+ * Wakes the release of one profile's priority window when it ends, so a held send waits for its
+ * window rather than for the next poll. The poll remains the backstop (a restart in between).
  */
 @Injectable()
 export class DeferralWakeups implements OnApplicationShutdown {
-  private listener?: () => void;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private listener?: (profileId: string, until: Date) => void;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  onWake(listener: () => void): void {
+  onWake(listener: (profileId: string, until: Date) => void): void {
     this.listener = listener;
   }
 
-  /** Runs the release `delayMs` from now (once per distinct time). */
-  wakeIn(at: Date, delayMs: number): void {
-    const when = at.getTime();
-    if (this.timers.has(when)) return;
+  /** Releases the profile's window ending at `at`, `delayMs` from now (once per profile and window). */
+  wakeIn(profileId: string, at: Date, delayMs: number): void {
+    const key = `${profileId}\u001f${at.getTime()}`;
+    if (this.timers.has(key)) return;
     const timer = setTimeout(
       () => {
-        this.timers.delete(when);
-        this.listener?.();
+        this.timers.delete(key);
+        this.listener?.(profileId, at);
       },
       Math.max(0, delayMs) + 10,
     );
     timer.unref();
-    this.timers.set(when, timer);
+    this.timers.set(key, timer);
   }
 
   onApplicationShutdown(): void {

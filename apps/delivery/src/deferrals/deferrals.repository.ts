@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
-import { randomUUID } from 'node:crypto';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 
 /**
  * The reason of a send held back for the priority window: internal (no `delivery.deferred` is
- * announced for it), released as a group per profile, highest priority first.
+ * announced for it); its window's sends are released together, highest priority first.
  */
 export const PRIORITY_HOLD = 'priority_window';
 
@@ -16,6 +15,8 @@ export interface DeferredSend {
   dueAt: Date;
   priority: number;
   reason: string;
+  /** For held sends: when it arrived (orders sends of equal priority). */
+  arrivedAt?: number;
 }
 
 interface DeferralDocument {
@@ -30,8 +31,6 @@ interface DeferralDocument {
   reason: string;
   /** While a poller releases it; a crashed poller's lease runs out and another takes it. */
   leasedUntil: Date;
-  /** Which release holds the lease (a held group is leased as a whole). */
-  leaseToken?: string;
   /** When a held send arrived (ms, sub-ms precision): the order among sends of equal priority. */
   arrivedAt?: number;
   createdAt: Date;
@@ -40,12 +39,9 @@ interface DeferralDocument {
 
 export type DeferOutcome = 'deferred' | 'duplicate';
 
-/** A due entry: enough to release it (a held one with its profile's whole group). */
 export interface DueSend {
   key: string;
   profileId: string;
-  priority: number;
-  reason: string;
 }
 
 /** Sends waiting for a later time (quiet hours), in MongoDB so they survive restarts. */
@@ -91,94 +87,69 @@ export class DeferralsRepository implements OnModuleInit {
   }
 
   /**
-   * When a held send of this profile is released: the end of the profile's open priority window
-   * (one still to come), else a new window from now.
-   */
-  async holdUntil(profileId: string, now: Date, windowMs: number): Promise<Date> {
-    const open = await this.deferrals.findOne(
-      { profileId, reason: PRIORITY_HOLD, dueAt: { $gt: now } },
-      { projection: { dueAt: 1 } },
-    );
-    return open?.dueAt ?? new Date(now.getTime() + windowMs);
-  }
-
-  /**
-   * Holds a send back for the priority window. The same rendered message again changes nothing;
-   * another message for the same send key is a duplicate.
+   * Holds a send back for the priority window: one insert (FerretDB's cheapest write). The same
+   * rendered message again changes nothing; another message for the same send key is a duplicate.
    */
   async hold(send: DeferredSend): Promise<DeferOutcome> {
+    const now = new Date();
     try {
-      await this.deferrals.updateOne(
-        { _id: send.key, envelopeId: send.envelope.id },
-        {
-          $setOnInsert: {
-            envelope: JSON.stringify(send.envelope),
-            profileId: send.envelope.profileId ?? '',
-            dueAt: send.dueAt,
-            priority: send.priority,
-            reason: PRIORITY_HOLD,
-            leasedUntil: new Date(0),
-            arrivedAt: performance.timeOrigin + performance.now(),
-            createdAt: new Date(),
-            schemaVersion: 1,
-          },
-        },
-        { upsert: true },
-      );
+      await this.deferrals.insertOne({
+        _id: send.key,
+        envelope: JSON.stringify(send.envelope),
+        envelopeId: send.envelope.id,
+        profileId: send.envelope.profileId ?? '',
+        dueAt: send.dueAt,
+        priority: send.priority,
+        reason: PRIORITY_HOLD,
+        leasedUntil: new Date(0),
+        arrivedAt: performance.timeOrigin + performance.now(),
+        createdAt: now,
+        schemaVersion: 1,
+      });
       return 'deferred';
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) return 'duplicate';
-      throw error;
+      if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
     }
+    const existing = await this.deferrals.findOne({ _id: send.key }, { projection: { envelopeId: 1 } });
+    return existing?.envelopeId === send.envelope.id ? 'deferred' : 'duplicate';
+  }
+
+  /** One waiting send by its key (read by `_id`). */
+  async get(key: string): Promise<DeferredSend | undefined> {
+    const document = await this.deferrals.findOne({ _id: key });
+    return document ? this.deferredSend(document) : undefined;
   }
 
   /**
-   * Due sends, highest priority first (they take the cap's slots first), then oldest due, then
-   * first arrived.
+   * Due sends (not leased), highest priority first, then first due, then first arrived. Held sends
+   * only once their window is `heldGraceMs` past (the release at the window's end missed them).
    */
-  async due(now: Date, limit: number): Promise<DueSend[]> {
+  async due(now: Date, limit: number, heldGraceMs: number): Promise<DueSend[]> {
     const documents = await this.deferrals
       .find(
-        { dueAt: { $lte: now }, leasedUntil: { $lte: now } },
-        { projection: { _id: 1, profileId: 1, priority: 1, reason: 1 } },
+        {
+          leasedUntil: { $lte: now },
+          $or: [
+            { reason: { $ne: PRIORITY_HOLD }, dueAt: { $lte: now } },
+            { reason: PRIORITY_HOLD, dueAt: { $lte: new Date(now.getTime() - heldGraceMs) } },
+          ],
+        },
+        { projection: { _id: 1, profileId: 1 } },
       )
       .sort({ priority: -1, dueAt: 1, arrivedAt: 1, createdAt: 1 })
       .limit(limit)
       .toArray();
-    return documents.map((document) => ({
-      key: document._id,
-      profileId: document.profileId,
-      priority: document.priority,
-      reason: document.reason,
-    }));
+    return documents.map((document) => ({ key: document._id, profileId: document.profileId }));
   }
 
-  /**
-   * Takes all of a profile's due held sends at once for `leaseMs` (so one poller decides the whole
-   * group, in order), highest priority first, then first arrived.
-   */
-  async leaseHeldGroup(profileId: string, now: Date, leaseMs: number): Promise<DeferredSend[]> {
-    const leaseToken = randomUUID();
-    await this.deferrals.updateMany(
-      { profileId, reason: PRIORITY_HOLD, dueAt: { $lte: now }, leasedUntil: { $lte: now } },
-      { $set: { leasedUntil: new Date(now.getTime() + leaseMs), leaseToken } },
-    );
-    const documents = await this.deferrals
-      .find({ profileId, leaseToken })
-      .sort({ priority: -1, arrivedAt: 1 })
-      .toArray();
-    return documents.map((document) => this.deferredSend(document));
-  }
-
-  /** Takes one due send for `leaseMs`; undefined when another poller has it. */
+  /** Takes one due send for `leaseMs` (by `_id`); undefined when another release has it or it is gone. */
   async lease(key: string, now: Date, leaseMs: number): Promise<DeferredSend | undefined> {
     const document = await this.deferrals.findOneAndUpdate(
       { _id: key, dueAt: { $lte: now }, leasedUntil: { $lte: now } },
       { $set: { leasedUntil: new Date(now.getTime() + leaseMs) } },
       { returnDocument: 'after' },
     );
-    if (!document) return undefined;
-    return this.deferredSend(document);
+    return document ? this.deferredSend(document) : undefined;
   }
 
   /** Done with a released send (sent, skipped or failed for good). */
@@ -202,6 +173,7 @@ export class DeferralsRepository implements OnModuleInit {
       dueAt: document.dueAt,
       priority: document.priority,
       reason: document.reason,
+      ...(document.arrivedAt !== undefined ? { arrivedAt: document.arrivedAt } : {}),
     };
   }
 }

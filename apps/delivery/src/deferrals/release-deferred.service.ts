@@ -10,48 +10,58 @@ import { Clock } from '../clock.js';
 import { DeliveryEnv } from '../config.js';
 import { type SendOutcome, SendEmailUseCase } from '../sending/send-email.usecase.js';
 import { DeferralWakeups } from './deferral-wakeups.js';
-import {
-  type DeferredSend,
-  DeferralsRepository,
-  type DueSend,
-  PRIORITY_HOLD,
-} from './deferrals.repository.js';
+import { type DeferredSend, DeferralsRepository } from './deferrals.repository.js';
+import { HoldWindows } from './hold-windows.js';
 
-/** How long one release may take before another poller may take the send over. */
+/** How long one release may take before another poller may take the sends over. */
 const LEASE_MS = 120_000;
 const RETRY_MS = 30_000;
-const BATCH = 100;
-
-/** Per profile, the highest priority whose send took one of its cap slots in this run. */
-type SlotsTaken = Map<string, number>;
+/** Sends looked at per poll round; rounds go on while they come back full (bounded per run). */
+const BATCH = 500;
+const MAX_ROUNDS_PER_RUN = 20;
+/**
+ * The poll takes held sends only this long after their window ended: until then the release woken
+ * at the window's end has them (taken from the window in Redis, so without a lease write).
+ */
+const HELD_GRACE_MS = LEASE_MS;
 
 /** A released send that went on (sent, or waiting again with its slot reserved) took a slot. */
 const tookSlot = (outcome: SendOutcome) => outcome === 'sent' || outcome === 'deferred';
 
+/** Highest priority first, then first due, then first arrived. */
+const releaseOrder = (a: DeferredSend, b: DeferredSend) =>
+  b.priority - a.priority || a.dueAt.getTime() - b.dueAt.getTime() || (a.arrivedAt ?? 0) - (b.arrivedAt ?? 0);
+
 /**
- * Sends deferred sends once they are due, highest priority first so that when caps collide the
- * more important campaign gets the slot: the morning batch after quiet hours, and the groups held
- * for the priority window (a profile's held group is leased and decided as a whole, in order). Each
- * one passes the whole decision point again (consent may have changed overnight); the ledger still
- * guarantees one email per send key. A send that loses its slot to a higher-priority one released
- * in the same run is skipped `frequency_capped` / `lower_priority`.
+ * Sends deferred sends once they are due: the morning batch after quiet hours, 4xx retries, and the
+ * sends held for the priority window (released when the window ends, from the wake on the replica
+ * that held them; the poll finds what a wake missed). A profile's sends released together are
+ * decided in order, highest campaign priority first, so when caps collide the more important
+ * campaign gets the slot; one that loses its slot to a higher-priority one released with it is
+ * skipped `frequency_capped` / `lower_priority`. Profiles are released side by side, up to
+ * MESSAGING_CONCURRENCY at once. Each send passes the whole decision point again (consent may have
+ * changed overnight); the ledger still guarantees one email per send key.
  */
 @Injectable()
 export class ReleaseDeferredService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReleaseDeferredService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private again = false;
   private stopping = false;
+  /** Profile releases under way, and those waiting for a turn. */
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly releases = new Set<Promise<void>>();
 
   constructor(
     private readonly deferrals: DeferralsRepository,
+    private readonly windows: HoldWindows,
     private readonly send: SendEmailUseCase,
     private readonly clock: Clock,
     wakeups: DeferralWakeups,
     @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
   ) {
-    wakeups.onWake(() => void this.runOnce());
+    wakeups.onWake((profileId, until) => void this.releaseWindow(profileId, until));
   }
 
   onApplicationBootstrap(): void {
@@ -62,71 +72,103 @@ export class ReleaseDeferredService implements OnApplicationBootstrap, OnApplica
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    for (const wake of this.waiting.splice(0)) wake();
     await this.running;
+    await Promise.all(this.releases);
   }
 
-  /** Releases what is due; asked while a run is under way, runs once more after it. */
+  /** One poll: releases every due send, profile by profile. */
   runOnce(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.releaseDue().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopping) {
-        this.again = false;
-        void this.runOnce();
-      }
-    });
+    this.running ??= this.releaseDue().finally(() => (this.running = undefined));
     return this.running;
   }
 
   private async releaseDue(): Promise<void> {
-    const taken: SlotsTaken = new Map();
     try {
-      for (const due of await this.deferrals.due(this.clock.now(), BATCH)) {
-        if (this.stopping) return;
-        if (due.reason === PRIORITY_HOLD) await this.releaseHeldGroup(due, taken);
-        else await this.releaseOne(due.key, taken);
+      for (let round = 0; round < MAX_ROUNDS_PER_RUN && !this.stopping; round++) {
+        const due = await this.deferrals.due(this.clock.now(), BATCH, HELD_GRACE_MS);
+        const byProfile = new Map<string, string[]>();
+        for (const { key, profileId } of due)
+          byProfile.set(profileId, [...(byProfile.get(profileId) ?? []), key]);
+        await Promise.all(
+          [...byProfile.values()].map((keys) =>
+            this.releaseTogether((now) =>
+              Promise.all(keys.map((key) => this.deferrals.lease(key, now, LEASE_MS))),
+            ),
+          ),
+        );
+        if (due.length < BATCH) return;
       }
     } catch (error) {
       this.logger.warn(`releasing deferred sends failed: ${(error as Error).message}`);
     }
   }
 
-  private async releaseOne(key: string, taken: SlotsTaken): Promise<void> {
-    const now = this.clock.now();
-    const deferred = await this.deferrals.lease(key, now, LEASE_MS);
-    if (deferred) await this.release(deferred, now, taken);
+  /**
+   * The profile's priority window has ended: its sends, taken from the window in Redis (so no one
+   * else releases them; no lease written), read by `_id`.
+   */
+  private releaseWindow(profileId: string, until: Date): Promise<void> {
+    return this.releaseTogether(async () => {
+      const keys = await this.windows.take(profileId, until);
+      return Promise.all(keys.map((key) => this.deferrals.get(key)));
+    });
   }
 
-  /** The profile's held sends whose window has ended, leased together and decided in priority order. */
-  private async releaseHeldGroup(due: DueSend, taken: SlotsTaken): Promise<void> {
-    const now = this.clock.now();
-    for (const deferred of await this.deferrals.leaseHeldGroup(due.profileId, now, LEASE_MS)) {
+  /** Decides the sends (of one profile) in release order; one already done (gone) is left out. */
+  private releaseTogether(sendsOf: (now: Date) => Promise<(DeferredSend | undefined)[]>): Promise<void> {
+    const release = this.inTurn(async () => {
       if (this.stopping) return;
-      await this.release(deferred, now, taken);
-    }
+      const now = this.clock.now();
+      const sends = (await sendsOf(now)).filter((send) => send !== undefined).sort(releaseOrder);
+      // The highest priority whose send took one of the profile's cap slots in this release.
+      let taken = -Infinity;
+      for (const deferred of sends) {
+        if (this.stopping) return; // the rest is found again by the poll
+        const outcome = await this.release(deferred, now, taken > deferred.priority);
+        if (outcome && tookSlot(outcome)) taken = Math.max(taken, deferred.priority);
+      }
+    }).catch((error: unknown) =>
+      this.logger.warn(`releasing deferred sends of a profile failed: ${(error as Error).message}`),
+    );
+    this.releases.add(release);
+    void release.finally(() => this.releases.delete(release));
+    return release;
   }
 
-  private async release(deferred: DeferredSend, now: Date, taken: SlotsTaken): Promise<void> {
+  private async release(
+    deferred: DeferredSend,
+    now: Date,
+    outranked: boolean,
+  ): Promise<SendOutcome | undefined> {
     const key = deferred.key;
-    const profileId = deferred.envelope.profileId ?? '';
-    const outranked = (taken.get(profileId) ?? -Infinity) > deferred.priority;
     try {
       const outcome = await this.send.execute(deferred.envelope, { released: true, outranked });
-      if (tookSlot(outcome))
-        taken.set(profileId, Math.max(taken.get(profileId) ?? -Infinity, deferred.priority));
       if (outcome !== 'deferred') await this.deferrals.remove(key);
+      return outcome;
     } catch (error) {
       if (isPermanent(error)) {
         // The ledger keeps what happened (e.g. an unknown outcome waits for review there).
         this.logger.error(`deferred send ${key} failed for good: ${(error as Error).message}`);
         await this.deferrals.remove(key);
-        return;
+        return undefined;
       }
       this.logger.warn(`deferred send ${key} failed, retrying: ${(error as Error).message}`);
       await this.deferrals.retryAt(key, new Date(now.getTime() + RETRY_MS));
+      return undefined;
+    }
+  }
+
+  /** Runs `task` when fewer than MESSAGING_CONCURRENCY profile releases are under way. */
+  private async inTurn(task: () => Promise<void>): Promise<void> {
+    while (this.active >= this.env.MESSAGING_CONCURRENCY && !this.stopping)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
     }
   }
 }

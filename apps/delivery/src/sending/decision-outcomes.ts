@@ -3,6 +3,7 @@ import { type DeferReason, type Envelope, type RenderedEmailPayload, type SkipRe
 import { DeliveryEnv } from '../config.js';
 import { DeferralWakeups } from '../deferrals/deferral-wakeups.js';
 import { DeferralsRepository, PRIORITY_HOLD } from '../deferrals/deferrals.repository.js';
+import { HoldWindows } from '../deferrals/hold-windows.js';
 import { DeliveryAnnouncer } from './delivery-announcer.js';
 
 export type SendOutcome = 'sent' | 'skipped' | 'deferred' | 'held' | 'failed' | 'announced';
@@ -14,6 +15,7 @@ export class DecisionOutcomes {
     private readonly deferrals: DeferralsRepository,
     private readonly announce: DeliveryAnnouncer,
     private readonly wakeups: DeferralWakeups,
+    private readonly windows: HoldWindows,
     @Inject(DeliveryEnv) private readonly env: DeliveryEnv,
   ) {}
 
@@ -23,7 +25,7 @@ export class DecisionOutcomes {
    */
   async hold(envelope: Envelope<RenderedEmailPayload>, sendId: string, now: Date): Promise<SendOutcome> {
     const profileId = envelope.profileId ?? '';
-    const until = await this.deferrals.holdUntil(profileId, now, this.env.DELIVERY_PRIORITY_WINDOW_MS);
+    const until = await this.windows.join(profileId, sendId, now, this.env.DELIVERY_PRIORITY_WINDOW_MS);
     const parked = await this.deferrals.hold({
       key: sendId,
       envelope,
@@ -32,7 +34,7 @@ export class DecisionOutcomes {
       reason: PRIORITY_HOLD,
     });
     if (parked === 'duplicate') return this.skip(envelope, sendId, 'duplicate');
-    this.wakeups.wakeIn(until, until.getTime() - now.getTime());
+    this.wakeups.wakeIn(profileId, until, until.getTime() - now.getTime());
     return 'held';
   }
 
