@@ -12,23 +12,14 @@ import { bootService, SmtpSink, startInfra, uniqueName } from '@mesh/testing';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import nodemailer from 'nodemailer';
-// eslint-disable-next-line no-restricted-imports -- the benchmark boots delivery in-process, as its own tests do
 import { DecideSendUseCase } from '../../apps/delivery/src/decisions/decide-send.usecase.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { deliverySpec } from '../../apps/delivery/src/delivery.app.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { ConsentRepository } from '../../apps/delivery/src/decisions/consent.repository.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { FrequencyCapsRepository } from '../../apps/delivery/src/decisions/frequency-caps.repository.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { SuppressionRepository } from '../../apps/delivery/src/decisions/suppression.repository.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { DeferralsRepository } from '../../apps/delivery/src/deferrals/deferrals.repository.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { HoldWindows } from '../../apps/delivery/src/deferrals/hold-windows.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { Mailer } from '../../apps/delivery/src/sending/mailer.js';
-// eslint-disable-next-line no-restricted-imports -- as above
 import { SendLedgerRepository } from '../../apps/delivery/src/sending/send-ledger.repository.js';
 import { percentiles, windowed } from '../messaging/bench-stats.js';
 

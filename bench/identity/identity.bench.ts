@@ -7,11 +7,8 @@ import { bootService, startInfra, uniqueName } from '@mesh/testing';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 // The bench drives identity's use case in process (no app-to-app import: a bench is not an app).
-// eslint-disable-next-line no-restricted-imports
 import { identitySpec } from '../../apps/identity/src/identity.app.js';
-// eslint-disable-next-line no-restricted-imports
 import { ResolveEventUseCase } from '../../apps/identity/src/resolution/resolve-event.usecase.js';
-// eslint-disable-next-line no-restricted-imports
 import { entryKey } from '../../apps/identity/src/resolution/identifier-cache.js';
 
 // Resolutions per second on a graph of PROFILES profiles, against the same run's MongoDB-wire

@@ -4,7 +4,6 @@ import Fastify from 'fastify';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 // The bench boots ingest in process (a bench is not an app, so it may import one).
-// eslint-disable-next-line no-restricted-imports
 import { ingestSpec } from '../../apps/ingest/src/ingest.app.js';
 import { percentiles } from '../messaging/bench-stats.js';
 

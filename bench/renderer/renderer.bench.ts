@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a service's benchmark runs that service's own render path */
 import { loadavg } from 'node:os';
 import { Eta } from 'eta';
 import { RendererEnv } from '../../apps/renderer/src/config.js';
