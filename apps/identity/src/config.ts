@@ -2,7 +2,12 @@ import { IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
 import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import { type FuzzySettings } from './duplicates/fuzzy-settings.js';
 import { isSupportedCountry } from 'libphonenumber-js';
-import { DEFAULT_EXTRACTION, type ExtractionOptions } from './resolution/identifiers.js';
+import {
+  DEFAULT_EXTRACTION,
+  EMAIL_RULES,
+  type EmailRule,
+  type ExtractionOptions,
+} from './resolution/identifiers.js';
 import { DEFAULT_LIMITS, type IdentityRules } from './resolution/resolve-event.usecase.js';
 import { IDENTIFIER_TYPES, type IdentifierType } from '@mesh/contracts';
 
@@ -10,6 +15,7 @@ const TRAIT_LIST = /^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/;
 const LIMITS = new RegExp(
   `^((${IDENTIFIER_TYPES.join('|')})=[1-9][0-9]*)(,(${IDENTIFIER_TYPES.join('|')})=[1-9][0-9]*)*$`,
 );
+const EMAIL_RULE_LIST = new RegExp(`^(${EMAIL_RULES.join('|')})(,(${EMAIL_RULES.join('|')}))*$`);
 const TRAIT_LIST_MESSAGE = (name: string) => `${name} must be trait names separated by commas`;
 
 export class IdentityEnv extends ServiceEnv {
@@ -32,6 +38,13 @@ export class IdentityEnv extends ServiceEnv {
   @IsOptional()
   @Matches(TRAIT_LIST, { message: TRAIT_LIST_MESSAGE('IDENTITY_CUSTOM_ID_TRAITS') })
   IDENTITY_CUSTOM_ID_TRAITS?: string;
+
+  /** Provider-specific e-mail rules, e.g. `gmail,plus_tags` (see `EMAIL_RULES`); unset: trim and lower-case only. */
+  @IsOptional()
+  @Matches(EMAIL_RULE_LIST, {
+    message: `IDENTITY_EMAIL_RULES must be rule names separated by commas, out of: ${EMAIL_RULES.join(', ')}`,
+  })
+  IDENTITY_EMAIL_RULES?: string;
 
   /** Trait names read as CRM ids. */
   @Matches(TRAIT_LIST, { message: TRAIT_LIST_MESSAGE('IDENTITY_CRM_ID_TRAITS') })
@@ -81,5 +94,12 @@ export function extractionOptions(env: IdentityEnv): ExtractionOptions {
     ...(region && isSupportedCountry(region) ? { defaultRegion: region } : {}),
     crmTraits: env.IDENTITY_CRM_ID_TRAITS.split(','),
     customTraits: env.IDENTITY_CUSTOM_ID_TRAITS?.split(',') ?? [],
+    emailRules: emailRules(env),
   };
+}
+
+/** The configured e-mail rules, each once (none unless `IDENTITY_EMAIL_RULES` is set). */
+export function emailRules(env: IdentityEnv): EmailRule[] {
+  const rules = env.IDENTITY_EMAIL_RULES?.split(',') ?? [];
+  return EMAIL_RULES.filter((rule) => rules.includes(rule));
 }

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ServiceCoreModule } from '@mesh/runtime';
-import { extractionOptions, fuzzySettings, IdentityEnv, identityRules } from './config.js';
+import { emailRules, extractionOptions, fuzzySettings, IdentityEnv, identityRules } from './config.js';
 import { DuplicatesModule } from './duplicates/duplicates.module.js';
 import { ErasureModule } from './erasure/erasure.module.js';
 import { GraphModule } from './resolution/graph.module.js';
@@ -20,7 +20,7 @@ export class IdentityModule {
           mongoUrl: env.MONGO_URL,
           redisUrl: env.REDIS_URL,
         }),
-        GraphModule.forRoot(env.IDENTITY_CACHE_TTL_SECONDS),
+        GraphModule.forRoot(env.IDENTITY_CACHE_TTL_SECONDS, emailRules(env)),
         ResolutionModule.forRoot(extractionOptions(env), identityRules(env)),
         ProfilesModule.forRoot(),
         SplitsModule.forRoot(),

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   deriveEnvelope,
   type EraseDonePayload,
@@ -9,7 +9,8 @@ import {
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
 import { DuplicatesRepository } from '../duplicates/duplicates.repository.js';
-import { identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
+import { EMAIL_RULES_TOKEN } from '../resolution/graph.module.js';
+import { type EmailRule, identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 
 /**
@@ -26,12 +27,15 @@ export class ErasePersonUseCase {
     private readonly graph: IdentityGraphRepository,
     private readonly publisher: MessagePublisher,
     private readonly duplicates: DuplicatesRepository,
+    @Inject(EMAIL_RULES_TOKEN) private readonly emailRules: readonly EmailRule[],
   ) {}
 
   async execute(envelope: Envelope<EraseRequestedPayload>): Promise<void> {
     const started = Date.now();
     const request = envelope.data;
-    const keys = request.identifiers.map(normalized).map(identifierKey);
+    const keys = request.identifiers
+      .map((identifier) => normalized(identifier, this.emailRules))
+      .map(identifierKey);
     const owners = [...(await this.graph.owners(keys)).values()];
     const roots = [...new Set((await this.graph.live([...owners, ...(request.profileIds ?? [])])).values())];
 
@@ -95,8 +99,10 @@ export class ErasePersonUseCase {
 }
 
 /** The identifier as resolution stores it, so a request written like the original event finds it. */
-function normalized(identifier: IdentifierDto): IdentifierDto {
+function normalized(identifier: IdentifierDto, emailRules: readonly EmailRule[]): IdentifierDto {
   const result =
-    identifier.type === 'email' ? normalizeEmail(identifier.value) : normalizeId(identifier.value);
+    identifier.type === 'email'
+      ? normalizeEmail(identifier.value, emailRules)
+      : normalizeId(identifier.value);
   return 'value' in result ? { ...identifier, value: result.value } : identifier;
 }

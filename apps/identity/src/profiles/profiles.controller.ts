@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Controller,
   Get,
+  Inject,
   NotFoundException,
   Param,
   Query,
@@ -9,7 +10,8 @@ import {
 } from '@nestjs/common';
 import { type IdentifierDto } from '@mesh/contracts';
 import { AdminTokenGuard } from '@mesh/runtime';
-import { identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
+import { EMAIL_RULES_TOKEN } from '../resolution/graph.module.js';
+import { type EmailRule, identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { ProfileIdParams, ProfileLookupQuery } from './profile-query.dto.js';
 import { type MergeView, type ProfileView } from './profile-view.js';
@@ -17,7 +19,10 @@ import { type MergeView, type ProfileView } from './profile-view.js';
 @Controller('api/profiles')
 @UseGuards(AdminTokenGuard)
 export class ProfilesController {
-  constructor(private readonly graph: IdentityGraphRepository) {}
+  constructor(
+    private readonly graph: IdentityGraphRepository,
+    @Inject(EMAIL_RULES_TOKEN) private readonly emailRules: readonly EmailRule[],
+  ) {}
 
   /** A profile with its identifiers and merge history; a merged id answers with its survivor. */
   @Get(':id')
@@ -57,7 +62,7 @@ export class ProfilesController {
   private identifierOf(query: ProfileLookupQuery): IdentifierDto {
     const [type, field, normalized] =
       query.email !== undefined
-        ? (['email', 'email', normalizeEmail(query.email)] as const)
+        ? (['email', 'email', normalizeEmail(query.email, this.emailRules)] as const)
         : (['user_id', 'userId', normalizeId(query.userId)] as const);
     if (!('value' in normalized)) {
       throw new BadRequestException({

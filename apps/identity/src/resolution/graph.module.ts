@@ -1,11 +1,18 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { IDENTIFIER_CACHE_TTL, IdentifierCache } from './identifier-cache.js';
+import { type EmailRule } from './identifiers.js';
 import { IdentityGraphRepository } from './identity-graph.repository.js';
 
-/** The identity graph (MongoDB) and its identifier cache (Redis), one instance for every module. */
+/** The configured provider e-mail rules (`EmailRule[]`), for every place that normalizes an address. */
+export const EMAIL_RULES_TOKEN = Symbol('EMAIL_RULES');
+
+/**
+ * The identity graph (MongoDB), its identifier cache (Redis) and the e-mail rules its keys are
+ * normalized with, one instance for every module.
+ */
 @Module({})
 export class GraphModule {
-  static forRoot(cacheTtlSeconds: number): DynamicModule {
+  static forRoot(cacheTtlSeconds: number, emailRules: readonly EmailRule[] = []): DynamicModule {
     return {
       module: GraphModule,
       global: true,
@@ -13,8 +20,9 @@ export class GraphModule {
         IdentityGraphRepository,
         IdentifierCache,
         { provide: IDENTIFIER_CACHE_TTL, useValue: cacheTtlSeconds },
+        { provide: EMAIL_RULES_TOKEN, useValue: emailRules },
       ],
-      exports: [IdentityGraphRepository, IdentifierCache],
+      exports: [IdentityGraphRepository, IdentifierCache, EMAIL_RULES_TOKEN],
     };
   }
 }

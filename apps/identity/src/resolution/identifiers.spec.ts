@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
   DEFAULT_EXTRACTION,
+  EMAIL_RULES,
+  type EmailRule,
   extractIdentifiers,
   identifierKey,
   normalizeEmail,
@@ -74,10 +76,11 @@ describe('identifier extraction', () => {
   });
 });
 
+const casing = (text: string, flips: boolean[]) =>
+  [...text].map((ch, i) => (flips[i % flips.length] ? ch.toUpperCase() : ch)).join('');
+
 describe('normalization properties', () => {
   const email = fc.emailAddress();
-  const casing = (text: string, flips: boolean[]) =>
-    [...text].map((ch, i) => (flips[i % flips.length] ? ch.toUpperCase() : ch)).join('');
 
   it('e-mail: idempotent, and case and surrounding space do not matter', () => {
     fc.assert(
@@ -139,6 +142,80 @@ describe('normalization properties', () => {
         }
         expect(new Set(identifiers.map(identifierKey)).size).toBe(identifiers.length);
       }),
+    );
+  });
+});
+
+describe('provider e-mail rules (IDENTITY_EMAIL_RULES)', () => {
+  const ALL: EmailRule[] = [...EMAIL_RULES];
+
+  it('off by default: only trimmed and lower-cased', () => {
+    for (const address of ['J.Doe+news@GoogleMail.com', 'a.b+x@gmail.com', 'Ann+Shop@Example.com']) {
+      expect(normalizeEmail(address)).toEqual({ value: address.toLowerCase() });
+      expect(normalizeEmail(address, [])).toEqual({ value: address.toLowerCase() });
+    }
+  });
+
+  it('gmail: dots and a +tag dropped on gmail.com and googlemail.com, googlemail.com mapped to gmail.com', () => {
+    const gmail: EmailRule[] = ['gmail'];
+    expect(normalizeEmail(' J.Doe+news@GoogleMail.com ', gmail)).toEqual({ value: 'jdoe@gmail.com' });
+    expect(normalizeEmail('a.b+x@gmail.com', gmail)).toEqual({ value: 'ab@gmail.com' });
+    expect(normalizeEmail('a.b+x+y@gmail.com', gmail)).toEqual({ value: 'ab@gmail.com' });
+    // Other domains keep their dots and tags under this rule alone.
+    expect(normalizeEmail('a.b+x@example.com', gmail)).toEqual({ value: 'a.b+x@example.com' });
+    expect(normalizeEmail('a.b@gmail.com.evil.io', gmail)).toEqual({ value: 'a.b@gmail.com.evil.io' });
+    // A local part that would be empty is not an address.
+    expect(normalizeEmail('...@gmail.com', gmail)).toEqual({ reason: 'INVALID_EMAIL' });
+    expect(normalizeEmail('+news@gmail.com', gmail)).toEqual({ value: '+news@gmail.com' });
+  });
+
+  it('plus_tags: a +tag dropped on every domain, dots kept', () => {
+    const tags: EmailRule[] = ['plus_tags'];
+    expect(normalizeEmail('Ann.Lee+Shop@Example.com', tags)).toEqual({ value: 'ann.lee@example.com' });
+    expect(normalizeEmail('a.b+x@gmail.com', tags)).toEqual({ value: 'a.b@gmail.com' });
+    expect(normalizeEmail('+only@example.com', tags)).toEqual({ value: '+only@example.com' });
+    expect(normalizeEmail('a.b+x@gmail.com', ALL)).toEqual({ value: 'ab@gmail.com' });
+  });
+
+  it('extraction applies the configured rules', () => {
+    const event = { ...base, traits: { email: 'J.Doe+news@GoogleMail.com' } };
+    expect(extractIdentifiers(event).identifiers).toEqual([
+      { type: 'email', value: 'j.doe+news@googlemail.com' },
+    ]);
+    expect(extractIdentifiers(event, { ...DEFAULT_EXTRACTION, emailRules: ['gmail'] }).identifiers).toEqual([
+      { type: 'email', value: 'jdoe@gmail.com' },
+    ]);
+  });
+
+  it('idempotent under every set of rules; the canonical form does not depend on dots, tags or case', () => {
+    const local = fc.stringMatching(/^[a-z0-9]{1,12}$/);
+    const rules = fc.subarray(ALL);
+    fc.assert(
+      fc.property(
+        fc.emailAddress(),
+        rules,
+        fc.array(fc.boolean(), { minLength: 1 }),
+        (address, chosen, flips) => {
+          const normalized = normalizeEmail(address, chosen);
+          if (!('value' in normalized)) return;
+          expect(normalizeEmail(normalized.value, chosen)).toEqual(normalized);
+          expect(normalizeEmail(casing(address, flips), chosen)).toEqual(normalized);
+          if (chosen.length === 0) expect(normalized).toEqual(normalizeEmail(address));
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(
+        local,
+        fc.array(fc.nat(), { maxLength: 3 }),
+        fc.option(local, { nil: undefined }),
+        fc.constantFrom('gmail.com', 'googlemail.com', 'GMail.com'),
+        (name, dots, tag, domain) => {
+          const dotted = [...name].map((ch, i) => (i > 0 && dots.includes(i) ? `.${ch}` : ch)).join('');
+          const variant = `${dotted}${tag === undefined ? '' : `+${tag}`}@${domain}`;
+          expect(normalizeEmail(variant, ['gmail'])).toEqual({ value: `${name}@gmail.com` });
+        },
+      ),
     );
   });
 });

@@ -27,6 +27,8 @@ export interface ExtractionOptions {
   crmTraits: readonly string[];
   /** Trait names read as custom ids; the trait name becomes the identifier's `name`. */
   customTraits: readonly string[];
+  /** Provider-specific e-mail rules (none by default); see `normalizeEmail`. */
+  emailRules?: readonly EmailRule[];
 }
 
 export const DEFAULT_EXTRACTION: ExtractionOptions = {
@@ -65,15 +67,45 @@ export function normalizeId(value: unknown): Normalized {
 }
 
 /**
- * Trimmed and lower-cased. Provider-specific rules (Gmail dots, `+tags`) are deliberately not
- * applied: they would join people who use tags to separate accounts.
+ * Provider-specific e-mail rules, off unless configured (`IDENTITY_EMAIL_RULES`): they join addresses
+ * that deliver to one mailbox, but also people who use tags to keep accounts apart.
+ * - `gmail`: for gmail.com and googlemail.com, dots in the local part and a `+tag` are dropped and
+ *   googlemail.com becomes gmail.com (`J.Doe+news@GoogleMail.com` → `jdoe@gmail.com`);
+ * - `plus_tags`: a `+tag` is dropped for every domain (`ann+shop@example.com` → `ann@example.com`).
  */
-export function normalizeEmail(value: unknown): Normalized {
+export const EMAIL_RULES = ['gmail', 'plus_tags'] as const;
+export type EmailRule = (typeof EMAIL_RULES)[number];
+
+const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+
+/**
+ * Trimmed and lower-cased, then the given provider rules applied (none by default). Idempotent: a
+ * normalized address normalizes to itself under the same rules.
+ */
+export function normalizeEmail(value: unknown, rules: readonly EmailRule[] = []): Normalized {
   if (typeof value !== 'string') return { reason: 'NOT_A_STRING' };
   const email = value.trim().toLowerCase();
   if (email === '') return { reason: 'EMPTY' };
   if (email.length > 254) return { reason: 'TOO_LONG' };
-  return /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email) ? { value: email } : { reason: 'INVALID_EMAIL' };
+  if (!/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email)) return { reason: 'INVALID_EMAIL' };
+  return rules.length === 0 ? { value: email } : applyEmailRules(email, rules);
+}
+
+function applyEmailRules(email: string, rules: readonly EmailRule[]): Normalized {
+  const at = email.indexOf('@');
+  let local = email.slice(0, at);
+  let domain = email.slice(at + 1);
+  const gmail = rules.includes('gmail') && GMAIL_DOMAINS.has(domain);
+  if (gmail || rules.includes('plus_tags')) {
+    // A tag needs something before it: `+abc@…` is a name of its own, kept as it is.
+    const plus = local.indexOf('+');
+    if (plus > 0) local = local.slice(0, plus);
+  }
+  if (gmail) {
+    local = local.replaceAll('.', '');
+    domain = 'gmail.com';
+  }
+  return local === '' ? { reason: 'INVALID_EMAIL' } : { value: `${local}@${domain}` };
 }
 
 /** E.164 (`+4915112345678`); numbers that are not valid for their region are dropped. */
@@ -129,7 +161,7 @@ export function extractIdentifiers(
     }
     const normalized =
       type === 'email'
-        ? normalizeEmail(raw)
+        ? normalizeEmail(raw, options.emailRules)
         : type === 'phone'
           ? normalizePhone(raw, options.defaultRegion)
           : normalizeId(raw);
