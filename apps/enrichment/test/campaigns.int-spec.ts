@@ -1,4 +1,5 @@
 import {
+  type ProfilesMergedPayload,
   type EraseDonePayload,
   type EraseRequestedPayload,
   originEnvelope,
@@ -7,6 +8,7 @@ import {
 } from '@mesh/contracts';
 import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
 import { EnrichmentFixture, example, identify, track } from './enrichment-fixture.js';
+import { CampaignTimers } from '../src/campaigns/campaign-timers.js';
 import { ProfilesRepository } from '../src/profiles/profiles.repository.js';
 
 const MINUTE = 60_000;
@@ -282,6 +284,115 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
     );
     expect(intentsFor('forget-me', 'cart-abandonment')).toEqual([]);
   });
+  describe('timers follow identity merges', () => {
+    // An anonymous visitor has no e-mail: this campaign triggers on the laptop alone.
+    beforeAll(async () => {
+      const cart = example('cart-abandonment');
+      const created = await mesh.api('POST', '/api/campaigns', {
+        ...cart,
+        campaignId: 'cart-anonymous',
+        trigger: {
+          event: 'Product Added',
+          conditions: { attr: 'properties.product_id', op: 'eq', value: 'laptop' },
+        },
+      });
+      expect(created.status).toBe(201);
+    });
+
+    const mergeEnvelope = (mergeId: string, survivorId: string, mergedId: string) =>
+      originEnvelope<ProfilesMergedPayload>({
+        type: 'identity.merged',
+        source: 'identity',
+        occurredAt: new Date().toISOString(),
+        profileId: survivorId,
+        data: { mergeId, survivorId, mergedIds: [mergedId], reason: 'identified', evidence: [] },
+      });
+    const mergesSettled = () =>
+      waitFor(
+        'enrichment to settle every merge',
+        () => consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_merged'),
+        90_000,
+      );
+    /** The anonymous cart, then the merge at checkout; the wait has moved to the known profile. */
+    const anonymousCartThenMerge = async (name: string, redeliver = false) => {
+      const anonymous = `anon-${name}`;
+      const known = `known-${name}`;
+      await mesh.publisher.publish(
+        SUBJECTS.identity.resolved.identify,
+        identify(known, { email: `${known}@example.com` }),
+      );
+      await publish(
+        track(anonymous, 'Product Added', { cart_id: `cart-${name}`, product_id: 'laptop', price: 900 }),
+      );
+      await waiting(anonymous);
+      const merged = mergeEnvelope(`merge-${name}`, known, anonymous);
+      await mesh.publisher.publish(SUBJECTS.identity.merged, merged);
+      await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, merged);
+      if (redeliver) await publishCopy(mesh.infra.natsUrl!, SUBJECTS.identity.merged, merged);
+      await mergesSettled();
+      const entries = mesh.db.collection('campaign_entries');
+      await waitFor(
+        "the wait to be the survivor's",
+        async () =>
+          (await entries.findOne({ profileId: known, campaignId: 'cart-anonymous', state: 'waiting' })) !==
+          null,
+      );
+      expect(await entries.findOne({ profileId: anonymous, campaignId: 'cart-anonymous' })).toMatchObject({
+        state: 'cancelled',
+      });
+      return { anonymous, known };
+    };
+
+    // Orders here stay under post-purchase's 20: its week-long wait would keep `timersDrained` waiting.
+    it('an order on the survivor cancels the wait that came from the anonymous profile', async () => {
+      const { anonymous, known } = await anonymousCartThenMerge('order');
+      await publish(track(known, 'Order Completed', { order_id: 'order-m', revenue: 9, currency: 'EUR' }));
+      await settled();
+      const entry = await mesh.db
+        .collection('campaign_entries')
+        .findOne({ profileId: known, campaignId: 'cart-anonymous' });
+      expect(entry).toMatchObject({ state: 'cancelled', triggerKey: 'cart:cart-order' });
+      mesh.clock.advance(31 * MINUTE);
+      await timersDrained();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(intentsFor(known, 'cart-anonymous')).toEqual([]);
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
+
+    it('the visitor leaves: exactly one send, for the survivor, with its e-mail', async () => {
+      const { anonymous, known } = await anonymousCartThenMerge('leave');
+      mesh.clock.advance(31 * MINUTE);
+      const intent = await mesh.tap.next<SendIntentPayload>(
+        SUBJECTS.enrichment.triggered,
+        (message) => message.envelope.profileId === known,
+      );
+      expect(intent.envelope.data).toMatchObject({
+        triggerKey: 'cart:cart-leave',
+        campaign: { campaignId: 'cart-anonymous' },
+        profile: { profileId: known, traits: { email: `${known}@example.com` } },
+      });
+      await timersDrained();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(intentsFor(known, 'cart-anonymous')).toHaveLength(1);
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
+
+    it('a redelivered identity.merged still gives exactly one timer and one send', async () => {
+      const { anonymous, known } = await anonymousCartThenMerge('twice', true);
+      const timers = mesh.service.app.get(CampaignTimers);
+      expect(await timers.pendingFor(known)).toMatchObject([
+        { profileId: known, campaignId: 'cart-anonymous', triggerKey: 'cart:cart-twice' },
+      ]);
+      expect(await timers.pendingFor(anonymous)).toEqual([]);
+      mesh.clock.advance(31 * MINUTE);
+      await mesh.tap.next(SUBJECTS.enrichment.triggered, (message) => message.envelope.profileId === known);
+      await timersDrained();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(intentsFor(known, 'cart-anonymous')).toHaveLength(1);
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
+  });
+
   // Last: a stopped consumer's pull request may still hold messages published right after a restart
   // (they come back after the ack wait), and this test publishes nothing after its restart.
   it('a restart during the wait: still exactly one send', async () => {

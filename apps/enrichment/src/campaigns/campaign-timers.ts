@@ -32,6 +32,7 @@ const DUE = 'timers:due';
 const CLAIMED = 'timers:claimed';
 const timerKey = (timerId: string) => `timer:${timerId}`;
 const profileKey = (profileId: string) => `profile-timers:${profileId}`;
+const mergedIntoKey = (profileId: string) => `merged-into:${profileId}`;
 
 // Moves due timers (and claims whose lease ran out: their worker died) to the claimed set with a new
 // lease, atomically, so each timer is handed to exactly one worker at a time.
@@ -107,8 +108,27 @@ export class CampaignTimers {
     await this.redis.zrem(CLAIMED, timerId);
   }
 
+  /** Marks profiles as merged away into a survivor, so their late timers are re-keyed, not sent. */
+  async markMerged(profileIds: readonly string[], survivorId: string): Promise<void> {
+    if (profileIds.length === 0) return;
+    const multi = this.redis.multi();
+    for (const profileId of profileIds) multi.set(mergedIntoKey(profileId), survivorId);
+    await multi.exec();
+  }
+
+  /** The survivor a profile was merged into, while it stays merged. */
+  async mergedInto(profileId: string): Promise<string | undefined> {
+    return (await this.redis.get(mergedIntoKey(profileId))) ?? undefined;
+  }
+
+  /** Split: these profiles live again (their moved timers stay with the survivor). */
+  async unmarkMerged(profileIds: readonly string[]): Promise<void> {
+    if (profileIds.length > 0) await this.redis.del(...profileIds.map(mergedIntoKey));
+  }
+
   async removeProfiles(profileIds: readonly string[]): Promise<number> {
     let removed = 0;
+    await this.unmarkMerged(profileIds);
     for (const profileId of profileIds) {
       const ids = await this.redis.smembers(profileKey(profileId));
       for (const timerId of ids) await this.remove({ timerId, profileId });

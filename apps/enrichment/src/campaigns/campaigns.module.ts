@@ -9,6 +9,7 @@ import { CampaignsController } from './campaigns.controller.js';
 import { CampaignsRepository } from './campaigns.repository.js';
 import { DemoCampaignSeeder } from './demo-campaign.seeder.js';
 import { DueTimersWorker } from './due-timers.worker.js';
+import { FollowMergeUseCase } from './follow-merge.usecase.js';
 import { FireDueTimerUseCase } from './fire-due-timer.usecase.js';
 import { SendIntentPublisher } from './send-intent.publisher.js';
 import { TriggerCampaignsUseCase } from './trigger-campaigns.usecase.js';
@@ -24,12 +25,14 @@ import { TriggerCampaignsUseCase } from './trigger-campaigns.usecase.js';
     SendIntentPublisher,
     TriggerCampaignsUseCase,
     FireDueTimerUseCase,
+    FollowMergeUseCase,
     DueTimersWorker,
     DemoCampaignSeeder,
     BroadcastsRepository,
     RunBroadcastUseCase,
   ],
   exports: [
+    FollowMergeUseCase,
     TriggerCampaignsUseCase,
     CampaignTimers,
     CampaignEntriesRepository,

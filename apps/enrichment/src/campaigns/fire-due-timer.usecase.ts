@@ -3,11 +3,12 @@ import { ProfileReader } from '../profiles/profile-reader.js';
 import { CampaignEntriesRepository } from './campaign-entries.repository.js';
 import { CampaignRegistry } from './campaign-registry.js';
 import { type CampaignTimer, CampaignTimers } from './campaign-timers.js';
+import { FollowMergeUseCase } from './follow-merge.usecase.js';
 import { SendIntentPublisher } from './send-intent.publisher.js';
 
 /**
  * A wait ran out: send the campaign to the profile as it is now, unless the campaign was disabled or
- * the profile left its audience meanwhile. Removing the timer comes last, so a crash before it only
+ * the profile left its audience meanwhile, or was merged away (then the wait moves to the survivor). Removing the timer comes last, so a crash before it only
  * means the next claim publishes the same intent id again (dropped by the stream).
  */
 @Injectable()
@@ -18,6 +19,7 @@ export class FireDueTimerUseCase {
     private readonly profiles: ProfileReader,
     private readonly entries: CampaignEntriesRepository,
     private readonly intents: SendIntentPublisher,
+    private readonly follow: FollowMergeUseCase,
   ) {}
 
   async execute(timerId: string): Promise<void> {
@@ -26,6 +28,8 @@ export class FireDueTimerUseCase {
       await this.timers.release(timerId);
       return;
     }
+    // Never sent for a profile merged away: re-keyed to its survivor (fires on a next tick) instead.
+    if (await this.follow.resolve(timer)) return;
     const campaign = await this.campaigns.get(timer.campaignId);
     const profile = await this.profiles.snapshot(timer.profileId);
     const segments = (profile?.computed.segments as string[] | undefined) ?? [];

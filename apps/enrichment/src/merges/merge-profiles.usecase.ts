@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Envelope, type ProfilesMergedPayload } from '@mesh/contracts';
+import { FollowMergeUseCase } from '../campaigns/follow-merge.usecase.js';
 import { ProfileAnnouncer } from '../profiles/profile-announcer.js';
 import { ProfileCache } from '../profiles/profile-cache.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from '../profiles/profile-settings.js';
@@ -11,7 +12,8 @@ import { openMerge } from './since-merges.js';
 
 /**
  * `identity.merged`: folds the merged profiles into the survivor (after backing all of them up for a
- * split), then removes the merged ones, which leave their segments.
+ * split), moves their campaign waits to the survivor, then removes the merged ones, which leave their
+ * segments.
  */
 @Injectable()
 export class MergeProfilesUseCase {
@@ -21,6 +23,7 @@ export class MergeProfilesUseCase {
     private readonly merges: MergesRepository,
     private readonly update: UpdateProfileUseCase,
     private readonly announcer: ProfileAnnouncer,
+    private readonly follow: FollowMergeUseCase,
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
@@ -41,6 +44,8 @@ export class MergeProfilesUseCase {
       return folded;
     });
     await this.announcer.announce(envelope, update);
+    // Pending campaign waits of the merged profiles move to the survivor (before they are removed).
+    await this.follow.merged(mergedIds, survivorId);
     const backup = await this.merges.get(mergeId);
     for (const merged of backup?.merged ?? []) {
       await this.announcer.segmentsChanged(envelope, merged.profileId, [], merged.segments);

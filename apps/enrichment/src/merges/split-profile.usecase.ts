@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Envelope, type ProfileSplitPayload } from '@mesh/contracts';
+import { CampaignTimers } from '../campaigns/campaign-timers.js';
 import { ProfileAnnouncer } from '../profiles/profile-announcer.js';
 import { emptyProfile, type ProfileModel } from '../profiles/profile-model.js';
 import { PROFILE_SETTINGS, type ProfileSettings } from '../profiles/profile-settings.js';
@@ -22,6 +23,7 @@ export class SplitProfileUseCase {
     private readonly merges: MergesRepository,
     private readonly update: UpdateProfileUseCase,
     private readonly announcer: ProfileAnnouncer,
+    private readonly timers: CampaignTimers,
     @Inject(PROFILE_SETTINGS) private readonly settings: ProfileSettings,
   ) {}
 
@@ -32,6 +34,9 @@ export class SplitProfileUseCase {
       this.logger.warn(`split of merge ${mergeId}: this merge was never folded here; nothing to rebuild`);
       return;
     }
+    // The restored profiles live again; campaign waits moved to the survivor at the merge stay with it
+    // (the survivor is the profile that was waiting when the merge happened; no wait is sent twice).
+    await this.timers.unmarkMerged(restoredIds);
     for (const restored of backup.merged.filter((model) => restoredIds.includes(model.profileId))) {
       const update = await this.update.change(restored.profileId, envelope.id, (current) =>
         current.version > 0 ? current : { ...structuredClone(restored), version: 0 },
