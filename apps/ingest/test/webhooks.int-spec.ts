@@ -79,11 +79,13 @@ describe('ingest: signed webhooks', () => {
       'x-shopify-topic': 'orders/create',
       'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
     };
-    const first = await send('shop', body, headers);
+    // Two distinct timestamps: the same one would sign the same bytes, which is a replay (409).
+    const firstSentAt = Math.floor(Date.now() / 1000) - 5;
+    const first = await send('shop', body, headers, { timestamp: firstSentAt });
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ success: true, events: 1 });
     // Shopify's retry: same delivery id, signed afresh.
-    const retry = await send('shop', body, headers, { timestamp: Math.floor(Date.now() / 1000) - 1 });
+    const retry = await send('shop', body, headers, { timestamp: firstSentAt + 1 });
     expect(retry.status).toBe(200);
 
     const published = await tap.next<TrackPayload>(
