@@ -391,6 +391,33 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
       expect(intentsFor(known, 'cart-anonymous')).toHaveLength(1);
       expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
     });
+
+    it('a wait due for a profile already merged away is re-keyed to the survivor, never sent for it', async () => {
+      // The race: the merge has marked the profile but its waits are not moved yet when one is due.
+      const anonymous = 'anon-race';
+      const known = 'known-race';
+      await mesh.publisher.publish(
+        SUBJECTS.identity.resolved.identify,
+        identify(known, { email: `${known}@example.com` }),
+      );
+      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-race', product_id: 'laptop' }));
+      await waiting(anonymous);
+      await settled();
+      await mesh.service.app.get(CampaignTimers).markMerged([anonymous], known);
+      mesh.clock.advance(31 * MINUTE);
+      const intent = await mesh.tap.next<SendIntentPayload>(
+        SUBJECTS.enrichment.triggered,
+        (message) => message.envelope.profileId === known,
+      );
+      expect(intent.envelope.data).toMatchObject({
+        triggerKey: 'cart:cart-race',
+        profile: { profileId: known, traits: { email: `${known}@example.com` } },
+      });
+      await timersDrained();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(intentsFor(known, 'cart-anonymous')).toHaveLength(1);
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
   });
 
   // Last: a stopped consumer's pull request may still hold messages published right after a restart
