@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { SourceRateLimitGuard } from '../rate-limit/source-rate-limit.guard.js';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
@@ -8,7 +9,7 @@ import { CustomerUpdateDto } from './customer-update.dto.js';
 
 /** A back-office system's attribute update for one customer becomes an identify for that user id. */
 @Controller('api/customers')
-@UseGuards(WriteKeyGuard)
+@UseGuards(WriteKeyGuard, SourceRateLimitGuard)
 export class CustomersController {
   constructor(private readonly accept: AcceptEventUseCase) {}
 

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { type FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { SourceRateLimitGuard } from '../rate-limit/source-rate-limit.guard.js';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
@@ -22,7 +23,7 @@ import { RunImportUseCase } from './run-import.usecase.js';
 
 /** Batch import of CSV/NDJSON exports: the upload is the file, streamed (text/csv or application/x-ndjson). */
 @Controller('api/imports')
-@UseGuards(WriteKeyGuard)
+@UseGuards(WriteKeyGuard, SourceRateLimitGuard)
 export class ImportsController {
   constructor(
     private readonly runImport: RunImportUseCase,

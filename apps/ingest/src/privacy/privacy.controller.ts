@@ -10,6 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { type ServiceName } from '@mesh/contracts';
+import { SourceRateLimitGuard } from '../rate-limit/source-rate-limit.guard.js';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
@@ -30,7 +31,7 @@ export interface EraseStatus {
 
 /** Consent statements and erasure requests, authenticated with the source's write key. */
 @Controller('v1')
-@UseGuards(WriteKeyGuard)
+@UseGuards(WriteKeyGuard, SourceRateLimitGuard)
 export class PrivacyController {
   constructor(
     private readonly recordConsent: RecordConsentUseCase,

@@ -1,14 +1,12 @@
-import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, Module } from '@nestjs/common';
 import { AuthFailureLimitWiring } from './auth-failure-limit.wiring.js';
 import { RateLimiterService } from './rate-limiter.service.js';
-import { SourceRateLimitInterceptor } from './source-rate-limit.interceptor.js';
+import { SourceRateLimitGuard } from './source-rate-limit.guard.js';
 
+/** Global: every controller that authenticates a source lists SourceRateLimitGuard after that guard. */
+@Global()
 @Module({
-  providers: [
-    RateLimiterService,
-    AuthFailureLimitWiring,
-    { provide: APP_INTERCEPTOR, useClass: SourceRateLimitInterceptor },
-  ],
+  providers: [RateLimiterService, AuthFailureLimitWiring, SourceRateLimitGuard],
+  exports: [RateLimiterService, SourceRateLimitGuard],
 })
 export class RateLimitModule {}

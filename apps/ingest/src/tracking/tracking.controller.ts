@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
+import { SourceRateLimitGuard } from '../rate-limit/source-rate-limit.guard.js';
 import { CurrentSource } from '../sources/current-source.decorator.js';
 import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
@@ -23,7 +24,7 @@ type Success = { success: true };
  * one-letter path Segment's browser SDK posts to (`/v1/t`, `/v1/i`, …).
  */
 @Controller('v1')
-@UseGuards(WriteKeyGuard)
+@UseGuards(WriteKeyGuard, SourceRateLimitGuard)
 export class TrackingController {
   constructor(private readonly accept: AcceptEventUseCase) {}
 

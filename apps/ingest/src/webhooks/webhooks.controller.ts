@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { SourceRateLimitGuard } from '../rate-limit/source-rate-limit.guard.js';
 import { type SourceRequest } from '../sources/write-key.guard.js';
 import { type RawBodyRequest } from './raw-body.wiring.js';
 import { ReceiveWebhookUseCase } from './receive-webhook.usecase.js';
@@ -9,7 +10,7 @@ import { WebhookSignatureGuard } from './webhook-signature.guard.js';
 /** Signed webhooks from a source's systems (shops, CRMs), read with the source's mapping. */
 @ApiTags('webhooks')
 @Controller('webhooks')
-@UseGuards(WebhookSignatureGuard)
+@UseGuards(WebhookSignatureGuard, SourceRateLimitGuard)
 export class WebhooksController {
   constructor(private readonly receive: ReceiveWebhookUseCase) {}
 
