@@ -14,8 +14,9 @@ import { percentiles } from '../messaging/bench-stats.js';
 const REQUESTS = Number(process.argv[2] ?? process.env.BENCH_REQUESTS ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? process.env.BENCH_CONCURRENCY ?? 32);
 const IMPORT_ROWS = Number(process.argv[4] ?? process.env.BENCH_IMPORT_ROWS ?? 50_000);
-/** Which parts to run (comma-separated): http (track and batch against bare Fastify), import. */
+/** Which parts to run (comma-separated): track, batch (each against bare Fastify), http (both), import. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'http,import').split(','));
+if (PARTS.has('http')) for (const part of ['track', 'batch']) PARTS.add(part);
 const BATCH_SIZE = 100;
 /** Alternating rounds of bare and ingest for each HTTP comparison. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -101,7 +102,7 @@ try {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
-  if (PARTS.has('http')) await benchHttp();
+  if (PARTS.has('track') || PARTS.has('batch')) await benchHttp();
   if (PARTS.has('import')) await benchImport();
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -154,38 +155,42 @@ async function benchHttp(): Promise<void> {
   console.log(
     `bench/ingest: ${REQUESTS} requests, ${CONCURRENCY} in flight, in ${ROUNDS} alternating rounds; batches of ${BATCH_SIZE}`,
   );
-  await drive('warm-up', `${bareUrl}/echo`, 500, track);
-  await drive('warm-up', `${ingest.url}/v1/track`, 500, track);
-  const [bareTrack, ingestTrack] = await paired(
-    ['bare Fastify, track body', 'ingest /v1/track'],
-    [`${bareUrl}/echo`, `${ingest.url}/v1/track`],
-    REQUESTS,
-    track,
-  );
-  const batchBody = () => ({
-    batch: Array.from({ length: BATCH_SIZE }, () => ({ type: 'track', ...track() })),
-  });
-  const batches = Math.max(50, Math.floor(REQUESTS / 20));
-  const [bareBatch, ingestBatch] = await paired(
-    ['bare Fastify, batch body', 'ingest /v1/batch (100 events)'],
-    [`${bareUrl}/echo`, `${ingest.url}/v1/batch`],
-    batches,
-    batchBody,
-  );
-  for (const result of [bareTrack, ingestTrack, bareBatch, ingestBatch]) console.log(row(result));
-  console.log(
-    `ratio ingest ÷ bare Fastify: /v1/track ${(ingestTrack.perSecond / bareTrack.perSecond).toFixed(2)}× ` +
-      `(target ≥ 0.5), /v1/batch ${(ingestBatch.perSecond / bareBatch.perSecond).toFixed(2)}× ` +
-      `(${(ingestBatch.perSecond * BATCH_SIZE).toFixed(0)} events/s)`,
-  );
   // Less sensitive to the shared machine's load: this process's CPU per request (client included on
   // both sides; NATS, Redis and FerretDB, which only ingest uses, are other processes and not counted).
-  const perRequest = (result: Result) => result.cpuSeconds / result.requests;
-  console.log(
-    `CPU per request in this process: /v1/track ${(perRequest(ingestTrack) * 1e6).toFixed(0)} µs vs bare ` +
-      `${(perRequest(bareTrack) * 1e6).toFixed(0)} µs (ratio ${(perRequest(bareTrack) / perRequest(ingestTrack)).toFixed(2)}×), ` +
-      `/v1/batch ${(perRequest(ingestBatch) * 1e6).toFixed(0)} µs vs ${(perRequest(bareBatch) * 1e6).toFixed(0)} µs`,
-  );
+  const perRequest = (result: Result) => (result.cpuSeconds / result.requests) * 1e6;
+  await drive('warm-up', `${bareUrl}/echo`, 500, track);
+  await drive('warm-up', `${ingest.url}/v1/track`, 500, track);
+  if (PARTS.has('track')) {
+    const [bare, service] = await paired(
+      ['bare Fastify, track body', 'ingest /v1/track'],
+      [`${bareUrl}/echo`, `${ingest.url}/v1/track`],
+      REQUESTS,
+      track,
+    );
+    for (const result of [bare, service]) console.log(row(result));
+    console.log(
+      `ratio ingest ÷ bare Fastify, /v1/track: ${(service.perSecond / bare.perSecond).toFixed(2)}× (target ≥ 0.5); ` +
+        `CPU per request in this process ${perRequest(service).toFixed(0)} µs vs bare ${perRequest(bare).toFixed(0)} µs ` +
+        `(ratio ${(perRequest(bare) / perRequest(service)).toFixed(2)}×)`,
+    );
+  }
+  if (PARTS.has('batch')) {
+    const batchBody = () => ({
+      batch: Array.from({ length: BATCH_SIZE }, () => ({ type: 'track', ...track() })),
+    });
+    const [bare, service] = await paired(
+      ['bare Fastify, batch body', 'ingest /v1/batch (100 events)'],
+      [`${bareUrl}/echo`, `${ingest.url}/v1/batch`],
+      Math.max(50, Math.floor(REQUESTS / 20)),
+      batchBody,
+    );
+    for (const result of [bare, service]) console.log(row(result));
+    console.log(
+      `ratio ingest ÷ bare Fastify, /v1/batch: ${(service.perSecond / bare.perSecond).toFixed(2)}× ` +
+        `(${(service.perSecond * BATCH_SIZE).toFixed(0)} events/s); CPU per request in this process ` +
+        `${perRequest(service).toFixed(0)} µs vs bare ${perRequest(bare).toFixed(0)} µs`,
+    );
+  }
 }
 
 async function benchImport(): Promise<void> {

@@ -21,6 +21,13 @@ export class IngestEnv extends ServiceEnv {
   /** Message ids seen per source (dedup), rate-limit counters, webhook replay records (keys prefixed `ingest:`). */
   @IsRedisUrl() REDIS_URL: string = 'redis://127.0.0.1:6379';
 
+  /**
+   * Which calls of the tracking API (`/v1/*`) get a log line: `failures` (answers of 400 and up, the
+   * default: a line per accepted event is volume without news) or `all` (every call, with the request
+   * logger the other routes have; in bench/ingest that logger cost about 40 µs of CPU a call, at any LOG_LEVEL).
+   */
+  @IsIn(['failures', 'all']) INGEST_ACCESS_LOG: 'failures' | 'all' = 'failures';
+
   /** How long the same messageId from the same source is accepted only once. */
   @IsInt() @Min(1) @Max(24 * 30) INGEST_DEDUP_HOURS: number = 24;
 

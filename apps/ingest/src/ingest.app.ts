@@ -4,6 +4,7 @@ import { IngestEnv } from './config.js';
 import { configureOpenApi } from './docs/openapi.wiring.js';
 import { IngestModule } from './ingest.module.js';
 import { configureImportHttp } from './import/import-http.js';
+import { configureTrackingAccessLog } from './tracking/access-log.js';
 import { configureTrackingHttp } from './tracking/http-wiring.js';
 
 /** Segment's limit for a batch; a single event is checked against 32 KB by its route. */
@@ -18,6 +19,7 @@ export function ingestSpec(env: Environment): ServiceSpec {
       bodyLimit: BODY_LIMIT_BYTES,
       configure: (app) => {
         configureTrackingHttp(app);
+        if (config.INGEST_ACCESS_LOG === 'failures') configureTrackingAccessLog(app);
         configureOpenApi(app);
         configureImportHttp(app);
       },

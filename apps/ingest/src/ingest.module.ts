@@ -8,6 +8,7 @@ import { ImportModule } from './import/import.module.js';
 import { PrivacyModule } from './privacy/privacy.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { SourcesModule } from './sources/sources.module.js';
+import { TRACKING_ROUTES } from './tracking/access-log.js';
 import { TrackingModule } from './tracking/tracking.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
@@ -22,6 +23,7 @@ export class IngestModule {
           env,
           mongoUrl: env.MONGO_URL,
           redisUrl: env.REDIS_URL,
+          ...(env.INGEST_ACCESS_LOG === 'failures' ? { quietRoutes: [TRACKING_ROUTES] } : {}),
         }),
         SourcesModule.forRoot(env),
         DedupModule.forRoot(env),

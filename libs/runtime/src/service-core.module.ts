@@ -15,6 +15,8 @@ export interface ServiceCoreOptions {
   mongoUrl?: string;
   /** The service's Redis, if it has state there; keys are prefixed with `<service>:`. */
   redisUrl?: string;
+  /** Routes served without a request logger (see LoggerOptions.quietRoutes). */
+  quietRoutes?: string[];
 }
 
 /**
@@ -31,7 +33,9 @@ export class ServiceCoreModule {
       providers: [{ provide: ADMIN_TOKEN, useValue: env.MESH_ADMIN_TOKEN }, AdminTokenGuard],
       exports: [ADMIN_TOKEN, AdminTokenGuard],
       imports: [
-        LoggerModule.forRoot(loggerParams({ service, level: env.LOG_LEVEL })),
+        LoggerModule.forRoot(
+          loggerParams({ service, level: env.LOG_LEVEL, quietRoutes: options.quietRoutes }),
+        ),
         MessagingModule.forRoot(
           messagingOptions({
             service,

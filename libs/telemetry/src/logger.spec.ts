@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { loggerParams } from './logger.js';
 import { startTestTelemetry, type TestTelemetry } from './test-telemetry.js';
@@ -19,5 +20,12 @@ describe('log lines', () => {
       expect(pinoHttp.mixin()).toEqual({ trace_id: traceId, span_id: spanId });
       span.end();
     });
+  });
+
+  it('leave the routes a service names without a request logger', () => {
+    expect(loggerParams({ service: 'ingest', level: 'info' }).exclude).toBeUndefined();
+    expect(loggerParams({ service: 'ingest', level: 'info', quietRoutes: ['v1/{*splat}'] }).exclude).toEqual([
+      { path: 'v1/{*splat}', method: RequestMethod.ALL },
+    ]);
   });
 });

@@ -1,17 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { REDIS } from '@mesh/storage';
 import { type Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { IngestEnv } from '../config.js';
+import { LeasedWindowLimiter, type WindowDecision } from './leased-window-limiter.js';
 
 /** The outcome of one request against a limit, with what the RateLimit headers say. */
-export interface RateDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** Seconds until the window resets (and, when refused, until a retry can succeed). */
-  resetSeconds: number;
-}
+export type RateDecision = WindowDecision;
 
 const FAILURE_WINDOW_SECONDS = 60;
 /** How long an IP without refused credentials is not asked about again. */
@@ -19,13 +14,14 @@ const CLEAN_IP_MS = 1_000;
 const MAX_CLEAN_IPS = 100_000;
 
 /**
- * Fixed-window counters in Redis (rate-limiter-flexible), so every ingest replica shares them:
- * requests a second per source, and refused credentials a minute per IP.
+ * Limits every ingest replica shares through Redis: calls a second per source (fixed windows, leased
+ * to each replica in chunks: LeasedWindowLimiter), and refused credentials a minute per IP
+ * (rate-limiter-flexible).
  */
 @Injectable()
 export class RateLimiterService {
   private readonly logger = new Logger(RateLimiterService.name);
-  private readonly perSource = new Map<number, RateLimiterRedis>();
+  private readonly perSource: LeasedWindowLimiter;
   private readonly authFailures: RateLimiterRedis;
   private readonly cleanIps = new Map<string, number>();
 
@@ -33,6 +29,7 @@ export class RateLimiterService {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(IngestEnv) private readonly env: IngestEnv,
   ) {
+    this.perSource = new LeasedWindowLimiter(redis, 'rl-source');
     this.authFailures = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: 'rl-auth-ip',
@@ -46,7 +43,13 @@ export class RateLimiterService {
     sourceId: string,
     perSecond = this.env.INGEST_DEFAULT_RATE_LIMIT_PER_SECOND,
   ): Promise<RateDecision> {
-    return this.decide(this.sourceLimiter(perSecond), sourceId, perSecond);
+    try {
+      return await this.perSource.take(sourceId, perSecond);
+    } catch (error) {
+      // Redis down: take the event rather than lose it; the limit is a protection, not a contract.
+      this.logger.warn(`rate limits unavailable, not applied: ${(error as Error).message}`);
+      return { allowed: true, limit: perSecond, remaining: perSecond, resetSeconds: 1 };
+    }
   }
 
   /**
@@ -83,44 +86,5 @@ export class RateLimiterService {
     await this.authFailures.penalty(ip, 1).catch((error: Error) => {
       this.logger.warn(`could not count a refused credential: ${error.message}`);
     });
-  }
-
-  private sourceLimiter(perSecond: number): RateLimiterRedis {
-    let limiter = this.perSource.get(perSecond);
-    if (!limiter) {
-      // One key space per limit, so changing a source's limit starts it on a fresh window.
-      limiter = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: `rl-source-${perSecond}`,
-        points: perSecond,
-        duration: 1,
-      });
-      this.perSource.set(perSecond, limiter);
-    }
-    return limiter;
-  }
-
-  private async decide(limiter: RateLimiterRedis, key: string, limit: number): Promise<RateDecision> {
-    try {
-      const result = await limiter.consume(key, 1);
-      return {
-        allowed: true,
-        limit,
-        remaining: result.remainingPoints,
-        resetSeconds: Math.ceil(result.msBeforeNext / 1000),
-      };
-    } catch (outcome) {
-      if (outcome instanceof RateLimiterRes) {
-        return {
-          allowed: false,
-          limit,
-          remaining: 0,
-          resetSeconds: Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)),
-        };
-      }
-      // Redis down: take the event rather than lose it; the limit is a protection, not a contract.
-      this.logger.warn(`rate limits unavailable, not applied: ${(outcome as Error).message}`);
-      return { allowed: true, limit, remaining: limit, resetSeconds: 1 };
-    }
   }
 }
