@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import { Eta } from 'eta';
+import { Worker } from 'node:worker_threads';
 import { RendererEnv } from '../../apps/renderer/src/config.js';
 import { inlineCss } from '../../apps/renderer/src/rendering/css-inlining.js';
 import { type RenderInput, templateData } from '../../apps/renderer/src/rendering/render-input.js';
@@ -18,6 +19,9 @@ import { percentiles, windowed } from '../messaging/bench-stats.js';
 // and data. A third row renders through the service's engine (declared fallbacks, the print filter,
 // output and URL checks) on the main thread without the pool, to tell the guards' cost from the thread
 // hop's, and a version without a text part: its text made once at publish, or from each rendered html.
+// A fourth row isolates bare Eta as the issue asks of the service (templates are code: renders run
+// in worker threads): bare Eta in one plain worker thread, sent the same inputs as JSON in batches
+// of 32 on its port, its parts coming back as structured clones; what the thread hop alone costs.
 // The machine's load average is printed with the figures.
 // Usage: BENCH_RENDERS=20000 BENCH_IN_FLIGHT=64 npm run bench -- renderer
 const RENDERS = Number(process.argv[2] ?? process.env.BENCH_RENDERS ?? 20_000);
@@ -143,6 +147,23 @@ async function main(): Promise<void> {
     withoutTextPart[name] = Math.round(textCounts / cpuSeconds(cpu));
   }
 
+  // Bare Eta behind a thread hop: batches of 32 renders, two batches in flight, one thread.
+  const isolated = new Worker(new URL('./bare-eta.worker.js', import.meta.url), {
+    workerData: { subject: TEMPLATE.subject, html: TEMPLATE.html, text: TEMPLATE.text },
+  });
+  const answers: ((parts: unknown) => void)[] = [];
+  isolated.on('message', (parts) => answers.shift()!(parts));
+  const isolatedBatch = (first: number) =>
+    new Promise((resolve) => {
+      answers.push(resolve);
+      isolated.postMessage(JSON.stringify(Array.from({ length: 32 }, (_, i) => input(first * 32 + i))));
+    });
+  await windowed(50, 2, isolatedBatch);
+  cpu = process.cpuUsage();
+  await windowed(Math.ceil(RENDERS / 32), 2, isolatedBatch);
+  const isolatedCpu = cpuSeconds(cpu);
+  await isolated.terminate();
+
   const env = Object.assign(new RendererEnv(), { RENDER_WORKERS: 1, RENDER_TIMEOUT_MS: 30_000 });
   const pool = new RenderPool(env);
   await windowed(500, IN_FLIGHT, (i) => pool.render(TEMPLATE, input(i)));
@@ -181,6 +202,9 @@ async function main(): Promise<void> {
           rendersPerCpuSecond: Math.round(barePerCore),
           rendersPerWallSecond: Math.round(RENDERS / bareWall),
         },
+        bareEtaInAWorkerThread: {
+          rendersPerCpuSecond: Math.round((Math.ceil(RENDERS / 32) * 32) / isolatedCpu),
+        },
         engineWithoutPool: {
           rendersPerCpuSecond: Math.round(RENDERS / engineCpu),
           withoutTextPartRendersPerCpuSecond: withoutTextPart,
@@ -194,6 +218,9 @@ async function main(): Promise<void> {
           p99InFlightMs: round(percentiles(loaded).p99),
         },
         ratioPerCore: round(servicePerCore / barePerCore),
+        ratioPerCoreAgainstBareEtaInAWorkerThread: round(
+          servicePerCore / ((Math.ceil(RENDERS / 32) * 32) / isolatedCpu),
+        ),
         target: { rendersPerCore: 5000, ratio: 0.8 },
       },
       null,
