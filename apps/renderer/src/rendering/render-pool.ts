@@ -1,13 +1,18 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Piscina } from 'piscina';
 import { RendererEnv } from '../config.js';
 import { type EmailTemplate, renderKeyOf } from '../templates/email-template.js';
 import { type RenderInput } from './render-input.js';
 import { type RenderOutcome } from './render-outcome.js';
-import { type JobResult, type RenderBatch, TEMPLATE_NOT_HERE } from './render-batch.js';
+import {
+  type JobResult,
+  makeRoom,
+  type RenderBatch,
+  TEMPLATE_NOT_HERE,
+  type ThreadMessage,
+} from './render-batch.js';
 
 /**
  * The worker's compiled file: beside this one in dist/; from the TypeScript sources (tests), the
@@ -30,8 +35,8 @@ function workerFile(): string {
 const QUEUE_LIMIT_FACTOR = 10;
 /** The most renders sent to a thread in one message. */
 const BATCH_MAX = 32;
-/** How often a version's parts travel with a batch before threads are expected to have them. */
-const SHIPS_PER_THREAD = 2;
+/** Batches sent to a thread at once: the one it renders, and the next, so it never waits for the pool. */
+const BATCHES_PER_THREAD = 2;
 
 interface Job {
   key: string;
@@ -45,6 +50,29 @@ interface Job {
   withTemplate: boolean;
 }
 
+/** Renders sent to a thread in one message. */
+interface Batch {
+  id: number;
+  jobs: Job[];
+  /** The thread said it started the batch. */
+  started: boolean;
+  /** Until the batch starts, how long it may wait for its thread; from then, its time limit. */
+  timer: NodeJS.Timeout;
+}
+
+/** A worker thread, and what the pool knows of it. */
+interface Thread {
+  /** Its place among the pool's threads; a replacement takes the same. */
+  slot: number;
+  worker: Worker;
+  /** The batches it was sent and has not answered, in the order sent (the order it renders them). */
+  batches: Batch[];
+  /** The versions it was sent the parts of, kept by the same rule as its own store (makeRoom). */
+  versions: Set<string>;
+  /** It started a batch: it works, so if it ends, a replacement starts at once (not on a failed start). */
+  proven: boolean;
+}
+
 class QueueTimeoutError extends Error {}
 class TimeLimitError extends Error {}
 
@@ -53,32 +81,31 @@ class TimeLimitError extends Error {}
  * loop fails that render (TIMEOUT) and its thread is replaced, while the other threads go on.
  *
  * Renders wait in a queue here and go to the threads in batches (up to BATCH_MAX in one message, as
- * many as waited while the threads were busy: one at a time when the service is idle). A version's
- * parts go to the threads a few times, then only its key (threads keep compiled versions by key; a
- * thread without it answers TEMPLATE_NOT_HERE and gets the parts). The time limit of a batch is the
- * limit of one render, counted from the moment a thread starts it (it says so over a port); a batch
- * that runs past it (or whose thread dies) is rendered again one render per batch, so only the
- * template at fault fails (TIMEOUT) and the others render.
+ * many as waited while the threads were busy: one at a time when the service is idle), at most
+ * BATCHES_PER_THREAD to a thread at once. A version's parts go to a thread once, then only its key
+ * (threads keep compiled versions by key; a thread without it answers TEMPLATE_NOT_HERE and gets the
+ * parts). Each thread answers on its own port, in order: "started" when it starts a batch, then the
+ * results. The time limit of a batch is the limit of one render, counted from "started"; a batch that
+ * runs past it (or whose thread dies) is rendered again one render per batch, so only the template at
+ * fault fails (TIMEOUT), and the batch that waited behind it goes to another thread as it was. Plain
+ * worker_threads rather than a pool library: a library's bookkeeping cost more CPU per render than
+ * the hop to the thread itself.
  */
 @Injectable()
 export class RenderPool implements OnModuleDestroy {
-  private readonly pool: Piscina<RenderBatch, JobResult[]>;
+  private readonly file = workerFile();
   private readonly timeoutMs: number;
-  private readonly threads: number;
+  private readonly queueLimitMs: number;
+  /** A slot is empty after a thread that never worked ended; dispatch starts one when it needs it. */
+  private readonly threads: (Thread | undefined)[];
   private readonly queue: Job[] = [];
-  private inFlight = 0;
-  private readonly ships = new Map<string, number>();
+  private lastBatchId = 0;
   private closed = false;
 
   constructor(@Inject(RendererEnv) env: RendererEnv) {
     this.timeoutMs = env.RENDER_TIMEOUT_MS;
-    this.threads = env.RENDER_WORKERS;
-    this.pool = new Piscina<RenderBatch, JobResult[]>({
-      filename: workerFile(),
-      minThreads: env.RENDER_WORKERS,
-      maxThreads: env.RENDER_WORKERS,
-      idleTimeout: 60_000,
-    });
+    this.queueLimitMs = Math.max(30_000, env.RENDER_TIMEOUT_MS * QUEUE_LIMIT_FACTOR);
+    this.threads = Array.from({ length: env.RENDER_WORKERS }, (_, slot) => this.startThread(slot));
   }
 
   /**
@@ -94,121 +121,184 @@ export class RenderPool implements OnModuleDestroy {
     });
   }
 
-  /** Sends waiting renders to the threads: a batch per thread, and one more each waiting behind. */
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    const closed = new Error('the render pool is closed');
+    for (const job of this.queue.splice(0)) job.reject(closed);
+    const threads = this.threads.splice(0).filter((thread) => thread !== undefined);
+    for (const batch of threads.flatMap((thread) => thread.batches.splice(0))) {
+      clearTimeout(batch.timer);
+      for (const job of batch.jobs) job.reject(closed);
+    }
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private startThread(slot: number): Thread {
+    const worker = new Worker(this.file);
+    // Batches in flight keep the process up (their timers); idle threads do not.
+    worker.unref();
+    const thread: Thread = { slot, worker, batches: [], versions: new Set(), proven: false };
+    worker.on('message', (message: ThreadMessage) => this.heard(thread, message));
+    worker.on('error', (error: Error) => this.retire(thread, error));
+    worker.on('exit', (code) =>
+      this.retire(thread, new Error(`the render thread stopped (exit code ${code})`)),
+    );
+    return thread;
+  }
+
+  /** Sends waiting renders to the threads: the idle ones first, then one more batch behind each. */
   private dispatch(): void {
     if (this.closed) {
       for (const job of this.queue.splice(0)) job.reject(new Error('the render pool is closed'));
       return;
     }
-    while (this.inFlight < this.threads * 2 && this.queue.length > 0) {
-      const batch = this.queue[0]!.alone
-        ? this.queue.splice(0, 1)
-        : this.queue.splice(0, Math.min(BATCH_MAX, this.firstAlone()));
-      this.inFlight++;
-      void this.run(batch)
-        .catch((error: unknown) => {
-          // Not expected (run settles its jobs); a job settled already ignores this.
-          for (const job of batch) job.reject(error);
-        })
-        .finally(() => {
-          this.inFlight--;
-          this.dispatch();
-        });
+    while (this.queue.length > 0) {
+      const slot = this.freestSlot();
+      if (slot === undefined) return;
+      const jobs = this.nextBatch();
+      try {
+        this.send((this.threads[slot] ??= this.startThread(slot)), jobs);
+      } catch (error) {
+        for (const job of jobs) job.reject(error);
+      }
     }
   }
 
-  /** How many jobs at the head of the queue may share a batch (up to the first one to run alone). */
-  private firstAlone(): number {
-    const index = this.queue.findIndex((job) => job.alone);
-    return index === -1 ? this.queue.length : index;
+  /** The slot with the fewest batches, if one can take another. */
+  private freestSlot(): number | undefined {
+    let freest: number | undefined;
+    let fewest = BATCHES_PER_THREAD;
+    this.threads.forEach((thread, slot) => {
+      const batches = thread?.batches.length ?? 0;
+      if (batches < fewest) [freest, fewest] = [slot, batches];
+    });
+    return freest;
   }
 
-  private async run(jobs: Job[]): Promise<void> {
-    let results: JobResult[];
-    try {
-      results = await this.runBatch(jobs);
-    } catch (error) {
-      if (jobs.length > 1 && !(error instanceof QueueTimeoutError)) {
-        // Which render ran too long or killed the thread is not known: each goes again alone.
-        this.queue.unshift(...jobs.map((job) => ({ ...job, alone: true })));
-        return;
-      }
-      if (error instanceof TimeLimitError) {
-        jobs[0]!.resolve({
-          ok: false,
-          code: 'TIMEOUT',
-          reason: `the template ran longer than ${this.timeoutMs} ms (time limit RENDER_TIMEOUT_MS)`,
-        });
-        return;
-      }
-      for (const job of jobs) job.reject(error);
-      return;
+  /** The jobs at the head of the queue that share the next batch (one to run alone goes by itself). */
+  private nextBatch(): Job[] {
+    if (this.queue[0]!.alone) return this.queue.splice(0, 1);
+    const most = Math.min(BATCH_MAX, this.queue.length);
+    let size = 1;
+    while (size < most && !this.queue[size]!.alone) size++;
+    return this.queue.splice(0, size);
+  }
+
+  private send(thread: Thread, jobs: Job[]): void {
+    const templates: Record<string, EmailTemplate> = {};
+    for (const job of jobs) {
+      if (job.key in templates || (!job.withTemplate && thread.versions.has(job.key))) continue;
+      templates[job.key] = job.template;
+      makeRoom(thread.versions, job.key);
+      thread.versions.add(job.key);
     }
+    const id = ++this.lastBatchId;
+    thread.worker.postMessage({
+      id,
+      keys: jobs.map((job) => job.key),
+      inputs: JSON.stringify(jobs.map((job) => job.input)),
+      templates,
+    } satisfies RenderBatch);
+    const batch: Batch = {
+      id,
+      jobs,
+      started: false,
+      timer: setTimeout(
+        () =>
+          this.retire(
+            thread,
+            new QueueTimeoutError('no render thread became free in time; the render will be retried'),
+            batch,
+          ),
+        this.queueLimitMs,
+      ),
+    };
+    thread.batches.push(batch);
+  }
+
+  /** A thread's answer, about the first batch it has (it renders them in order). */
+  private heard(thread: Thread, message: ThreadMessage): void {
+    const batch = thread.batches[0];
+    if (this.threads[thread.slot] !== thread || batch?.id !== message.id) return;
+    clearTimeout(batch.timer);
+    switch (message.kind) {
+      case 'started':
+        batch.started = true;
+        thread.proven = true;
+        batch.timer = setTimeout(
+          () => this.retire(thread, new TimeLimitError('the batch ran past the time limit')),
+          this.timeoutMs,
+        );
+        return;
+      case 'rendered':
+        thread.batches.shift();
+        try {
+          this.settle(batch.jobs, message.results);
+        } catch (error) {
+          // Not expected; a job settled already ignores this.
+          for (const job of batch.jobs) job.reject(error);
+        }
+        this.dispatch();
+        return;
+    }
+  }
+
+  private settle(jobs: Job[], results: JobResult[]): void {
     const missing: Job[] = [];
-    results.forEach((result, index) => {
-      const job = jobs[index]!;
-      if (result !== TEMPLATE_NOT_HERE) job.resolve(result);
+    jobs.forEach((job, index) => {
+      const result = results[index];
+      if (result === undefined) job.reject(new Error('the render thread gave no result'));
+      else if (result !== TEMPLATE_NOT_HERE) job.resolve(result);
       else if (job.withTemplate) job.reject(new Error(`the render thread did not keep ${job.key}`));
       else missing.push({ ...job, withTemplate: true });
     });
     this.queue.unshift(...missing);
   }
 
-  private async runBatch(jobs: Job[]): Promise<JobResult[]> {
-    const templates: Record<string, EmailTemplate> = {};
-    for (const job of jobs) {
-      if (job.key in templates) continue;
-      const shipped = this.ships.get(job.key) ?? 0;
-      if (!job.withTemplate && shipped >= this.threads * SHIPS_PER_THREAD) continue;
-      templates[job.key] = job.template;
-      if (!this.ships.has(job.key) && this.ships.size >= 10_000) this.ships.clear();
-      this.ships.set(job.key, shipped + 1);
+  /**
+   * Ends a thread that ran past a time limit, waited too long to start `overdue`, or died: its
+   * started batch fails (failed), the batches waiting in it go back to the head of the queue as they
+   * were, and a replacement (without versions: it is sent their parts) takes its slot. A thread that
+   * never started a batch failed to start: what waited in it is rejected, so a thread that cannot
+   * start is not started again and again for the same renders.
+   */
+  private retire(thread: Thread, cause: Error, overdue?: Batch): void {
+    if (this.threads[thread.slot] !== thread) return;
+    this.threads[thread.slot] = undefined;
+    void thread.worker.terminate();
+    const again: Job[] = [];
+    for (const batch of thread.batches.splice(0)) {
+      clearTimeout(batch.timer);
+      if (batch.started) again.push(...this.failed(batch.jobs, cause));
+      else if (batch === overdue || !thread.proven) for (const job of batch.jobs) job.reject(cause);
+      else again.push(...batch.jobs);
     }
-    const { port1: startedPort, port2: workerPort } = new MessageChannel();
-    const controller = new AbortController();
-    let ranTooLong = false;
-    let runningTimer: NodeJS.Timeout | undefined;
-    const queueTimer = setTimeout(
-      () => controller.abort(),
-      Math.max(30_000, this.timeoutMs * QUEUE_LIMIT_FACTOR),
-    );
-    startedPort.once('message', () => {
-      clearTimeout(queueTimer);
-      runningTimer = setTimeout(() => {
-        ranTooLong = true;
-        controller.abort();
-      }, this.timeoutMs);
-    });
-    try {
-      return await this.pool.run(
-        {
-          keys: jobs.map((job) => job.key),
-          inputs: JSON.stringify(jobs.map((job) => job.input)),
-          templates,
-          started: workerPort,
-        },
-        { signal: controller.signal, transferList: [workerPort] },
-      );
-    } catch (error) {
-      if (error instanceof Error && error.name === 'AbortError') {
-        if (!ranTooLong) {
-          throw new QueueTimeoutError('no render thread became free in time; the render will be retried', {
-            cause: error,
-          });
-        }
-        throw new TimeLimitError('the batch ran past the time limit', { cause: error });
+    this.queue.unshift(...again);
+    if (thread.proven && !this.closed) {
+      try {
+        this.threads[thread.slot] = this.startThread(thread.slot);
+      } catch {
+        // The slot stays empty: dispatch starts a thread there when it needs one (or rejects that batch).
       }
-      throw error;
-    } finally {
-      clearTimeout(queueTimer);
-      clearTimeout(runningTimer);
-      startedPort.close();
     }
+    this.dispatch();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the render pool is closed'));
-    await this.pool.destroy();
+  /**
+   * A batch whose thread ran past the time limit or died: together, which render was at fault is not
+   * known, so each goes again alone (returned, to be queued); alone, the render fails: TIMEOUT past
+   * the limit, otherwise a rejection.
+   */
+  private failed(jobs: Job[], cause: Error): Job[] {
+    if (jobs.length > 1) return jobs.map((job) => ({ ...job, alone: true }));
+    const job = jobs[0]!;
+    if (cause instanceof TimeLimitError) {
+      job.resolve({
+        ok: false,
+        code: 'TIMEOUT',
+        reason: `the template ran longer than ${this.timeoutMs} ms (time limit RENDER_TIMEOUT_MS)`,
+      });
+    } else job.reject(cause);
+    return [];
   }
 }
