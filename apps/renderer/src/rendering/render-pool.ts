@@ -286,19 +286,25 @@ export class RenderPool implements OnModuleDestroy {
 
   /**
    * A batch whose thread ran past the time limit or died: together, which render was at fault is not
-   * known, so each goes again alone (returned, to be queued); alone, the render fails: TIMEOUT past
-   * the limit, otherwise a rejection.
+   * known, so each goes again alone (returned, to be queued); alone, the render fails for good, as
+   * its template did it: TIMEOUT past the limit, RENDER_ERROR when it ended its thread (an exit, or
+   * memory running out), so the send is reported rather than redelivered to kill a thread again.
    */
   private failed(jobs: Job[], cause: Error): Job[] {
     if (jobs.length > 1) return jobs.map((job) => ({ ...job, alone: true }));
-    const job = jobs[0]!;
-    if (cause instanceof TimeLimitError) {
-      job.resolve({
-        ok: false,
-        code: 'TIMEOUT',
-        reason: `the template ran longer than ${this.timeoutMs} ms (time limit RENDER_TIMEOUT_MS)`,
-      });
-    } else job.reject(cause);
+    jobs[0]!.resolve(
+      cause instanceof TimeLimitError
+        ? {
+            ok: false,
+            code: 'TIMEOUT',
+            reason: `the template ran longer than ${this.timeoutMs} ms (time limit RENDER_TIMEOUT_MS)`,
+          }
+        : {
+            ok: false,
+            code: 'RENDER_ERROR',
+            reason: `the template ended its render thread: ${cause.message}`,
+          },
+    );
     return [];
   }
 }
