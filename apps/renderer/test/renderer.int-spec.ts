@@ -76,6 +76,8 @@ describe('renderer: every recommended send becomes one rendered email or one fai
         RENDER_TIMEOUT_MS: '1000',
         RENDER_HTML_CLIP_BYTES: '4096',
         RENDER_OVERSIZE_HTML: 'fail',
+        // Long enough that a test reading the latest version twice is never cut by the clock.
+        RENDER_TEMPLATE_CACHE_MS: '60000',
       },
     });
     ({ natsUrl, publisher, tap } = under);
@@ -380,6 +382,50 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       expect(await second.json()).toMatchObject({ version: 2, status: 'draft' });
       const list = (await (await admin('')).json()) as unknown[];
       expect(list).toContainEqual({ templateId: 'welcome', latestVersion: 2, publishedVersion: 1 });
+    });
+
+    it('reads a published version from MongoDB once, and uses a version published through the API at once', async () => {
+      const send = (version?: number, name = `cached ${version ?? 'latest'} ${Math.random()}`) =>
+        recommendedSend(
+          { email: 'ada@example.com', first_name: 'Ada' },
+          {
+            ...DEMO_CART_REMINDER,
+            name,
+            templateId: 'cached',
+            ...(version ? { templateVersion: version } : {}),
+          },
+        );
+      await admin('/cached/versions', { method: 'POST', body: draft });
+      expect((await admin('/cached/versions/1/publish', { method: 'POST' })).status).toBe(200);
+      const first = send();
+      await publisher.publish(SUBJECTS.recommendation.attached, first);
+      expect((await rendered(first)).envelope.data).toMatchObject({ template: { id: 'cached', version: 1 } });
+
+      // A new version published through the API is the latest at once, though v1 was just read.
+      await admin('/cached/versions', {
+        method: 'POST',
+        body: { ...draft, html: '<p>Hi <%= it.first_name %></p>' },
+      });
+      expect((await admin('/cached/versions/2/publish', { method: 'POST' })).status).toBe(200);
+      const second = send();
+      await publisher.publish(SUBJECTS.recommendation.attached, second);
+      expect((await rendered(second)).envelope.data).toMatchObject({
+        template: { id: 'cached', version: 2 },
+        html: '<p>Hi Ada</p>',
+      });
+
+      // Published versions never change: once read, sends of them no longer ask MongoDB.
+      await under.db.collection('templates').deleteMany({ templateId: 'cached' });
+      const pinned = send(1);
+      const latest = send();
+      await publisher.publish(SUBJECTS.recommendation.attached, pinned);
+      await publisher.publish(SUBJECTS.recommendation.attached, latest);
+      expect((await rendered(pinned)).envelope.data).toMatchObject({
+        template: { id: 'cached', version: 1 },
+      });
+      expect((await rendered(latest)).envelope.data).toMatchObject({
+        template: { id: 'cached', version: 2 },
+      });
     });
 
     it('refuses to publish a version that does not compile or prints raw HTML with Eta’s raw tag', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { RendererEnv } from '../config.js';
 import { type EmailTemplate } from './email-template.js';
 
 export type TemplateStatus = 'draft' | 'published';
@@ -73,11 +74,25 @@ function viewOf(document: TemplateDocument): TemplateVersionView {
   };
 }
 
+/** Versions held in memory; past it the cache starts over. */
+const CACHED_VERSIONS = 1_000;
+
+/**
+ * Template versions in MongoDB. Sends read published versions, which never change: each is read
+ * once and kept in memory. Which version is the latest published is kept for
+ * RENDER_TEMPLATE_CACHE_MS: a publish through this replica is seen at once, one through another
+ * replica within that time. Missing versions are not kept (a version published later is found).
+ */
 @Injectable()
 export class TemplatesRepository implements OnModuleInit {
   private readonly templates: Collection<TemplateDocument>;
+  private readonly versions = new Map<string, EmailTemplate>();
+  private readonly latest = new Map<string, { template: EmailTemplate; until: number }>();
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    @Inject(RendererEnv) private readonly env: RendererEnv,
+  ) {
     this.templates = db.collection<TemplateDocument>('templates');
   }
 
@@ -86,19 +101,39 @@ export class TemplatesRepository implements OnModuleInit {
   }
 
   /** The newest published version. */
-  async findLatest(templateId: string): Promise<EmailTemplate | undefined> {
+  async findLatest(templateId: string, now = Date.now()): Promise<EmailTemplate | undefined> {
+    const cached = this.latest.get(templateId);
+    if (cached && cached.until > now) return cached.template;
     const [document] = await this.templates
       .find({ templateId, ...PUBLISHED })
       .sort({ version: -1 })
       .limit(1)
       .toArray();
-    return document ? renderedPartsOf(document) : undefined;
+    if (!document) return undefined;
+    const template = this.keep(renderedPartsOf(document));
+    if (this.env.RENDER_TEMPLATE_CACHE_MS > 0) {
+      if (this.latest.size >= CACHED_VERSIONS) this.latest.clear();
+      this.latest.set(templateId, { template, until: now + this.env.RENDER_TEMPLATE_CACHE_MS });
+    }
+    return template;
   }
 
   /** One published version (a draft is never sent). */
   async findVersion(templateId: string, version: number): Promise<EmailTemplate | undefined> {
+    const cached = this.versions.get(`${templateId}:${version}`);
+    if (cached) return cached;
     const document = await this.templates.findOne({ _id: `${templateId}:${version}`, ...PUBLISHED });
-    return document ? renderedPartsOf(document) : undefined;
+    return document ? this.keep(renderedPartsOf(document)) : undefined;
+  }
+
+  /** Keeps a published version (it never changes), and the same object for every send of it. */
+  private keep(template: EmailTemplate): EmailTemplate {
+    const key = `${template.templateId}:${template.version}`;
+    const kept = this.versions.get(key);
+    if (kept) return kept;
+    if (this.versions.size >= CACHED_VERSIONS) this.versions.clear();
+    this.versions.set(key, template);
+    return template;
   }
 
   async findAnyVersion(templateId: string, version: number): Promise<TemplateVersionView | undefined> {
@@ -156,6 +191,7 @@ export class TemplatesRepository implements OnModuleInit {
       { _id: `${templateId}:${version}`, status: 'draft' },
       { $set: { status: 'published', publishedAt: new Date(), published } },
     );
+    this.latest.delete(templateId);
     return this.findAnyVersion(templateId, version);
   }
 
@@ -175,5 +211,6 @@ export class TemplatesRepository implements OnModuleInit {
       },
       { upsert: true },
     );
+    this.latest.delete(template.templateId);
   }
 }
