@@ -514,6 +514,35 @@ describe('renderer: every recommended send becomes one rendered email or one fai
       expect(await refused.json()).toMatchObject({
         problems: ['html line 2: the partial "nope" is not registered'],
       });
+
+      // A draft previews as it would be sent: layout and partials as they are now, CSS inlined.
+      const previewDraft = (templateId: string) =>
+        admin(`/${templateId}/preview`, {
+          method: 'POST',
+          body: { version: templateId === 'framed' ? 2 : 1, sample: { traits: { first_name: 'Bo' } } },
+        });
+      await admin('/framed/versions', {
+        method: 'POST',
+        body: {
+          ...draft,
+          layout: 'base',
+          html: '<style>p { color: red; }</style><p>Draft <%= it.first_name %></p>',
+        },
+      });
+      const drafted = await previewDraft('framed');
+      expect(drafted.status).toBe(200);
+      expect(((await drafted.json()) as { html: string }).html).toBe(
+        '<div class="frame"><p style="color: red;">Draft Bo</p><p style="color: red;">changed</p></div>',
+      );
+      await put('footer', '<p>changed again</p>');
+      expect(((await (await previewDraft('framed')).json()) as { html: string }).html).toContain(
+        'changed again',
+      );
+      const unresolved = await previewDraft('unframed');
+      expect(unresolved.status).toBe(422);
+      expect(await unresolved.json()).toMatchObject({
+        problems: ['html line 2: the partial "nope" is not registered'],
+      });
     });
 
     it('previews a version for stored samples and sample data, with the fallbacks that fired, and serves the page', async () => {

@@ -6,17 +6,21 @@ import {
   Header,
   HttpCode,
   NotFoundException,
+  UnprocessableEntityException,
   Param,
   Post,
   Put,
   UseGuards,
 } from '@nestjs/common';
 import { AdminTokenGuard } from '@mesh/runtime';
+import { inlineCss } from '../rendering/css-inlining.js';
 import { type RenderInput } from '../rendering/render-input.js';
 import { type RenderOutcome } from '../rendering/render-outcome.js';
 import { RenderPool } from '../rendering/render-pool.js';
 import { type EmailTemplate } from '../templates/email-template.js';
 import { TemplateIdDto } from '../templates/template-draft.dto.js';
+import { PartialsRepository } from '../templates/partials.repository.js';
+import { resolveVersion } from '../templates/resolve-partials.js';
 import { TemplatesRepository } from '../templates/templates.repository.js';
 import { PREVIEW_PAGE } from './preview-page.js';
 import { type PreviewSample, PreviewSamplesRepository } from './preview-samples.repository.js';
@@ -49,6 +53,7 @@ function inputOf(sample: SampleDataDto): RenderInput {
 export class PreviewController {
   constructor(
     private readonly templates: TemplatesRepository,
+    private readonly partials: PartialsRepository,
     private readonly samples: PreviewSamplesRepository,
     private readonly pool: RenderPool,
   ) {}
@@ -140,8 +145,21 @@ export class PreviewController {
   }
 
   /** A draft as written (partials unresolved, CSS not inlined), kept apart from its published parts. */
+  /**
+   * A draft as it would be sent once published: its layout and partials put in (as they are now)
+   * and its CSS inlined; a layout or partial it names that is not registered is a 422.
+   */
   private async draftOf(templateId: string, version: number): Promise<EmailTemplate | undefined> {
     const draft = await this.templates.findAnyVersion(templateId, version);
-    return draft && { ...draft, draft: true };
+    if (!draft) return undefined;
+    const { resolved, problems } = resolveVersion(draft, await this.partials.byName());
+    if (problems.length > 0) {
+      throw new UnprocessableEntityException({
+        error: 'lint_failed',
+        message: 'the draft cannot be previewed',
+        problems,
+      });
+    }
+    return { ...resolved, html: inlineCss(resolved.html), draft: true };
   }
 }

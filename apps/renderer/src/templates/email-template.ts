@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DataField } from './data-schema.js';
 
 /** One version of an email template; its parts are Eta templates over `it`. */
@@ -22,10 +23,17 @@ export interface EmailTemplate {
 
 /**
  * The key a version's compiled parts are cached under (in every render thread): a published version
- * never changes; a draft's parts differ from the same version's published parts.
+ * never changes; a draft's parts differ from the same version's published parts, and from one preview
+ * to the next when a partial it includes changed, so a draft's key names its parts' content.
  */
 export function renderKeyOf(template: EmailTemplate): string {
-  return `${template.templateId}:${template.version}${template.draft ? ':draft' : ''}`;
+  const key = `${template.templateId}:${template.version}`;
+  if (!template.draft) return key;
+  const content = createHash('sha256')
+    .update(JSON.stringify([template.subject, template.html, template.text, template.data ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+  return `${key}:draft:${content}`;
 }
 
 /** The demo's cart reminder: a default name and item, and a static block when there is nothing to recommend. */

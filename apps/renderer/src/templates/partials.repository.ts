@@ -40,4 +40,9 @@ export class PartialsRepository {
     const documents = await this.partials.find({}).sort({ _id: 1 }).toArray();
     return documents.map(({ _id, source, version }) => ({ name: _id, source, version }));
   }
+
+  /** Every partial and layout, by name. */
+  async byName(): Promise<Map<string, PartialView>> {
+    return new Map((await this.list()).map((partial) => [partial.name, partial]));
+  }
 }

@@ -4,7 +4,7 @@ import { textTemplateFromHtml } from '../rendering/email-output.js';
 import { TemplateEngine } from '../rendering/template-engine.js';
 import { type EmailTemplate } from './email-template.js';
 import { PartialsRepository } from './partials.repository.js';
-import { resolvePartials } from './resolve-partials.js';
+import { resolveVersion } from './resolve-partials.js';
 import { TemplatesRepository, type TemplateVersionView } from './templates.repository.js';
 
 /**
@@ -27,26 +27,7 @@ export class PublishTemplateUseCase {
         message: `no version ${version} of "${templateId}"`,
       });
     }
-    const partials = new Map((await this.partials.list()).map((partial) => [partial.name, partial]));
-    const used = new Map<string, number>();
-    const problems: string[] = [];
-    let html = found.html;
-    if (found.layout) {
-      const layout = partials.get(found.layout);
-      if (!layout) problems.push(`layout: the layout "${found.layout}" is not registered`);
-      else if (!/\{\{>\s*body\s*\}\}/.test(layout.source)) {
-        problems.push(`layout: "${found.layout}" has no {{> body }} to place the html in`);
-      } else {
-        used.set(layout.name, layout.version);
-        html = layout.source.replace(/\{\{>\s*body\s*\}\}/, () => found.html);
-      }
-    }
-    const resolved: EmailTemplate = {
-      ...found,
-      subject: resolvePartials('subject', found.subject, partials, used, problems),
-      html: resolvePartials('html', html, partials, used, problems),
-      text: resolvePartials('text', found.text, partials, used, problems),
-    };
+    const { resolved, used, problems } = resolveVersion(found, await this.partials.byName());
     if (problems.length === 0) problems.push(...this.engine.check(resolved));
     const inlined = problems.length === 0 ? inlineCss(resolved.html) : resolved.html;
     if (problems.length === 0) {

@@ -1,3 +1,4 @@
+import { type EmailTemplate } from './email-template.js';
 import { type PartialView } from './partials.repository.js';
 
 /** `{{> footer }}` in any part includes the partial `footer`; a layout places the html at `{{> body }}`. */
@@ -35,4 +36,34 @@ export function resolvePartials(
     used.set(name, partial.version);
     return resolvePartials(part, partial.source, partials, used, problems, depth + 1);
   });
+}
+
+/**
+ * A version's parts as sends render them: its layout around its html, and the partials of every
+ * part put in (as they are now), with the partials used and their versions, and what went wrong.
+ */
+export function resolveVersion(
+  version: EmailTemplate,
+  partials: ReadonlyMap<string, PartialView>,
+): { resolved: EmailTemplate; used: Map<string, number>; problems: string[] } {
+  const used = new Map<string, number>();
+  const problems: string[] = [];
+  let html = version.html;
+  if (version.layout) {
+    const layout = partials.get(version.layout);
+    if (!layout) problems.push(`layout: the layout "${version.layout}" is not registered`);
+    else if (!/\{\{>\s*body\s*\}\}/.test(layout.source)) {
+      problems.push(`layout: "${version.layout}" has no {{> body }} to place the html in`);
+    } else {
+      used.set(layout.name, layout.version);
+      html = layout.source.replace(/\{\{>\s*body\s*\}\}/, () => version.html);
+    }
+  }
+  const resolved: EmailTemplate = {
+    ...version,
+    subject: resolvePartials('subject', version.subject, partials, used, problems),
+    html: resolvePartials('html', html, partials, used, problems),
+    text: resolvePartials('text', version.text, partials, used, problems),
+  };
+  return { resolved, used, problems };
 }

@@ -23,7 +23,7 @@ export class TemplatesModule {
         TemplateEngine,
         DemoTemplateSeeder,
       ],
-      exports: [RendererEnv, TemplatesRepository, TemplateEngine],
+      exports: [RendererEnv, TemplatesRepository, PartialsRepository, TemplateEngine],
     };
   }
 }
