@@ -133,6 +133,10 @@ describe('recommendation: learns from each product event once, answers each send
 
     expect(await popularity()).toEqual({ 'sku-mouse': 1 });
     expect(await product('sku-mouse')).toMatchObject({ name: 'Wireless Mouse', price: 25, currency: 'EUR' });
+    // The id that made the copy count once is kept for RECOMMENDATION_DEDUP_SECONDS (1 h), not for good.
+    const ttl = await redis.ttl(`recommendation:seen:${viewed.id}`);
+    expect(ttl).toBeGreaterThan(3_500);
+    expect(ttl).toBeLessThanOrEqual(3_600);
 
     await learn(
       productEvent('Order Completed', {

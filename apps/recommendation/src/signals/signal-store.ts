@@ -19,7 +19,8 @@ const TREND_BUCKET_MS = 3600_000;
 /** Trending looks at the last this many hourly buckets. */
 export const TREND_WINDOW_BUCKETS = 24;
 const TREND_HALF_LIFE_HOURS = 2;
-const SEEN_TTL_SECONDS = 30 * 24 * 3600;
+/** How long a recorded message id is kept by default (see RECOMMENDATION_DEDUP_SECONDS). */
+const SEEN_TTL_SECONDS = 3_600;
 /**
  * Each product keeps at most this many co-occurring products (strongest first; a recommendation reads
  * the first 100), so the sets are bounded by the catalog (products × 250 entries) instead of growing
@@ -132,7 +133,11 @@ function pairs(flat: string[]): Scored[] {
 export class SignalStore {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    /** How long a recorded message id is kept, so its redeliveries count once. */
+    private readonly dedupSeconds = SEEN_TTL_SECONDS,
+  ) {
     this.prefix = redis.options.keyPrefix ?? '';
   }
 
@@ -144,7 +149,7 @@ export class SignalStore {
       1,
       `seen:${interaction.messageId}`,
       this.prefix,
-      String(SEEN_TTL_SECONDS),
+      String(this.dedupSeconds),
       interaction.profileId ?? '',
       String(interaction.at),
       String(interaction.weight),
