@@ -50,7 +50,9 @@ describe.each(['dev', 'prod'])('overlay %s', (overlay) => {
       const args = ((statefulSet.pod.containers[0] as { args?: string[] }).args ?? []).join(' ');
       expect(args).toContain('--appendonly yes');
       expect(args).toContain('--appendfsync everysec');
-      expect(args).toContain('--maxmemory-policy noeviction');
+      // Ingest keeps only expiring guards (message ids, rate windows): the oldest may go when full;
+      // the others keep state that must not vanish silently (timers, caps, signals).
+      expect(args).toContain(`--maxmemory-policy ${service === 'ingest' ? 'volatile-lru' : 'noeviction'}`);
       const claims = (statefulSet.object.spec as { volumeClaimTemplates?: unknown[] }).volumeClaimTemplates;
       if (overlay === 'dev') expect(claims).toBeUndefined();
       else expect(claims).toHaveLength(1);
