@@ -20,21 +20,25 @@ export class AuthFailureLimitWiring implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onRequest', async (request, reply) => {
-      if (!guarded(request)) return;
-      const blocked = await this.limiter.ipBlocked(request.ip);
-      if (!blocked) return;
-      setRateLimitHeaders(reply, blocked);
-      await reply
-        .code(429)
-        .send(
-          rateLimitedBody(
-            `too many refused credentials from ${request.ip}; retry in ${blocked.resetSeconds} s`,
-          ),
-        );
+    // Callback hooks, answered at once on the usual path (a clean IP, any answer but 401): an async
+    // hook costs every call a promise.
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (!guarded(request) || this.limiter.knownClean(request.ip)) return done();
+      this.limiter.ipBlocked(request.ip).then((blocked) => {
+        if (!blocked) return done();
+        setRateLimitHeaders(reply, blocked);
+        void reply
+          .code(429)
+          .send(
+            rateLimitedBody(
+              `too many refused credentials from ${request.ip}; retry in ${blocked.resetSeconds} s`,
+            ),
+          );
+      }, done);
     });
-    fastify.addHook('onResponse', async (request, reply) => {
-      if (guarded(request) && reply.statusCode === 401) await this.limiter.recordAuthFailure(request.ip);
+    fastify.addHook('onResponse', (request, reply, done) => {
+      if (!guarded(request) || reply.statusCode !== 401) return done();
+      this.limiter.recordAuthFailure(request.ip).then(() => done(), done);
     });
   }
 }

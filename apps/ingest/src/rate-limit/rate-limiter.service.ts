@@ -59,6 +59,12 @@ export class RateLimiterService {
    * here forgets the IP at once. So only refusals through other replicas in that last second can
    * be missed, for that second.
    */
+  /** Whether the IP had no refused credentials when last asked, within CLEAN_IP_MS (no Redis call). */
+  knownClean(ip: string, now = Date.now()): boolean {
+    const cleanUntil = this.cleanIps.get(ip);
+    return cleanUntil !== undefined && cleanUntil > now;
+  }
+
   async ipBlocked(ip: string, now = Date.now()): Promise<RateDecision | undefined> {
     const cleanUntil = this.cleanIps.get(ip);
     if (cleanUntil !== undefined && cleanUntil > now) return undefined;

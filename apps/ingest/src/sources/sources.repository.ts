@@ -91,10 +91,12 @@ export class SourcesRepository implements OnModuleInit {
   }
 
   /** The source of a write key: its current one, or the one before a rotation while its grace lasts. */
-  async findByWriteKey(writeKey: string, now = new Date()): Promise<Source | undefined> {
+  async findByWriteKey(writeKey: string, at = Date.now()): Promise<Source | undefined> {
+    // Held by the key as sent (the process sees it anyway), so a hit costs no hashing.
+    const cached = this.byWriteKey.get(writeKey);
+    if (cached && cached.until > at) return cached.source;
+    const now = new Date(at);
     const hash = hashWriteKey(writeKey);
-    const cached = this.byWriteKey.get(hash);
-    if (cached && cached.until > now.getTime()) return cached.source;
     const generation = this.generation;
     const document =
       (await this.sources.findOne({ writeKeyHash: hash })) ??
@@ -105,7 +107,7 @@ export class SourcesRepository implements OnModuleInit {
       if (this.byWriteKey.size >= MAX_CACHED_KEYS) this.byWriteKey.clear();
       const graceEnds =
         document.writeKeyHash === hash ? Infinity : document.previousWriteKeyValidUntil!.getTime();
-      this.byWriteKey.set(hash, {
+      this.byWriteKey.set(writeKey, {
         source,
         until: Math.min(now.getTime() + this.env.INGEST_SOURCE_CACHE_MS, graceEnds),
       });
