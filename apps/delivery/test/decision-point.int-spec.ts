@@ -5,58 +5,37 @@ import {
   deterministicId,
   type Envelope,
   originEnvelope,
-  type RenderedEmailPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { type MessagePublisher } from '@mesh/messaging';
-import {
-  consumerIsIdle,
-  type MessageTap,
-  publishCopy,
-  type ServiceUnderTest,
-  SmtpSink,
-  startServiceUnderTest,
-  subjectCounts,
-  waitFor,
-} from '@mesh/testing';
+import { publishCopy, subjectCounts, waitFor } from '@mesh/testing';
 import { Clock } from '../src/clock.js';
-import { deliverySpec } from '../src/delivery.app.js';
+import {
+  ADMIN,
+  campaignSpec,
+  type DeliveryUnderTest,
+  renderedEmail,
+  RENDERED_CONSUMER,
+  startDeliveryUnderTest,
+} from './delivery-fixture.js';
 
-const ADMIN = { authorization: 'Bearer delivery-test-admin-token', 'content-type': 'application/json' };
+const ADMIN_JSON = { ...ADMIN, 'content-type': 'application/json' };
+/** Everything delivery consumes that the decisions below depend on. */
+const DECISION_CONSUMERS = [
+  RENDERED_CONSUMER,
+  { stream: 'IDENTITY', durable: 'delivery__identity_resolved_consent' },
+  { stream: 'IDENTITY', durable: 'delivery__identity_resolved_identify' },
+  { stream: 'ENRICHMENT', durable: 'delivery__enrichment_profile_updated' },
+];
 
-function campaign(campaignId: string, extra: Partial<CampaignSpecDto> = {}): CampaignSpecDto {
-  return {
-    campaignId,
-    name: campaignId,
-    templateId: campaignId,
-    recommendation: { strategy: 'none', limit: 0 },
-    sendPolicy: { maxPerDay: 0, transactional: false },
-    ...extra,
-  };
-}
-
-function rendered(
+const rendered = (
   profileId: string,
   spec: CampaignSpecDto,
   options: { triggerKey?: string; timezone?: string } = {},
-): Envelope<RenderedEmailPayload> {
-  return originEnvelope({
-    type: 'email.rendered',
-    source: 'test-source',
-    occurredAt: new Date().toISOString(),
-    profileId,
-    data: {
-      campaign: spec,
-      triggerKey: options.triggerKey ?? 'trigger-1',
-      template: { id: spec.templateId, version: 1 },
-      to: `${profileId}@example.com`,
-      subject: `${spec.campaignId} for ${profileId}`,
-      html: '<p>Hello</p>',
-      text: 'Hello',
-      ...(options.timezone ? { recipient: { timezone: options.timezone } } : {}),
-    },
+) =>
+  renderedEmail(profileId, spec, {
+    triggerKey: options.triggerKey ?? 'trigger-1',
+    ...(options.timezone ? { recipient: { timezone: options.timezone } } : {}),
   });
-}
 
 /** A fixed-offset zone where it is 23:xx right now: inside the default quiet hours (21:00–08:00). */
 function zoneAtNight(now = new Date()): string {
@@ -65,35 +44,21 @@ function zoneAtNight(now = new Date()): string {
 }
 
 describe('delivery: the decision point', () => {
-  let under: ServiceUnderTest;
-  let sink: SmtpSink;
-  let publisher: MessagePublisher;
-  let tap: MessageTap;
+  let delivery: DeliveryUnderTest;
   let clock: Clock;
 
   beforeAll(async () => {
-    sink = new SmtpSink();
-    const smtpPort = await sink.start();
-    under = await startServiceUnderTest({
-      name: 'delivery',
-      spec: deliverySpec,
-      redis: true,
-      tap: '>',
+    delivery = await startDeliveryUnderTest({
       env: {
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         DELIVERY_CAP_PER_DAY: '2',
         DELIVERY_CAP_PER_CAMPAIGN_WEEK: '1',
         DELIVERY_DEFERRAL_POLL_MS: '100',
         DELIVERY_PRIORITY_WINDOW_MS: '2500',
       },
     });
-    ({ publisher, tap } = under);
-    clock = under.service.app.get(Clock);
+    clock = delivery.service.app.get(Clock);
   }, 60_000);
-  afterAll(async () => {
-    await under?.close();
-    await sink?.stop();
-  });
+  afterAll(() => delivery?.close());
   // Moves the service's clock (the time its decisions are made at); reset after each test.
   const travelTo = (at: Date) => {
     clock.now = () => new Date(at);
@@ -102,25 +67,15 @@ describe('delivery: the decision point', () => {
     clock.now = () => new Date();
   });
 
-  const emailsTo = (profileId: string) =>
-    sink.messages().filter((email) => email.to.includes(`${profileId}@example.com`));
-  const idle = () =>
-    waitFor('delivery to settle everything', async () => {
-      for (const [stream, durable] of [
-        ['RENDERER', 'delivery__renderer_rendered'],
-        ['IDENTITY', 'delivery__identity_resolved_consent'],
-        ['IDENTITY', 'delivery__identity_resolved_identify'],
-        ['ENRICHMENT', 'delivery__enrichment_profile_updated'],
-      ] as const) {
-        if (!(await consumerIsIdle(under.natsUrl, stream, durable))) return false;
-      }
-      return true;
-    });
+  const emailsTo = (profileId: string) => delivery.emailsTo(`${profileId}@example.com`);
+  const idle = () => delivery.settled('delivery to settle everything', DECISION_CONSUMERS);
   const skipOf = (input: Envelope) =>
-    tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, input).then((m) => m.envelope.data);
-  const sentOf = (input: Envelope) => tap.nextCausedBy(SUBJECTS.delivery.sent, input);
+    delivery.tap
+      .nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, input)
+      .then((m) => m.envelope.data);
+  const sentOf = (input: Envelope) => delivery.tap.nextCausedBy(SUBJECTS.delivery.sent, input);
   const heldSends = (profileId: string) =>
-    under.db.collection('deferred_sends').countDocuments({ profileId });
+    delivery.db.collection('deferred_sends').countDocuments({ profileId });
 
   const consentEvent = (profileId: string, status: 'opted_in' | 'opted_out', at: string) =>
     originEnvelope({
@@ -137,38 +92,38 @@ describe('delivery: the decision point', () => {
     });
 
   it('skips a profile that opted out, and sends again once a newer statement opts it back in', async () => {
-    await publisher.publish(
+    await delivery.publisher.publish(
       SUBJECTS.identity.resolved.consent,
       consentEvent('p-consent', 'opted_out', '2026-01-02T00:00:00.000Z'),
     );
     await idle();
-    const first = rendered('p-consent', campaign('newsletter'), { triggerKey: 'issue-1' });
-    await publisher.publish(SUBJECTS.renderer.rendered, first);
+    const first = rendered('p-consent', campaignSpec('newsletter'), { triggerKey: 'issue-1' });
+    await delivery.publishRendered(first);
     expect(await skipOf(first)).toMatchObject({ reason: 'no_consent', detail: 'opted_out' });
 
     // An older statement arriving late changes nothing; a newer one does.
-    await publisher.publish(
+    await delivery.publisher.publish(
       SUBJECTS.identity.resolved.consent,
       consentEvent('p-consent', 'opted_in', '2026-01-01T00:00:00.000Z'),
     );
     await idle();
-    const second = rendered('p-consent', campaign('newsletter'), { triggerKey: 'issue-2' });
-    await publisher.publish(SUBJECTS.renderer.rendered, second);
+    const second = rendered('p-consent', campaignSpec('newsletter'), { triggerKey: 'issue-2' });
+    await delivery.publishRendered(second);
     expect(await skipOf(second)).toMatchObject({ reason: 'no_consent' });
 
-    await publisher.publish(
+    await delivery.publisher.publish(
       SUBJECTS.identity.resolved.consent,
       consentEvent('p-consent', 'opted_in', '2026-01-03T00:00:00.000Z'),
     );
     await idle();
-    const third = rendered('p-consent', campaign('newsletter'), { triggerKey: 'issue-3' });
-    await publisher.publish(SUBJECTS.renderer.rendered, third);
+    const third = rendered('p-consent', campaignSpec('newsletter'), { triggerKey: 'issue-3' });
+    await delivery.publishRendered(third);
     await sentOf(third);
     expect(emailsTo('p-consent').map((email) => email.subject)).toEqual(['newsletter for p-consent']);
   });
 
   it('reads consent from identify traits and from the profile enrichment computed', async () => {
-    await publisher.publish(
+    await delivery.publisher.publish(
       SUBJECTS.identity.resolved.identify,
       originEnvelope({
         type: 'identify',
@@ -186,7 +141,7 @@ describe('delivery: the decision point', () => {
         },
       }),
     );
-    await publisher.publish(
+    await delivery.publisher.publish(
       SUBJECTS.enrichment.profileUpdated,
       originEnvelope({
         type: 'profile.updated',
@@ -207,10 +162,10 @@ describe('delivery: the decision point', () => {
       }),
     );
     await idle();
-    const viaTraits = rendered('p-traits', campaign('newsletter'));
-    const viaComputed = rendered('p-computed', campaign('newsletter'));
-    await publisher.publish(SUBJECTS.renderer.rendered, viaTraits);
-    await publisher.publish(SUBJECTS.renderer.rendered, viaComputed);
+    const viaTraits = rendered('p-traits', campaignSpec('newsletter'));
+    const viaComputed = rendered('p-computed', campaignSpec('newsletter'));
+    await delivery.publishRendered(viaTraits);
+    await delivery.publishRendered(viaComputed);
 
     expect(await skipOf(viaTraits)).toMatchObject({ reason: 'no_consent', detail: 'opted_out' });
     expect(await skipOf(viaComputed)).toMatchObject({ reason: 'no_consent', detail: 'opted_out' });
@@ -223,30 +178,30 @@ describe('delivery: the decision point', () => {
       ['p-manual', undefined],
       ['p-unsub', 'unsubscribe'],
     ] as const) {
-      const response = await fetch(`${under.service.url}/admin/suppressions`, {
+      const response = await fetch(`${delivery.service.url}/admin/suppressions`, {
         method: 'PUT',
-        headers: ADMIN,
+        headers: ADMIN_JSON,
         body: JSON.stringify({ email: `${profileId}@example.com`, ...(reason ? { reason } : {}) }),
       });
       expect(response.status).toBe(200);
     }
-    const invalid = await fetch(`${under.service.url}/admin/suppressions`, {
+    const invalid = await fetch(`${delivery.service.url}/admin/suppressions`, {
       method: 'PUT',
-      headers: ADMIN,
+      headers: ADMIN_JSON,
       body: JSON.stringify({ email: 'not-an-address' }),
     });
     expect(invalid.status).toBe(400);
     expect(JSON.stringify(await invalid.json())).toContain('email');
 
-    const bounced = rendered('p-bounced', campaign('newsletter'));
-    const manual = rendered('p-manual', campaign('newsletter'));
-    const unsubMarketing = rendered('p-unsub', campaign('newsletter'));
+    const bounced = rendered('p-bounced', campaignSpec('newsletter'));
+    const manual = rendered('p-manual', campaignSpec('newsletter'));
+    const unsubMarketing = rendered('p-unsub', campaignSpec('newsletter'));
     const unsubReceipt = rendered(
       'p-unsub',
-      campaign('receipt', { sendPolicy: { maxPerDay: 0, transactional: true } }),
+      campaignSpec('receipt', { sendPolicy: { maxPerDay: 0, transactional: true } }),
     );
     for (const input of [bounced, manual, unsubMarketing, unsubReceipt])
-      await publisher.publish(SUBJECTS.renderer.rendered, input);
+      await delivery.publishRendered(input);
 
     const bouncedSkip = await skipOf(bounced);
     expect(bouncedSkip).toMatchObject({ reason: 'suppressed', detail: 'hard_bounce' });
@@ -256,25 +211,25 @@ describe('delivery: the decision point', () => {
     await sentOf(unsubReceipt);
     expect(emailsTo('p-unsub').map((email) => email.subject)).toEqual(['receipt for p-unsub']);
 
-    const before = (await subjectCounts(under.natsUrl, 'DELIVERY'))[SUBJECTS.delivery.skipped] ?? 0;
-    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, bounced);
+    const before = (await subjectCounts(delivery.natsUrl, 'DELIVERY'))[SUBJECTS.delivery.skipped] ?? 0;
+    await publishCopy(delivery.natsUrl, SUBJECTS.renderer.rendered, bounced);
     await idle();
-    expect(tap.causedBy(SUBJECTS.delivery.skipped, bounced)).toHaveLength(2);
-    expect((await subjectCounts(under.natsUrl, 'DELIVERY'))[SUBJECTS.delivery.skipped]).toBe(before);
+    expect(delivery.tap.causedBy(SUBJECTS.delivery.skipped, bounced)).toHaveLength(2);
+    expect((await subjectCounts(delivery.natsUrl, 'DELIVERY'))[SUBJECTS.delivery.skipped]).toBe(before);
     expect(emailsTo('p-bounced')).toEqual([]);
   });
 
   it('caps emails per day across campaigns and per campaign per week; transactional email is not capped', async () => {
-    const welcome = rendered('p-capped', campaign('welcome'));
-    const welcomeAgain = rendered('p-capped', campaign('welcome'), { triggerKey: 'trigger-2' });
-    const promo = rendered('p-capped', campaign('promo'));
-    const thirdOfDay = rendered('p-capped', campaign('digest'));
+    const welcome = rendered('p-capped', campaignSpec('welcome'));
+    const welcomeAgain = rendered('p-capped', campaignSpec('welcome'), { triggerKey: 'trigger-2' });
+    const promo = rendered('p-capped', campaignSpec('promo'));
+    const thirdOfDay = rendered('p-capped', campaignSpec('digest'));
     const receipt = rendered(
       'p-capped',
-      campaign('receipt', { sendPolicy: { maxPerDay: 0, transactional: true } }),
+      campaignSpec('receipt', { sendPolicy: { maxPerDay: 0, transactional: true } }),
     );
     for (const input of [welcome, welcomeAgain, promo, thirdOfDay, receipt])
-      await publisher.publish(SUBJECTS.renderer.rendered, input);
+      await delivery.publishRendered(input);
 
     await sentOf(welcome);
     expect(await skipOf(welcomeAgain)).toMatchObject({
@@ -288,23 +243,24 @@ describe('delivery: the decision point', () => {
   });
 
   it('applies a campaign’s own tighter daily cap', async () => {
-    const first = rendered('p-own-cap', campaign('first'));
+    const first = rendered('p-own-cap', campaignSpec('first'));
     const strict = rendered(
       'p-own-cap',
-      campaign('strict', { sendPolicy: { maxPerDay: 1, transactional: false } }),
+      campaignSpec('strict', { sendPolicy: { maxPerDay: 1, transactional: false } }),
     );
-    await publisher.publish(SUBJECTS.renderer.rendered, first);
+    await delivery.publishRendered(first);
     await sentOf(first);
-    await publisher.publish(SUBJECTS.renderer.rendered, strict);
+    await delivery.publishRendered(strict);
     expect(await skipOf(strict)).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
   });
 
   it('defers email during the recipient’s quiet hours and sends it when they end', async () => {
     const zone = zoneAtNight();
-    const input = rendered('p-night', campaign('browse'), { timezone: zone });
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
-    const deferred = (await tap.nextCausedBy<DeliveryDeferredPayload>(SUBJECTS.delivery.deferred, input))
-      .envelope.data;
+    const input = rendered('p-night', campaignSpec('browse'), { timezone: zone });
+    await delivery.publishRendered(input);
+    const deferred = (
+      await delivery.tap.nextCausedBy<DeliveryDeferredPayload>(SUBJECTS.delivery.deferred, input)
+    ).envelope.data;
     expect(deferred.reason).toBe('quiet_hours');
     const until = new Date(deferred.until);
     const localEnd = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
@@ -323,15 +279,16 @@ describe('delivery: the decision point', () => {
 
   it('when deferred emails collide on the daily cap, the higher priority campaigns get the slots', async () => {
     const zone = zoneAtNight();
-    const low = rendered('p-priority', campaign('low', { priority: 1 }), { timezone: zone });
-    const high = rendered('p-priority', campaign('high', { priority: 50 }), { timezone: zone });
-    const middle = rendered('p-priority', campaign('middle', { priority: 10 }), { timezone: zone });
+    const low = rendered('p-priority', campaignSpec('low', { priority: 1 }), { timezone: zone });
+    const high = rendered('p-priority', campaignSpec('high', { priority: 50 }), { timezone: zone });
+    const middle = rendered('p-priority', campaignSpec('middle', { priority: 10 }), { timezone: zone });
     for (const input of [low, high, middle]) {
-      await publisher.publish(SUBJECTS.renderer.rendered, input);
-      await tap.nextCausedBy(SUBJECTS.delivery.deferred, input);
+      await delivery.publishRendered(input);
+      await delivery.tap.nextCausedBy(SUBJECTS.delivery.deferred, input);
     }
     const until = new Date(
-      (await tap.nextCausedBy<DeliveryDeferredPayload>(SUBJECTS.delivery.deferred, low)).envelope.data.until,
+      (await delivery.tap.nextCausedBy<DeliveryDeferredPayload>(SUBJECTS.delivery.deferred, low)).envelope
+        .data.until,
     );
 
     travelTo(new Date(until.getTime() + 1_000));
@@ -347,64 +304,64 @@ describe('delivery: the decision point', () => {
 
   it('when caps collide within the priority window the higher priority campaign wins; across windows, first come first served', async () => {
     const capOfOne = { sendPolicy: { maxPerDay: 1, transactional: false } };
-    const low = rendered('p-window', campaign('w-low', { priority: 1, ...capOfOne }));
-    const high = rendered('p-window', campaign('w-high', { priority: 50, ...capOfOne }));
+    const low = rendered('p-window', campaignSpec('w-low', { priority: 1, ...capOfOne }));
+    const high = rendered('p-window', campaignSpec('w-high', { priority: 50, ...capOfOne }));
     // Low first, then high (and a copy of high, redelivered while it is held) within the window.
-    await publisher.publish(SUBJECTS.renderer.rendered, low);
-    await publisher.publish(SUBJECTS.renderer.rendered, high);
-    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, high);
+    await delivery.publishRendered(low);
+    await delivery.publishRendered(high);
+    await publishCopy(delivery.natsUrl, SUBJECTS.renderer.rendered, high);
     await sentOf(high);
     expect(await skipOf(low)).toMatchObject({ reason: 'frequency_capped', detail: 'lower_priority' });
     await idle();
     await waitFor('the held sends to be released', async () => (await heldSends('p-window')) === 0);
     expect(emailsTo('p-window').map((email) => email.subject)).toEqual(['w-high for p-window']);
     // The hold is internal: no deferral announced.
-    expect(tap.causedBy(SUBJECTS.delivery.deferred, low)).toEqual([]);
-    expect(tap.causedBy(SUBJECTS.delivery.deferred, high)).toEqual([]);
+    expect(delivery.tap.causedBy(SUBJECTS.delivery.deferred, low)).toEqual([]);
+    expect(delivery.tap.causedBy(SUBJECTS.delivery.deferred, high)).toEqual([]);
 
     // Across windows: the low one was sent before the high one arrived and cannot be recalled.
-    const lateLow = rendered('p-late', campaign('w-low', { priority: 1, ...capOfOne }));
-    const lateHigh = rendered('p-late', campaign('w-high', { priority: 50, ...capOfOne }));
-    await publisher.publish(SUBJECTS.renderer.rendered, lateLow);
+    const lateLow = rendered('p-late', campaignSpec('w-low', { priority: 1, ...capOfOne }));
+    const lateHigh = rendered('p-late', campaignSpec('w-high', { priority: 50, ...capOfOne }));
+    await delivery.publishRendered(lateLow);
     await sentOf(lateLow);
-    await publisher.publish(SUBJECTS.renderer.rendered, lateHigh);
+    await delivery.publishRendered(lateHigh);
     expect(await skipOf(lateHigh)).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
     expect(emailsTo('p-late').map((email) => email.subject)).toEqual(['w-low for p-late']);
   });
 
   it('a redelivered email that went out is announced as sent again, even if it would now be skipped', async () => {
-    const input = rendered('p-then-suppressed', campaign('newsletter'));
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    const input = rendered('p-then-suppressed', campaignSpec('newsletter'));
+    await delivery.publishRendered(input);
     const sent = await sentOf(input);
-    const suppressed = await fetch(`${under.service.url}/admin/suppressions`, {
+    const suppressed = await fetch(`${delivery.service.url}/admin/suppressions`, {
       method: 'PUT',
-      headers: ADMIN,
+      headers: ADMIN_JSON,
       body: JSON.stringify({ email: 'p-then-suppressed@example.com' }),
     });
     expect(suppressed.status).toBe(200);
 
-    await publishCopy(under.natsUrl, SUBJECTS.renderer.rendered, input);
+    await publishCopy(delivery.natsUrl, SUBJECTS.renderer.rendered, input);
     await waitFor(
       'the redelivery to be announced',
-      () => tap.causedBy(SUBJECTS.delivery.sent, input).length === 2,
+      () => delivery.tap.causedBy(SUBJECTS.delivery.sent, input).length === 2,
     );
     await idle();
-    expect(new Set(tap.causedBy(SUBJECTS.delivery.sent, input).map((m) => m.envelope.id))).toEqual(
+    expect(new Set(delivery.tap.causedBy(SUBJECTS.delivery.sent, input).map((m) => m.envelope.id))).toEqual(
       new Set([sent.envelope.id]),
     );
-    expect(tap.causedBy(SUBJECTS.delivery.skipped, input)).toEqual([]);
+    expect(delivery.tap.causedBy(SUBJECTS.delivery.skipped, input)).toEqual([]);
     expect(emailsTo('p-then-suppressed')).toHaveLength(1);
   });
 
   it('a held email whose window ended without its release (the replica that held it stopped) is released by the poll', async () => {
     const input = rendered(
       'p-orphan',
-      campaign('orphan', { sendPolicy: { maxPerDay: 1, transactional: false } }),
+      campaignSpec('orphan', { sendPolicy: { maxPerDay: 1, transactional: false } }),
     );
     const key = deterministicId('send', 'orphan', 'p-orphan', 'trigger-1');
     // What the hold left in the deferral store, its window over; no wake will come for it.
     const windowEnd = new Date();
-    await under.db.collection('deferred_sends').insertOne({
+    await delivery.db.collection('deferred_sends').insertOne({
       _id: key as never,
       envelope: JSON.stringify(input),
       envelopeId: input.id,

@@ -1,91 +1,56 @@
 import {
-  type CampaignSpecDto,
   type DeliveryBouncedPayload,
   type DeliveryComplainedPayload,
   type DeliverySkippedPayload,
-  type Envelope,
-  originEnvelope,
-  type RenderedEmailPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { type MessagePublisher } from '@mesh/messaging';
-import {
-  type MessageTap,
-  type ServiceUnderTest,
-  SmtpSink,
-  startServiceUnderTest,
-  waitFor,
-} from '@mesh/testing';
-import { deliverySpec } from '../src/delivery.app.js';
+import { waitFor } from '@mesh/testing';
 import { signGeneric, signMailgun } from '../src/feedback/webhook-signatures.js';
+import {
+  ADMIN,
+  campaignSpec,
+  type DeliveryUnderTest,
+  renderedEmail,
+  startDeliveryUnderTest,
+} from './delivery-fixture.js';
 
 const SECRET = 'generic-webhook-secret-for-tests';
 const MAILGUN_KEY = 'mailgun-signing-key-for-tests';
-const ADMIN = { authorization: 'Bearer delivery-test-admin-token' };
 
-function campaign(campaignId: string, maxPerDay = 0): CampaignSpecDto {
-  return {
-    campaignId,
-    name: campaignId,
-    templateId: campaignId,
-    variant: 'B',
-    recommendation: { strategy: 'none', limit: 0 },
-    sendPolicy: { maxPerDay, transactional: false },
-  };
-}
-
-function rendered(
+const rendered = (
   profileId: string,
   campaignId: string,
   triggerKey = 't-1',
   options: { maxPerDay?: number; to?: string } = {},
-): Envelope<RenderedEmailPayload> {
-  return originEnvelope({
-    type: 'email.rendered',
-    source: 'test-source',
-    occurredAt: new Date().toISOString(),
+) =>
+  renderedEmail(
     profileId,
-    data: {
-      campaign: campaign(campaignId, options.maxPerDay),
+    campaignSpec(campaignId, {
+      variant: 'B',
+      sendPolicy: { maxPerDay: options.maxPerDay ?? 0, transactional: false },
+    }),
+    {
       triggerKey,
-      template: { id: campaignId, version: 1 },
       to: options.to ?? `${profileId}@example.com`,
       subject: `${campaignId} for ${profileId} (${triggerKey})`,
-      html: '<p>Hello</p>',
-      text: 'Hello',
     },
-  });
-}
+  );
 
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('delivery: bounces and complaints reported by the ESP', () => {
-  let under: ServiceUnderTest;
-  let sink: SmtpSink;
-  let publisher: MessagePublisher;
-  let tap: MessageTap;
+  let delivery: DeliveryUnderTest;
 
   beforeAll(async () => {
-    sink = new SmtpSink();
-    const smtpPort = await sink.start();
-    under = await startServiceUnderTest({
-      name: 'delivery',
-      spec: deliverySpec,
-      redis: true,
-      tap: '>',
+    delivery = await startDeliveryUnderTest({
       env: {
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         DELIVERY_WEBHOOK_SECRET: SECRET,
         MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
         DELIVERY_SOFT_BOUNCE_LIMIT: '3',
       },
     });
-    ({ publisher, tap } = under);
   }, 60_000);
-  afterAll(async () => {
-    await under?.close();
-    await sink?.stop();
-  });
+  afterAll(() => delivery?.close());
 
   /** Sends one email; returns its Message-ID header and send id. */
   const deliver = async (
@@ -94,11 +59,8 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     triggerKey = 't-1',
     options: { maxPerDay?: number; to?: string } = {},
   ) => {
-    const input = rendered(profileId, campaignId, triggerKey, options);
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
-    const sent = await tap.nextCausedBy<{ sendId: string; smtpMessageId: string }>(
-      SUBJECTS.delivery.sent,
-      input,
+    const sent = await delivery.deliverRendered<{ sendId: string; smtpMessageId: string }>(
+      rendered(profileId, campaignId, triggerKey, options),
     );
     return sent.envelope.data;
   };
@@ -107,7 +69,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     sign: (raw: string) => string = (raw) => signGeneric(SECRET, now(), raw),
   ) => {
     const raw = JSON.stringify(body);
-    return fetch(`${under.service.url}/webhooks/esp`, {
+    return fetch(`${delivery.service.url}/webhooks/esp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'mesh-signature': sign(raw) },
       body: raw,
@@ -125,13 +87,13 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     };
   };
   const postMailgun = (body: unknown) =>
-    fetch(`${under.service.url}/webhooks/mailgun`, {
+    fetch(`${delivery.service.url}/webhooks/mailgun`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
   const suppression = async (email: string) => {
-    const response = await fetch(`${under.service.url}/admin/suppressions/${encodeURIComponent(email)}`, {
+    const response = await fetch(`${delivery.service.url}/admin/suppressions/${encodeURIComponent(email)}`, {
       headers: ADMIN,
     });
     return response.status === 200
@@ -139,7 +101,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       : undefined;
   };
   const bouncesOf = (sendId: string) =>
-    tap
+    delivery.tap
       .messages(SUBJECTS.delivery.bounced)
       .filter((m) => (m.envelope.data as DeliveryBouncedPayload).sendId === sendId);
 
@@ -165,7 +127,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       reason: 'hard_bounce',
       source: 'esp:generic',
     });
-    const bounced = await tap.next<DeliveryBouncedPayload>(
+    const bounced = await delivery.tap.next<DeliveryBouncedPayload>(
       SUBJECTS.delivery.bounced,
       (m) => m.envelope.data.sendId === sendId,
     );
@@ -183,8 +145,8 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     expect(await again.json()).toEqual({ received: 1, applied: 0, duplicates: 1, ignored: 0 });
     // The next email to the address is stopped by the suppression list.
     const next = rendered('p-hard', 'welcome', 't-2');
-    await publisher.publish(SUBJECTS.renderer.rendered, next);
-    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
+    await delivery.publishRendered(next);
+    const skipped = await delivery.tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
     expect(skipped.envelope.data).toMatchObject({ reason: 'suppressed', detail: 'hard_bounce' });
     // One message id (JetStream keeps one message per id), whatever the tap saw published.
     expect(new Set(bouncesOf(sendId).map((m) => m.envelope.id)).size).toBe(1);
@@ -242,7 +204,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       reason: 'complaint',
       source: 'esp:mailgun',
     });
-    const announced = await tap.next<DeliveryComplainedPayload>(
+    const announced = await delivery.tap.next<DeliveryComplainedPayload>(
       SUBJECTS.delivery.complained,
       (m) => m.envelope.data.sendId === sendId,
     );
@@ -277,9 +239,10 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     // One email a day: this one takes the slot…
     const { sendId, smtpMessageId } = await deliver('p-gone', 'promo', 't-1', { maxPerDay: 1 });
     const blocked = rendered('p-gone', 'digest', 't-1', { maxPerDay: 1, to: 'p-gone@new.example' });
-    await publisher.publish(SUBJECTS.renderer.rendered, blocked);
+    await delivery.publishRendered(blocked);
     expect(
-      (await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, blocked)).envelope.data,
+      (await delivery.tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, blocked)).envelope
+        .data,
     ).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
 
     const body = mailgunBody({
@@ -292,7 +255,7 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       'delivery-status': { code: 550, message: '5.1.1 The email account does not exist' },
     });
     expect((await postMailgun(body)).status).toBe(200);
-    const bounced = await tap.next<DeliveryBouncedPayload>(
+    const bounced = await delivery.tap.next<DeliveryBouncedPayload>(
       SUBJECTS.delivery.bounced,
       (m) => m.envelope.data.sendId === sendId,
     );

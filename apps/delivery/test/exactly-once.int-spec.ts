@@ -1,14 +1,5 @@
+import { type DeadLetterPayload, type Envelope, SUBJECTS } from '@mesh/contracts';
 import {
-  type CampaignSpecDto,
-  type DeadLetterPayload,
-  deterministicId,
-  type Envelope,
-  originEnvelope,
-  type RenderedEmailPayload,
-  SUBJECTS,
-} from '@mesh/contracts';
-import {
-  consumerIsIdle,
   freePort,
   type Infra,
   MessageTap,
@@ -24,42 +15,31 @@ import {
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { MongoClient } from 'mongodb';
+import {
+  campaignSpec,
+  consumersSettled,
+  renderedEmail,
+  RENDERED_CONSUMER,
+  sendKey,
+} from './delivery-fixture.js';
 
 const ADMIN_TOKEN = 'delivery-exactly-once-admin-token';
-const CONSUMER = { stream: 'RENDERER', durable: 'delivery__renderer_rendered' };
 
-const CAMPAIGN: CampaignSpecDto = {
-  campaignId: 'welcome',
-  name: 'Welcome',
-  templateId: 'welcome',
-  recommendation: { strategy: 'none', limit: 0 },
-  sendPolicy: { maxPerDay: 0, transactional: false },
-};
+const CAMPAIGN = campaignSpec('welcome', { name: 'Welcome' });
 
-function rendered(profileId: string, to: string, triggerKey = 'signup'): Envelope<RenderedEmailPayload> {
-  return originEnvelope({
-    type: 'email.rendered',
-    source: 'test-source',
-    occurredAt: new Date().toISOString(),
-    profileId,
-    data: {
-      campaign: CAMPAIGN,
-      triggerKey,
-      template: { id: 'welcome', version: 1 },
-      to,
-      subject: 'Welcome',
-      html: '<p>Welcome</p>',
-      text: 'Welcome',
-    },
+const rendered = (profileId: string, to: string, triggerKey = 'signup') =>
+  renderedEmail(profileId, CAMPAIGN, {
+    triggerKey,
+    to,
+    subject: 'Welcome',
+    html: '<p>Welcome</p>',
+    text: 'Welcome',
   });
-}
-
-const sendKey = (email: Envelope<RenderedEmailPayload>) =>
-  deterministicId('send', email.data.campaign.campaignId, email.profileId!, email.data.triggerKey);
 
 /**
  * The send ledger under stress: delivery runs as its own process (as in production) so the test can
- * kill it with SIGKILL while the SMTP server holds its reply to DATA.
+ * kill it with SIGKILL while the SMTP server holds its reply to DATA. That is why it boots its own
+ * servers and process here rather than using startDeliveryUnderTest (delivery in this process).
  */
 describe('delivery sends each email at most once', () => {
   let infra: Infra;
@@ -104,11 +84,7 @@ describe('delivery sends each email at most once', () => {
       .collection('sends')
       .findOne({ _id: key as never });
   const settled = () =>
-    waitFor(
-      'delivery to settle every rendered email',
-      () => consumerIsIdle(infra.natsUrl!, CONSUMER.stream, CONSUMER.durable),
-      30_000,
-    );
+    consumersSettled(infra.natsUrl!, 'delivery to settle every rendered email', [RENDERED_CONSUMER], 30_000);
 
   beforeAll(async () => {
     infra = await startInfra({ nats: true, mongo: true, redis: true });

@@ -4,38 +4,29 @@ import {
   type DeliveryBouncedPayload,
   type DeliveryDeferredPayload,
   type DeliverySkippedPayload,
-  deterministicId,
-  type Envelope,
-  originEnvelope,
-  type RenderedEmailPayload,
   SUBJECTS,
 } from '@mesh/contracts';
-import { type MessagePublisher } from '@mesh/messaging';
-import {
-  type MessageTap,
-  type ServiceUnderTest,
-  SmtpSink,
-  startServiceUnderTest,
-  waitFor,
-} from '@mesh/testing';
+import { waitFor } from '@mesh/testing';
 import { dkimVerify } from 'mailauth';
-import { type Db } from 'mongodb';
-import { deliverySpec } from '../src/delivery.app.js';
+import {
+  ADMIN,
+  campaignSpec,
+  type DeliveryUnderTest,
+  PUBLIC_URL,
+  renderedEmail,
+  sendKey,
+  startDeliveryUnderTest,
+} from './delivery-fixture.js';
 
-const PUBLIC_URL = 'https://mesh.shop.example';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const DKIM_RECORD = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
 
-const NEWSLETTER: CampaignSpecDto = {
-  campaignId: 'spring-sale',
+const NEWSLETTER = campaignSpec('spring-sale', {
   name: 'Spring sale',
-  templateId: 'spring-sale',
   variant: 'B',
   from: 'Shop News <news@shop.example>',
   replyTo: 'help@shop.example',
-  recommendation: { strategy: 'none', limit: 0 },
-  sendPolicy: { maxPerDay: 0, transactional: false },
-};
+});
 const RECEIPT: CampaignSpecDto = {
   ...NEWSLETTER,
   campaignId: 'receipt',
@@ -43,28 +34,15 @@ const RECEIPT: CampaignSpecDto = {
   sendPolicy: { maxPerDay: 0, transactional: true },
 };
 
-function rendered(
-  to: string,
-  spec = NEWSLETTER,
-  triggerKey = 't-1',
-  profileId = `profile-${to}`,
-): Envelope<RenderedEmailPayload> {
-  return originEnvelope({
-    type: 'email.rendered',
-    source: 'test-source',
-    occurredAt: new Date().toISOString(),
-    profileId,
-    data: {
-      campaign: spec,
-      triggerKey,
-      template: { id: spec.templateId, version: 3 },
-      to,
-      subject: 'Spring sale',
-      html: '<html><body><p>See <a href="https://shop.example/sale?c=spring&amp;v=b">the sale</a></p></body></html>',
-      text: 'See the sale: https://shop.example/sale?c=spring&v=b.',
-    },
+const rendered = (to: string, spec = NEWSLETTER, triggerKey = 't-1', profileId = `profile-${to}`) =>
+  renderedEmail(profileId, spec, {
+    triggerKey,
+    template: { id: spec.templateId, version: 3 },
+    to,
+    subject: 'Spring sale',
+    html: '<html><body><p>See <a href="https://shop.example/sale?c=spring&amp;v=b">the sale</a></p></body></html>',
+    text: 'See the sale: https://shop.example/sale?c=spring&v=b.',
   });
-}
 
 /** A campaign of one email a day per profile. */
 const capped = (campaignId: string): CampaignSpecDto => ({
@@ -73,26 +51,12 @@ const capped = (campaignId: string): CampaignSpecDto => ({
   sendPolicy: { maxPerDay: 1, transactional: false },
 });
 
-const sendKey = (email: Envelope<RenderedEmailPayload>) =>
-  deterministicId('send', email.data.campaign.campaignId, email.profileId!, email.data.triggerKey);
-
 describe('delivery over SMTP', () => {
-  let under: ServiceUnderTest;
-  let sink: SmtpSink;
-  let publisher: MessagePublisher;
-  let tap: MessageTap;
-  let db: Db;
+  let delivery: DeliveryUnderTest;
 
   beforeAll(async () => {
-    sink = new SmtpSink();
-    const smtpPort = await sink.start();
-    under = await startServiceUnderTest({
-      name: 'delivery',
-      spec: deliverySpec,
-      redis: true,
-      tap: '>',
+    delivery = await startDeliveryUnderTest({
       env: {
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         MESH_PUBLIC_URL: PUBLIC_URL,
         DKIM_DOMAIN: 'shop.example',
         DKIM_SELECTOR: 'mesh',
@@ -103,21 +67,14 @@ describe('delivery over SMTP', () => {
         DELIVERY_DOMAIN_RATE_PER_SECOND: '2',
       },
     });
-    ({ publisher, tap, db } = under);
   }, 60_000);
-  afterAll(async () => {
-    await under?.close();
-    await sink?.stop();
-  });
-  afterEach(() => sink.respondToRecipients(undefined));
-
-  const emailsTo = (address: string) => sink.messages().filter((email) => email.to.includes(address));
-  const ledger = (key: string) => db.collection('sends').findOne({ _id: key as never });
+  afterAll(() => delivery?.close());
+  afterEach(() => delivery.sink.respondToRecipients(undefined));
 
   it('sends with the campaign’s sender, its Message-ID, RFC 8058 headers and a DKIM signature that verifies', async () => {
     const input = rendered('ada@inbox.example');
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
-    const email = await sink.waitForEmail((received) => received.to.includes('ada@inbox.example'));
+    await delivery.publishRendered(input);
+    const email = await delivery.sink.waitForEmail((received) => received.to.includes('ada@inbox.example'));
     const key = sendKey(input);
 
     expect(email.headers.from).toBe('Shop News <news@shop.example>');
@@ -148,108 +105,114 @@ describe('delivery over SMTP', () => {
     expect(email.html).toMatch(/<img src="https:\/\/mesh\.shop\.example\/t\/o\/[\w-]+\.[\w-]+\.gif"/);
     expect(email.text).toMatch(/^See the sale: https:\/\/mesh\.shop\.example\/t\/c\/[\w-]+\.[\w-]+\.$/);
 
-    const sent = await tap.nextCausedBy(SUBJECTS.delivery.sent, input);
+    const sent = await delivery.tap.nextCausedBy(SUBJECTS.delivery.sent, input);
     expect(sent.envelope.data).toMatchObject({ variant: 'B', sendId: key });
   });
 
   it('sends transactional email without unsubscribe headers', async () => {
-    await publisher.publish(SUBJECTS.renderer.rendered, rendered('bea@inbox.example', RECEIPT));
-    const email = await sink.waitForEmail((received) => received.to.includes('bea@inbox.example'));
+    await delivery.publishRendered(rendered('bea@inbox.example', RECEIPT));
+    const email = await delivery.sink.waitForEmail((received) => received.to.includes('bea@inbox.example'));
     expect(email.headers['list-unsubscribe']).toBeUndefined();
     expect(email.headers['dkim-signature']).toBeDefined();
   });
 
   it('retries a 4xx answer later with a growing delay and sends once accepted', async () => {
     let refusals = 0;
-    sink.respondToRecipients((address) =>
+    delivery.sink.respondToRecipients((address) =>
       address === 'grey@greylist.example' && refusals++ < 2
         ? { code: 451, message: '4.7.1 Greylisted, try again later' }
         : undefined,
     );
     const input = rendered('grey@greylist.example');
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    await delivery.publishRendered(input);
 
-    await sink.waitForEmail((received) => received.to.includes('grey@greylist.example'), 30_000);
-    await tap.nextCausedBy(SUBJECTS.delivery.sent, input);
-    const deferrals = tap
+    await delivery.sink.waitForEmail((received) => received.to.includes('grey@greylist.example'), 30_000);
+    await delivery.tap.nextCausedBy(SUBJECTS.delivery.sent, input);
+    const deferrals = delivery.tap
       .causedBy(SUBJECTS.delivery.deferred, input)
       .map((message) => message.envelope.data as DeliveryDeferredPayload);
     expect(deferrals.map((deferral) => deferral.reason)).toEqual(['smtp_retry', 'smtp_retry']);
     // 1 s, then 2 s after the second refusal.
     const [first, second] = deferrals.map((deferral) => Date.parse(deferral.until));
     expect(second! - first!).toBeGreaterThanOrEqual(1_500);
-    expect(emailsTo('grey@greylist.example')).toHaveLength(1);
-    expect(await ledger(sendKey(input))).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(delivery.emailsTo('grey@greylist.example')).toHaveLength(1);
+    expect(await delivery.ledger(sendKey(input))).toMatchObject({ status: 'sent', attempts: 3 });
   });
 
   it('counts a send still refused with 4xx after the last attempt as a soft bounce, which gives its cap slot back', async () => {
-    sink.respondToRecipients((address) =>
+    delivery.sink.respondToRecipients((address) =>
       address === 'full@busy.example' ? { code: 452, message: '4.2.2 Mailbox full' } : undefined,
     );
     const input = rendered('full@busy.example', capped('busy-a'), 't-1', 'p-busy');
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
+    await delivery.publishRendered(input);
 
-    const bounce = await tap.nextCausedBy<DeliveryBouncedPayload>(SUBJECTS.delivery.bounced, input, 30_000);
+    const bounce = await delivery.tap.nextCausedBy<DeliveryBouncedPayload>(
+      SUBJECTS.delivery.bounced,
+      input,
+      30_000,
+    );
     expect(bounce.envelope.data).toMatchObject({ kind: 'soft', to: 'full@busy.example' });
     expect(bounce.envelope.data.diagnostic).toContain('Mailbox full');
-    expect(await ledger(sendKey(input))).toMatchObject({ status: 'failed', attempts: 3 });
-    expect(emailsTo('full@busy.example')).toEqual([]);
+    expect(await delivery.ledger(sendKey(input))).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(delivery.emailsTo('full@busy.example')).toEqual([]);
 
     // The profile's one email of the day never arrived: another campaign (to its other address) may send.
     const next = rendered('second@inbox.example', capped('busy-b'), 't-1', 'p-busy');
-    await publisher.publish(SUBJECTS.renderer.rendered, next);
-    await tap.nextCausedBy(SUBJECTS.delivery.sent, next);
-    expect(emailsTo('second@inbox.example')).toHaveLength(1);
+    await delivery.publishRendered(next);
+    await delivery.tap.nextCausedBy(SUBJECTS.delivery.sent, next);
+    expect(delivery.emailsTo('second@inbox.example')).toHaveLength(1);
   });
 
   it('treats a 5xx answer as a hard bounce and suppresses the address', async () => {
-    sink.respondToRecipients((address) =>
+    delivery.sink.respondToRecipients((address) =>
       address === 'gone@old.example' ? { code: 550, message: '5.1.1 No such user' } : undefined,
     );
     const input = rendered('gone@old.example');
-    await publisher.publish(SUBJECTS.renderer.rendered, input);
-    const bounce = await tap.nextCausedBy<DeliveryBouncedPayload>(SUBJECTS.delivery.bounced, input);
+    await delivery.publishRendered(input);
+    const bounce = await delivery.tap.nextCausedBy<DeliveryBouncedPayload>(SUBJECTS.delivery.bounced, input);
     expect(bounce.envelope.data).toMatchObject({ kind: 'hard', to: 'gone@old.example' });
-    expect(await ledger(sendKey(input))).toMatchObject({ status: 'bounced', attempts: 1 });
+    expect(await delivery.ledger(sendKey(input))).toMatchObject({ status: 'bounced', attempts: 1 });
 
-    sink.respondToRecipients(undefined);
+    delivery.sink.respondToRecipients(undefined);
     const next = rendered('gone@old.example', NEWSLETTER, 't-2');
     await waitFor('the address to be suppressed', async () => {
-      const response = await fetch(`${under.service.url}/admin/suppressions/gone@old.example`, {
-        headers: { authorization: 'Bearer delivery-test-admin-token' },
+      const response = await fetch(`${delivery.service.url}/admin/suppressions/gone@old.example`, {
+        headers: ADMIN,
       });
       return response.status === 200;
     });
-    await publisher.publish(SUBJECTS.renderer.rendered, next);
-    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
+    await delivery.publishRendered(next);
+    const skipped = await delivery.tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, next);
     expect(skipped.envelope.data).toMatchObject({ reason: 'suppressed', detail: 'hard_bounce' });
-    expect(emailsTo('gone@old.example')).toEqual([]);
+    expect(delivery.emailsTo('gone@old.example')).toEqual([]);
   });
 
   it('a hard bounce gives the send’s cap slot back; a delivered email keeps it', async () => {
-    sink.respondToRecipients((address) =>
+    delivery.sink.respondToRecipients((address) =>
       address === 'old@moved.example' ? { code: 550, message: '5.1.1 No such user' } : undefined,
     );
     const bounced = rendered('old@moved.example', capped('moved-a'), 't-1', 'p-moved');
-    await publisher.publish(SUBJECTS.renderer.rendered, bounced);
-    await tap.nextCausedBy(SUBJECTS.delivery.bounced, bounced);
+    await delivery.publishRendered(bounced);
+    await delivery.tap.nextCausedBy(SUBJECTS.delivery.bounced, bounced);
 
     // The cap is one a day: the bounced email did not use it, the next one does.
     const delivered = rendered('new@moved.example', capped('moved-b'), 't-1', 'p-moved');
-    await publisher.publish(SUBJECTS.renderer.rendered, delivered);
-    await tap.nextCausedBy(SUBJECTS.delivery.sent, delivered);
+    await delivery.publishRendered(delivered);
+    await delivery.tap.nextCausedBy(SUBJECTS.delivery.sent, delivered);
     const third = rendered('new@moved.example', capped('moved-c'), 't-1', 'p-moved');
-    await publisher.publish(SUBJECTS.renderer.rendered, third);
-    const skipped = await tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, third);
+    await delivery.publishRendered(third);
+    const skipped = await delivery.tap.nextCausedBy<DeliverySkippedPayload>(SUBJECTS.delivery.skipped, third);
     expect(skipped.envelope.data).toMatchObject({ reason: 'frequency_capped', detail: 'daily_cap' });
-    expect(emailsTo('new@moved.example')).toHaveLength(1);
+    expect(delivery.emailsTo('new@moved.example')).toHaveLength(1);
   });
 
   it('throttles sends to one recipient domain (2 a second here)', async () => {
     const inputs = Array.from({ length: 6 }, (_, i) => rendered(`user${i}@throttled.example`));
-    await Promise.all(inputs.map((input) => publisher.publish(SUBJECTS.renderer.rendered, input)));
+    await Promise.all(inputs.map((input) => delivery.publishRendered(input)));
     const throttled = () =>
-      sink.messages().filter((email) => email.to.some((address) => address.endsWith('@throttled.example')));
+      delivery.sink
+        .messages()
+        .filter((email) => email.to.some((address) => address.endsWith('@throttled.example')));
     await waitFor('six emails', () => throttled().length === 6, 30_000);
     const times = throttled()
       .map((email) => Date.parse(email.receivedAt))
