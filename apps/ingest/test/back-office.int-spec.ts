@@ -14,6 +14,7 @@ import {
   MessageTap,
   publishCopy,
   startInfra,
+  subjectCounts,
   uniqueName,
   waitFor,
 } from '@mesh/testing';
@@ -201,6 +202,8 @@ describe('ingest: consent, erasure requests and customer updates', () => {
       messageId,
       timestamp: '2026-11-27T08:00:00.000Z',
     };
+    const stored = async () => (await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.identify'] ?? 0;
+    const before = await stored();
     expect((await post('/api/customers/crm-42', update)).status).toBe(200);
     expect((await post('/api/customers/crm-42', update)).status).toBe(200);
     const published = await tap.next<IdentifyPayload>(
@@ -213,9 +216,9 @@ describe('ingest: consent, erasure requests and customer updates', () => {
       occurredAt: '2026-11-27T08:00:00.000Z',
       data: { userId: 'crm-42', traits: { plan: 'gold', lifetime_value: 1234.5 } },
     });
-    expect(
-      tap.messages('ingest.identify').filter((m) => m.envelope.id === published.envelope.id),
-    ).toHaveLength(1);
+    // Once in the stream: by the dedup record, or (the record being written within milliseconds of
+    // the first call's ack) by the stream's own duplicate window on the envelope id.
+    expect(await stored()).toBe(before + 1);
   });
 
   it('refuses a customer update without traits, with unknown fields, over 32 KB or without a write key', async () => {

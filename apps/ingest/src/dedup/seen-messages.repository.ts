@@ -1,19 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { REDIS } from '@mesh/storage';
 import { type Redis } from 'ioredis';
 
 export const DEDUP_WINDOW_SECONDS = Symbol('DEDUP_WINDOW_SECONDS');
+
+/** How long single calls' records wait to be written together (one Redis command and write for all). */
+const RECORD_LINGER_MS = 5;
+/** Sets every key given, each expiring after ARGV[1] seconds. */
+const REMEMBER_ALL = `for _, key in ipairs(KEYS) do redis.call('SET', key, '1', 'EX', ARGV[1]) end`;
+
+interface RememberRedis extends Redis {
+  rememberAll(keyCount: number, ...keysThenSeconds: (string | number)[]): Promise<unknown>;
+}
 
 /**
  * The messageIds each source sent within the dedup window (24 h by default). JetStream's own
  * duplicate window covers minutes; this record covers an SDK replaying a day-old queue.
  */
 @Injectable()
-export class SeenMessagesRepository {
+export class SeenMessagesRepository implements OnModuleDestroy {
+  private readonly logger = new Logger(SeenMessagesRepository.name);
+  /** Keys of single calls waiting to be recorded (see rememberSoon). */
+  private pending: string[] = [];
+  private flushing: Promise<void> | undefined;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(DEDUP_WINDOW_SECONDS) private readonly windowSeconds: number,
-  ) {}
+  ) {
+    if (!('rememberAll' in redis)) redis.defineCommand('rememberAll', { lua: REMEMBER_ALL });
+  }
 
   async seen(sourceId: string, messageId: string): Promise<boolean> {
     return (await this.redis.exists(this.key(sourceId, messageId))) === 1;
@@ -41,9 +57,37 @@ export class SeenMessagesRepository {
     if (failed) throw failed[0]!;
   }
 
-  /** Called only once the stream has stored the message, so a failed publish can be retried. */
-  async remember(sourceId: string, messageId: string): Promise<void> {
-    await this.redis.set(this.key(sourceId, messageId), '1', 'EX', this.windowSeconds);
+  /**
+   * Called only once the stream has stored the message, so a failed publish can be retried.
+   * Records a stored call's messageId within RECORD_LINGER_MS, together with the others stored
+   * meanwhile: one Redis command and socket write for all, instead of one each. Until it is written,
+   * the stream's own duplicate window (minutes, on the envelope id made from source and messageId)
+   * keeps a retry out; a replica that dies in those milliseconds leaves its records unwritten, so
+   * only a retry after the stream's window would be taken again. Failures are logged, not thrown:
+   * the call is stored either way.
+   */
+  rememberSoon(sourceId: string, messageId: string): void {
+    this.pending.push(this.key(sourceId, messageId));
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, RECORD_LINGER_MS)).then(() =>
+      this.flush(),
+    );
+  }
+
+  /** Writes the records waiting now (tests and shutdown call it; rememberSoon schedules it). */
+  async flush(): Promise<void> {
+    const keys = this.pending;
+    this.pending = [];
+    this.flushing = undefined;
+    if (keys.length === 0) return;
+    try {
+      await (this.redis as RememberRedis).rememberAll(keys.length, ...keys, this.windowSeconds);
+    } catch (error) {
+      this.logger.warn(`could not record ${keys.length} messageIds: ${(error as Error).message}`);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
   }
 
   private key(sourceId: string, messageId: string): string {

@@ -5,7 +5,8 @@ import { SeenMessagesRepository } from './seen-messages.repository.js';
 
 /**
  * Stores one call in the stream once per (source, messageId) within the dedup window. The
- * messageId is recorded only after the stream's ack, and a publish without an ack by the deadline
+ * messageId is recorded only after the stream's ack (a single call's within milliseconds, with the
+ * others stored meanwhile: SeenMessagesRepository.rememberSoon), and a publish without an ack by the deadline
  * answers 503, so the client's retry is taken. Envelope ids derive from source and messageId, so
  * the stream's own duplicate window is a second guard (concurrent retries, a late ack of an
  * abandoned publish).
@@ -29,7 +30,7 @@ export class StoreOnceService {
   ): Promise<boolean> {
     if (messageId !== undefined && (await this.seenMessages.seen(sourceId, messageId))) return false;
     await this.withinDeadline(publish());
-    if (messageId !== undefined) await this.seenMessages.remember(sourceId, messageId);
+    if (messageId !== undefined) this.seenMessages.rememberSoon(sourceId, messageId);
     return true;
   }
 

@@ -1,0 +1,53 @@
+import { type Infra, startInfra, uniqueName } from '@mesh/testing';
+import { Redis } from 'ioredis';
+import { SeenMessagesRepository } from './seen-messages.repository.js';
+
+describe('SeenMessagesRepository (real Redis)', () => {
+  let infra: Infra;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    infra = await startInfra({ redis: true });
+    redis = new Redis(infra.redisUrl!, { keyPrefix: 'ingest:' });
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await infra?.stop();
+  });
+
+  /** How many scripts Redis has run so far (each group of records is one). */
+  const scriptsRun = async () => {
+    const stats = await redis.info('commandstats');
+    return ['evalsha', 'eval']
+      .map((command) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0))
+      .reduce((sum, calls) => sum + calls, 0);
+  };
+
+  it('records the messageIds of calls stored within a few milliseconds together, each for the window', async () => {
+    const seen = new SeenMessagesRepository(redis, 3_600);
+    const source = uniqueName('source');
+    const ids = Array.from({ length: 100 }, (_, i) => `message-${i}`);
+    await seen.flush(); // the script is loaded, so what follows is counted alone
+    const before = await scriptsRun();
+    for (const id of ids) seen.rememberSoon(source, id);
+    expect(await seen.seen(source, ids[0]!)).toBe(false);
+    await seen.flush();
+    expect(await scriptsRun()).toBe(before + 1);
+    expect(await seen.seenMany(source, ids)).toEqual(ids.map(() => true));
+    const ttl = await redis.ttl(`seen:${source}:message-7`);
+    expect(ttl).toBeGreaterThan(3_500);
+    expect(ttl).toBeLessThanOrEqual(3_600);
+  });
+
+  it('writes what waits on its own within milliseconds, and on shutdown', async () => {
+    const seen = new SeenMessagesRepository(redis, 60);
+    const source = uniqueName('source');
+    seen.rememberSoon(source, 'soon');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await seen.seen(source, 'soon')).toBe(true);
+    seen.rememberSoon(source, 'at-shutdown');
+    await seen.onModuleDestroy();
+    expect(await seen.seen(source, 'at-shutdown')).toBe(true);
+  });
+});
