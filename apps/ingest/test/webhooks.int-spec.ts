@@ -20,6 +20,7 @@ describe('ingest: signed webhooks', () => {
   let ingest: BootedService;
   let tap: MessageTap;
   const secrets: Record<string, string> = {};
+  const writeKeys: Record<string, string> = {};
 
   beforeAll(async () => {
     infra = await startInfra({ nats: true, mongo: true, redis: true });
@@ -44,7 +45,9 @@ describe('ingest: signed webhooks', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
         body: JSON.stringify({ id, name: id, webhookMapping }),
       });
-      secrets[id!] = ((await response.json()) as { webhookSecret: string }).webhookSecret;
+      const created = (await response.json()) as { webhookSecret: string; writeKey: string };
+      secrets[id!] = created.webhookSecret;
+      writeKeys[id!] = created.writeKey;
     }
   });
 
@@ -143,6 +146,40 @@ describe('ingest: signed webhooks', () => {
         address: { city: 'Paris', country: 'FR' },
       },
     });
+  });
+
+  it('drops the webhook events of an erased person, answering 200 as for any other call', async () => {
+    const erased = await fetch(`${ingest.url}/v1/privacy/erase`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${writeKeys.woo}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({ email: 'Erased.Person@example.com' }),
+    });
+    expect(erased.status).toBe(202);
+    const customer = (email: string, id: number) => {
+      const body = JSON.parse(fixture('woocommerce-customer-created')) as Record<string, unknown>;
+      return JSON.stringify({ ...body, id, email });
+    };
+    const identifies = async () => (await subjectCounts(infra.natsUrl!, 'INGEST'))['ingest.identify'] ?? 0;
+    const before = await identifies();
+    const headers = (deliveryId: string) => ({
+      'x-wc-webhook-topic': 'customer.created',
+      'x-wc-webhook-delivery-id': deliveryId,
+    });
+    expect((await send('woo', customer('erased.person@example.com', 901), headers('erased-1'))).status).toBe(
+      200,
+    );
+    expect((await send('woo', customer('kept.person@example.com', 902), headers('kept-1'))).status).toBe(200);
+    // The call after it is published; the erased person's, answered the same, never is.
+    await tap.next<IdentifyPayload>('ingest.identify', (message) => message.envelope.data.userId === '902');
+    expect(await identifies()).toBe(before + 1);
+    expect(
+      tap
+        .messages('ingest.identify')
+        .some((message) => (message.envelope.data as IdentifyPayload).userId === '901'),
+    ).toBe(false);
   });
 
   it('refuses a wrong secret, a stale timestamp, a tampered body and a replay, publishing nothing', async () => {
