@@ -392,6 +392,75 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
       expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
     });
 
+    it('a wait due while a merge holds its profile is not sent for it; once merged, it is sent for the survivor', async () => {
+      // The race: a wait that read "not merged" just before the merge began. The merge holds the
+      // profile's waits (as FollowMergeUseCase does) before marking it; the wait comes due meanwhile.
+      const anonymous = 'anon-held';
+      const known = 'known-held';
+      await mesh.publisher.publish(
+        SUBJECTS.identity.resolved.identify,
+        identify(known, { email: `${known}@example.com` }),
+      );
+      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-held', product_id: 'laptop' }));
+      await waiting(anonymous);
+      await settled();
+      const timers = mesh.service.app.get(CampaignTimers);
+      const hold = await timers.tryHold(anonymous);
+      expect(hold).toBeDefined();
+      mesh.clock.advance(31 * MINUTE);
+      // Many polls (50 ms apart) find the wait due and leave it to the merge.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+      expect(await timers.pendingFor(anonymous)).toHaveLength(1);
+
+      await timers.markMerged([anonymous], known);
+      await timers.letGo(anonymous, hold!);
+      const intent = await mesh.tap.next<SendIntentPayload>(
+        SUBJECTS.enrichment.triggered,
+        (message) => message.envelope.profileId === known,
+      );
+      expect(intent.envelope.data).toMatchObject({
+        triggerKey: 'cart:cart-held',
+        profile: { profileId: known, traits: { email: `${known}@example.com` } },
+      });
+      await timersDrained();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(intentsFor(known, 'cart-anonymous')).toHaveLength(1);
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
+
+    it('a merge waits for a wait of the merged profile that is firing, then moves the others', async () => {
+      const anonymous = 'anon-firing';
+      const known = 'known-firing';
+      await mesh.publisher.publish(
+        SUBJECTS.identity.resolved.identify,
+        identify(known, { email: `${known}@example.com` }),
+      );
+      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-firing', product_id: 'laptop' }));
+      await waiting(anonymous);
+      await settled();
+      const timers = mesh.service.app.get(CampaignTimers);
+      const firing = await timers.tryHold(anonymous); // as a replica firing one of its waits
+      const merged = mergeEnvelope('merge-firing', known, anonymous);
+      await mesh.publisher.publish(SUBJECTS.identity.merged, merged);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await timers.mergedInto(anonymous)).toBeUndefined();
+      await timers.letGo(anonymous, firing!);
+      await waitFor(
+        'the merge to mark the profile',
+        async () => (await timers.mergedInto(anonymous)) === known,
+      );
+      await mergesSettled();
+      expect(await timers.pendingFor(anonymous)).toEqual([]);
+      expect(await timers.pendingFor(known)).toMatchObject([
+        { profileId: known, campaignId: 'cart-anonymous', triggerKey: 'cart:cart-firing' },
+      ]);
+      mesh.clock.advance(31 * MINUTE);
+      await mesh.tap.next(SUBJECTS.enrichment.triggered, (message) => message.envelope.profileId === known);
+      await timersDrained();
+      expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
+    });
+
     it('a wait due for a profile already merged away is re-keyed to the survivor, never sent for it', async () => {
       // The race: the merge has marked the profile but its waits are not moved yet when one is due.
       const anonymous = 'anon-race';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { deterministicId, type TriggerDto } from '@mesh/contracts';
 import { REDIS } from '@mesh/storage';
@@ -33,6 +34,11 @@ const CLAIMED = 'timers:claimed';
 const timerKey = (timerId: string) => `timer:${timerId}`;
 const profileKey = (profileId: string) => `profile-timers:${profileId}`;
 const mergedIntoKey = (profileId: string) => `merged-into:${profileId}`;
+const heldKey = (profileId: string) => `timers-held:${profileId}`;
+/** A hold left by a replica that died lapses after this. */
+const HOLD_MS = 30_000;
+/** Lets go of a hold only if it is still the caller's (it may have lapsed and been taken since). */
+const LET_GO = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 // Moves due timers (and claims whose lease ran out: their worker died) to the claimed set with a new
 // lease, atomically, so each timer is handed to exactly one worker at a time.
@@ -106,6 +112,27 @@ export class CampaignTimers {
   /** Drops a claim whose timer no longer exists. */
   async release(timerId: string): Promise<void> {
     await this.redis.zrem(CLAIMED, timerId);
+  }
+
+  /** Puts a claimed timer back among the due ones, due at `at` (its profile was held elsewhere). */
+  async requeue(timerId: string, at: number): Promise<void> {
+    await this.redis.multi().zrem(CLAIMED, timerId).zadd(DUE, at, timerId).exec();
+  }
+
+  /**
+   * Holds a profile's waits, across replicas, while one of them fires or a merge moves them away, so
+   * neither sees them half-way through the other (a wait that read "not merged" just before the merge
+   * began would otherwise still send for the merged-away profile). Returns the hold's token, or
+   * undefined when the profile is held already. A hold lapses after HOLD_MS (its replica died).
+   */
+  async tryHold(profileId: string): Promise<string | undefined> {
+    const token = randomUUID();
+    const taken = await this.redis.set(heldKey(profileId), token, 'PX', HOLD_MS, 'NX');
+    return taken === 'OK' ? token : undefined;
+  }
+
+  async letGo(profileId: string, token: string): Promise<void> {
+    await this.redis.eval(LET_GO, 1, heldKey(profileId), token);
   }
 
   /** Marks profiles as merged away into a survivor, so their late timers are re-keyed, not sent. */

@@ -5,6 +5,9 @@ import { CampaignEntriesRepository } from './campaign-entries.repository.js';
 import { CampaignRegistry } from './campaign-registry.js';
 import { type CampaignTimer, CampaignTimers, timerIdOf } from './campaign-timers.js';
 
+/** How long a merge waits for a profile's firing wait to finish (a firing takes milliseconds). */
+const HOLD_WAIT_MS = 10_000;
+
 /**
  * Campaign waits follow merges: the pending timers of merged-away profiles are re-keyed to the
  * survivor (same campaign, trigger key, variant and due time), so cancel-if events of the survivor
@@ -29,11 +32,32 @@ export class FollowMergeUseCase {
     private readonly clock: Clock,
   ) {}
 
-  /** `identity.merged`: marks the merged profiles, then moves their pending timers. */
+  /**
+   * `identity.merged`: marks each merged profile, then moves its pending timers, holding its waits
+   * meanwhile (a wait firing for it is let finish first). A hold not had within HOLD_WAIT_MS throws:
+   * the merge is redelivered and tried again.
+   */
   async merged(mergedIds: readonly string[], survivorId: string): Promise<void> {
-    await this.timers.markMerged(mergedIds, survivorId);
     for (const mergedId of mergedIds) {
-      for (const timer of await this.timers.pendingFor(mergedId)) await this.move(timer, survivorId);
+      const hold = await this.hold(mergedId);
+      try {
+        await this.timers.markMerged([mergedId], survivorId);
+        for (const timer of await this.timers.pendingFor(mergedId)) await this.move(timer, survivorId);
+      } finally {
+        await this.timers.letGo(mergedId, hold);
+      }
+    }
+  }
+
+  private async hold(profileId: string): Promise<string> {
+    const giveUpAt = Date.now() + HOLD_WAIT_MS;
+    for (;;) {
+      const hold = await this.timers.tryHold(profileId);
+      if (hold !== undefined) return hold;
+      if (Date.now() > giveUpAt) {
+        throw new Error(`the campaign waits of ${profileId} stayed held for ${HOLD_WAIT_MS} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
