@@ -313,8 +313,8 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
         () => consumerIsIdle(mesh.infra.natsUrl!, 'IDENTITY', 'enrichment__identity_merged'),
         90_000,
       );
-    /** The anonymous cart, then the merge at checkout; the wait has moved to the known profile. */
-    const anonymousCartThenMerge = async (name: string, redeliver = false) => {
+    /** A known profile with an e-mail, and an anonymous one waiting in cart-anonymous for its laptop. */
+    const anonymousCart = async (name: string) => {
       const anonymous = `anon-${name}`;
       const known = `known-${name}`;
       await mesh.publisher.publish(
@@ -325,6 +325,11 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
         track(anonymous, 'Product Added', { cart_id: `cart-${name}`, product_id: 'laptop', price: 900 }),
       );
       await waiting(anonymous);
+      return { anonymous, known };
+    };
+    /** The anonymous cart, then the merge at checkout; the wait has moved to the known profile. */
+    const anonymousCartThenMerge = async (name: string, redeliver = false) => {
+      const { anonymous, known } = await anonymousCart(name);
       const merged = mergeEnvelope(`merge-${name}`, known, anonymous);
       await mesh.publisher.publish(SUBJECTS.identity.merged, merged);
       await mesh.tap.nextCausedBy(SUBJECTS.enrichment.profileUpdated, merged);
@@ -395,14 +400,7 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
     it('a wait due while a merge holds its profile is not sent for it; once merged, it is sent for the survivor', async () => {
       // The race: a wait that read "not merged" just before the merge began. The merge holds the
       // profile's waits (as FollowMergeUseCase does) before marking it; the wait comes due meanwhile.
-      const anonymous = 'anon-held';
-      const known = 'known-held';
-      await mesh.publisher.publish(
-        SUBJECTS.identity.resolved.identify,
-        identify(known, { email: `${known}@example.com` }),
-      );
-      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-held', product_id: 'laptop' }));
-      await waiting(anonymous);
+      const { anonymous, known } = await anonymousCart('held');
       await settled();
       const timers = mesh.service.app.get(CampaignTimers);
       const hold = await timers.tryHold(anonymous);
@@ -430,14 +428,7 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
     });
 
     it('a merge waits for a wait of the merged profile that is firing, then moves the others', async () => {
-      const anonymous = 'anon-firing';
-      const known = 'known-firing';
-      await mesh.publisher.publish(
-        SUBJECTS.identity.resolved.identify,
-        identify(known, { email: `${known}@example.com` }),
-      );
-      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-firing', product_id: 'laptop' }));
-      await waiting(anonymous);
+      const { anonymous, known } = await anonymousCart('firing');
       await settled();
       const timers = mesh.service.app.get(CampaignTimers);
       const firing = await timers.tryHold(anonymous); // as a replica firing one of its waits
@@ -463,14 +454,7 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
 
     it('a wait due for a profile already merged away is re-keyed to the survivor, never sent for it', async () => {
       // The race: the merge has marked the profile but its waits are not moved yet when one is due.
-      const anonymous = 'anon-race';
-      const known = 'known-race';
-      await mesh.publisher.publish(
-        SUBJECTS.identity.resolved.identify,
-        identify(known, { email: `${known}@example.com` }),
-      );
-      await publish(track(anonymous, 'Product Added', { cart_id: 'cart-race', product_id: 'laptop' }));
-      await waiting(anonymous);
+      const { anonymous, known } = await anonymousCart('race');
       await settled();
       await mesh.service.app.get(CampaignTimers).markMerged([anonymous], known);
       mesh.clock.advance(31 * MINUTE);

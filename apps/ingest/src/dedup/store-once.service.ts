@@ -6,10 +6,10 @@ import { SeenMessagesRepository } from './seen-messages.repository.js';
 /**
  * Stores one call in the stream once per (source, messageId) within the dedup window. The
  * messageId is recorded only after the stream's ack (a single call's within milliseconds, with the
- * others stored meanwhile: SeenMessagesRepository.rememberSoon), and a publish without an ack by the deadline
- * answers 503, so the client's retry is taken. Envelope ids derive from source and messageId, so
- * the stream's own duplicate window is a second guard (concurrent retries, a late ack of an
- * abandoned publish).
+ * others stored meanwhile: SeenMessagesRepository.rememberSoon), and a publish without an ack by the
+ * deadline answers 503, so the client's retry is taken. Envelope ids derive from source and
+ * messageId, so the stream's own duplicate window is a second guard (concurrent retries, a late ack
+ * of an abandoned publish, a retry before the record is written).
  */
 @Injectable()
 export class StoreOnceService {
