@@ -1,4 +1,4 @@
-import { type Infra, startInfra, uniqueName } from '@mesh/testing';
+import { type Infra, startInfra, uniqueName, waitFor } from '@mesh/testing';
 import { Redis } from 'ioredis';
 import { SeenMessagesRepository } from './seen-messages.repository.js';
 
@@ -44,8 +44,7 @@ describe('SeenMessagesRepository (real Redis)', () => {
     const seen = new SeenMessagesRepository(redis, 60);
     const source = uniqueName('source');
     seen.rememberSoon(source, 'soon');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await seen.seen(source, 'soon')).toBe(true);
+    await waitFor('the record to be written on its own', () => seen.seen(source, 'soon'), 10_000);
     seen.rememberSoon(source, 'at-shutdown');
     await seen.onModuleDestroy();
     expect(await seen.seen(source, 'at-shutdown')).toBe(true);

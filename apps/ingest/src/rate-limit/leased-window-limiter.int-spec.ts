@@ -54,11 +54,11 @@ describe('LeasedWindowLimiter (real Redis)', () => {
   });
 
   it('starts a new window when the last one ends', async () => {
-    const { limiter, connection } = replica(300);
+    const { limiter, connection } = replica(1_000);
     const key = uniqueName('windows');
     expect((await limiter.take(key, 1)).allowed).toBe(true);
     expect((await limiter.take(key, 1)).allowed).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await limiter.take(key, 1)).allowed).toBe(true);
     connection.disconnect();
   });
