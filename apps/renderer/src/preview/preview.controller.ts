@@ -6,10 +6,10 @@ import {
   Header,
   HttpCode,
   NotFoundException,
-  UnprocessableEntityException,
   Param,
   Post,
   Put,
+  UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
 import { AdminTokenGuard } from '@mesh/runtime';
@@ -144,7 +144,6 @@ export class PreviewController {
     return inputOf(request.sample ?? { traits: {} });
   }
 
-  /** A draft as written (partials unresolved, CSS not inlined), kept apart from its published parts. */
   /**
    * A draft as it would be sent once published: its layout and partials put in (as they are now)
    * and its CSS inlined; a layout or partial it names that is not registered is a 422.

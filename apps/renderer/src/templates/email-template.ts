@@ -13,8 +13,8 @@ export interface EmailTemplate {
   /** A layout registered by name; its `{{> body }}` takes the html. Resolved at publish. */
   layout?: string;
   /**
-   * Set on a draft read for a preview: its parts are the sources as written (partials unresolved,
-   * CSS not inlined), so it is compiled and cached apart from the same version once published.
+   * Set on a draft read for a preview: its parts are resolved for that preview (partials as they are
+   * then, CSS inlined), so it is compiled and cached apart from the same version once published.
    */
   draft?: true;
   /** The text part was made from the html at publish (textTemplateFromHtml): its blank lines are tidied. */
