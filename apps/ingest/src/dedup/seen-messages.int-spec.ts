@@ -31,8 +31,13 @@ describe('SeenMessagesRepository (real Redis)', () => {
     await seen.flush(); // the script is loaded, so what follows is counted alone
     const before = await scriptsRun();
     for (const id of ids) seen.rememberSoon(source, id);
-    expect(await seen.seen(source, ids[0]!)).toBe(false);
+    // Seen at once on this replica; another replica sees it once it is written.
+    const otherReplica = new SeenMessagesRepository(redis, 3_600);
+    expect(await seen.seen(source, ids[0]!)).toBe(true);
+    expect(await seen.seenMany(source, [ids[1], 'never-sent'])).toEqual([true, false]);
+    expect(await otherReplica.seen(source, ids[0]!)).toBe(false);
     await seen.flush();
+    expect(await otherReplica.seen(source, ids[0]!)).toBe(true);
     expect(await scriptsRun()).toBe(before + 1);
     expect(await seen.seenMany(source, ids)).toEqual(ids.map(() => true));
     const ttl = await redis.ttl(`seen:${source}:message-7`);

@@ -20,8 +20,12 @@ interface RememberRedis extends Redis {
 @Injectable()
 export class SeenMessagesRepository implements OnModuleDestroy {
   private readonly logger = new Logger(SeenMessagesRepository.name);
-  /** Keys of single calls waiting to be recorded (see rememberSoon). */
-  private pending: string[] = [];
+  /**
+   * Keys of single calls waiting to be recorded (see rememberSoon), and being written: seen already
+   * on this replica, so a retry to it meanwhile is kept out here, as before the grouping.
+   */
+  private pending = new Set<string>();
+  private readonly writing = new Set<string>();
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -32,7 +36,8 @@ export class SeenMessagesRepository implements OnModuleDestroy {
   }
 
   async seen(sourceId: string, messageId: string): Promise<boolean> {
-    return (await this.redis.exists(this.key(sourceId, messageId))) === 1;
+    const key = this.key(sourceId, messageId);
+    return this.waiting(key) || (await this.redis.exists(key)) === 1;
   }
 
   /** One round trip for a whole batch: which of these messageIds were seen (undefined: no id, never seen). */
@@ -43,7 +48,11 @@ export class SeenMessagesRepository implements OnModuleDestroy {
     if (keyed.length === 0) return messageIds.map(() => false);
     const values = await this.redis.mget(keyed);
     let next = 0;
-    return messageIds.map((messageId) => messageId !== undefined && values[next++] !== null);
+    return messageIds.map((messageId) => {
+      if (messageId === undefined) return false;
+      const key = keyed[next]!;
+      return values[next++] !== null || this.waiting(key);
+    });
   }
 
   /** Records a batch's stored messageIds in one pipelined round trip. */
@@ -61,13 +70,13 @@ export class SeenMessagesRepository implements OnModuleDestroy {
    * Called only once the stream has stored the message, so a failed publish can be retried.
    * Records a stored call's messageId within RECORD_LINGER_MS, together with the others stored
    * meanwhile: one Redis command and socket write for all, instead of one each. Until it is written,
-   * the stream's own duplicate window (minutes, on the envelope id made from source and messageId)
-   * keeps a retry out; a replica that dies in those milliseconds leaves its records unwritten, so
-   * only a retry after the stream's window would be taken again. Failures are logged, not thrown:
-   * the call is stored either way.
+   * this replica counts it as seen, and a retry through another replica is kept out by the stream's
+   * own duplicate window (minutes, on the envelope id made from source and messageId); a replica that
+   * dies in those milliseconds leaves its records unwritten, so only a retry after the stream's
+   * window would be taken again. Failures are logged, not thrown: the call is stored either way.
    */
   rememberSoon(sourceId: string, messageId: string): void {
-    this.pending.push(this.key(sourceId, messageId));
+    this.pending.add(this.key(sourceId, messageId));
     this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, RECORD_LINGER_MS)).then(() =>
       this.flush(),
     );
@@ -75,19 +84,26 @@ export class SeenMessagesRepository implements OnModuleDestroy {
 
   /** Writes the records waiting now (tests and shutdown call it; rememberSoon schedules it). */
   async flush(): Promise<void> {
-    const keys = this.pending;
-    this.pending = [];
+    const keys = [...this.pending];
+    this.pending = new Set();
     this.flushing = undefined;
     if (keys.length === 0) return;
+    for (const key of keys) this.writing.add(key);
     try {
       await (this.redis as RememberRedis).rememberAll(keys.length, ...keys, this.windowSeconds);
     } catch (error) {
       this.logger.warn(`could not record ${keys.length} messageIds: ${(error as Error).message}`);
+    } finally {
+      for (const key of keys) this.writing.delete(key);
     }
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.flush();
+  }
+
+  private waiting(key: string): boolean {
+    return this.pending.has(key) || this.writing.has(key);
   }
 
   private key(sourceId: string, messageId: string): string {
