@@ -13,3 +13,4 @@ export * from './nats-health.indicator.js';
 export * from './messaging.module.js';
 export * from './on-message.decorator.js';
 export * from './dead-letters.js';
+export * from './stream-acks.js';

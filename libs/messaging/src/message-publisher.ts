@@ -4,6 +4,10 @@ import { withPublishSpan } from '@mesh/telemetry';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 import { NatsConnection } from './nats-connection.js';
+import { StreamAcks } from './stream-acks.js';
+
+/** The header by which JetStream drops a message id it already stored (within its duplicate window). */
+const MESSAGE_ID_HEADER = 'Nats-Msg-Id';
 
 export interface Published {
   stream: string;
@@ -14,12 +18,13 @@ export interface Published {
 
 /**
  * Publishes envelopes into JetStream: the envelope id is the `Nats-Msg-Id`, the stream's ack is
- * awaited, a timed-out publish is retried with the same id, and the trace context rides in headers.
- * The subject fixes the payload type, so the wrong payload does not compile.
+ * awaited, a timed-out publish is retried with the same id (StreamAcks), and the trace context
+ * rides in headers. The subject fixes the payload type, so the wrong payload does not compile.
  */
 @Injectable()
 export class MessagePublisher {
   private readonly encoder = new TextEncoder();
+  private acks?: StreamAcks;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -39,16 +44,18 @@ export class MessagePublisher {
   ): Promise<Published> {
     const headers = natsHeaders();
     for (const [key, value] of Object.entries(extraHeaders)) headers.set(key, value);
+    headers.set(MESSAGE_ID_HEADER, messageId);
     return withPublishSpan(
       headers,
       { destination: subject, messageId, bodySize: body.byteLength },
       async (span) => {
-        const ack = await this.connection.js.publish(subject, body, {
-          msgID: messageId,
-          headers,
-          timeout: this.options.publishTimeoutMs,
-          retries: this.options.publishAttempts,
-        });
+        // Made on first use: the connection is open by then (MessagingModule's init).
+        this.acks ??= new StreamAcks(
+          this.connection.nc,
+          this.options.publishTimeoutMs,
+          this.options.publishAttempts,
+        );
+        const ack = await this.acks.publish(subject, body, headers);
         span.setAttribute('messaging.nats.stream', ack.stream);
         span.setAttribute('messaging.nats.duplicate', ack.duplicate);
         return { stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };

@@ -27,8 +27,8 @@ export class NatsConnection implements OnModuleInit, OnApplicationShutdown {
       ...(this.options.user === undefined ? {} : { user: this.options.user, pass: this.options.pass }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
-      // Otherwise every request (each JetStream publish) builds two Error objects up front for
-      // their stack traces: a tenth of a publish's CPU. Errors still carry the stack they are thrown with.
+      // Otherwise every request (JetStream API calls, pulls) builds two Error objects up front for
+      // their stack traces. Errors still carry the stack they are thrown with.
       noAsyncTraces: true,
     });
     this.manager = await jetstreamManager(this.connection, { timeout: this.options.publishTimeoutMs });
