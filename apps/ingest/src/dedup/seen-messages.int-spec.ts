@@ -16,13 +16,15 @@ describe('SeenMessagesRepository (real Redis)', () => {
     await infra?.stop();
   });
 
-  /** How many scripts Redis has run so far (each group of records is one). */
-  const scriptsRun = async () => {
+  /** How many of these commands Redis has run so far. */
+  const commandsRun = async (...commands: string[]) => {
     const stats = await redis.info('commandstats');
-    return ['evalsha', 'eval']
+    return commands
       .map((command) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0))
       .reduce((sum, calls) => sum + calls, 0);
   };
+  /** Each group of records is one script. */
+  const scriptsRun = () => commandsRun('evalsha', 'eval');
 
   it('records the messageIds of calls stored within a few milliseconds together, each for the window', async () => {
     const seen = new SeenMessagesRepository(redis, 3_600);
@@ -43,6 +45,19 @@ describe('SeenMessagesRepository (real Redis)', () => {
     const ttl = await redis.ttl(`seen:${source}:message-7`);
     expect(ttl).toBeGreaterThan(3_500);
     expect(ttl).toBeLessThanOrEqual(3_600);
+  });
+
+  it('asks Redis once for the checks of calls arriving together, each answered for its own id', async () => {
+    const seen = new SeenMessagesRepository(redis, 3_600);
+    const source = uniqueName('source');
+    await redis.set(`seen:${source}:old-3`, '1');
+    await redis.set(`seen:${source}:old-17`, '1');
+    const before = await commandsRun('mget', 'get', 'exists');
+
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => seen.seen(source, `old-${i}`)));
+
+    expect(answers.flatMap((wasSeen, i) => (wasSeen ? [i] : []))).toEqual([3, 17]);
+    expect(await commandsRun('mget', 'get', 'exists')).toBe(before + 1);
   });
 
   it('writes what waits on its own within milliseconds, and on shutdown', async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { REDIS } from '@mesh/storage';
+import DataLoader from 'dataloader';
 import { type Redis } from 'ioredis';
 
 export const DEDUP_WINDOW_SECONDS = Symbol('DEDUP_WINDOW_SECONDS');
@@ -27,6 +28,14 @@ export class SeenMessagesRepository implements OnModuleDestroy {
   private pending = new Set<string>();
   private readonly writing = new Set<string>();
   private flushing: Promise<void> | undefined;
+  /**
+   * Single calls' checks asked in one turn of the event loop go as one MGET: a command each cost
+   * ioredis about twice the CPU, even pipelined together.
+   */
+  private readonly checks = new DataLoader<string, boolean>(
+    async (keys) => (await this.redis.mget(keys as string[])).map((value) => value !== null),
+    { cache: false, batchScheduleFn: (ask) => setImmediate(ask) },
+  );
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -37,7 +46,7 @@ export class SeenMessagesRepository implements OnModuleDestroy {
 
   async seen(sourceId: string, messageId: string): Promise<boolean> {
     const key = this.key(sourceId, messageId);
-    return this.waiting(key) || (await this.redis.exists(key)) === 1;
+    return this.waiting(key) || (await this.checks.load(key)) || this.waiting(key);
   }
 
   /** One round trip for a whole batch: which of these messageIds were seen (undefined: no id, never seen). */
