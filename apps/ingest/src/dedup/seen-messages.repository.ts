@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { REDIS } from '@mesh/storage';
 import DataLoader from 'dataloader';
 import { type Redis } from 'ioredis';
 
 export const DEDUP_WINDOW_SECONDS = Symbol('DEDUP_WINDOW_SECONDS');
-
 /** How long single calls' records wait to be written together (one Redis command and write for all). */
-const RECORD_LINGER_MS = 5;
+export const RECORD_LINGER_MS = Symbol('RECORD_LINGER_MS');
 /** Sets every key given, each expiring after ARGV[1] seconds. */
 const REMEMBER_ALL = `for _, key in ipairs(KEYS) do redis.call('SET', key, '1', 'EX', ARGV[1]) end`;
 
@@ -40,6 +39,7 @@ export class SeenMessagesRepository implements OnModuleDestroy {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(DEDUP_WINDOW_SECONDS) private readonly windowSeconds: number,
+    @Optional() @Inject(RECORD_LINGER_MS) private readonly lingerMs = 5,
   ) {
     if (!('rememberAll' in redis)) redis.defineCommand('rememberAll', { lua: REMEMBER_ALL });
   }
@@ -77,7 +77,7 @@ export class SeenMessagesRepository implements OnModuleDestroy {
 
   /**
    * Called only once the stream has stored the message, so a failed publish can be retried.
-   * Records a stored call's messageId within RECORD_LINGER_MS, together with the others stored
+   * Records a stored call's messageId within a few milliseconds (RECORD_LINGER_MS, 5 by default), together with the others stored
    * meanwhile: one Redis command and socket write for all, instead of one each. Until it is written,
    * this replica counts it as seen, and a retry through another replica is kept out by the stream's
    * own duplicate window (minutes, on the envelope id made from source and messageId); a replica that
@@ -86,7 +86,7 @@ export class SeenMessagesRepository implements OnModuleDestroy {
    */
   rememberSoon(sourceId: string, messageId: string): void {
     this.pending.add(this.key(sourceId, messageId));
-    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, RECORD_LINGER_MS)).then(() =>
+    this.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, this.lingerMs).unref()).then(() =>
       this.flush(),
     );
   }
