@@ -185,6 +185,17 @@ describe('ingest: sources admin API', () => {
     expect(rotated.webhookSecret).not.toBe(webhookSecret);
   });
 
+  it('leaves RateLimit headers off answers while a source is well below its limit', async () => {
+    await createSource('roomy', { rateLimitPerSecond: 1_000 });
+    const { writeKey } = (await (await admin('POST', '/api/sources/roomy/write-key/rotate')).json()) as {
+      writeKey: string;
+    };
+    const response = await track(writeKey, 'Roomy');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('ratelimit-limit')).toBeNull();
+    expect(response.headers.get('ratelimit-remaining')).toBeNull();
+  });
+
   it('answers 429 with Retry-After and RateLimit headers over a source’s limit, and publishes exactly the accepted calls', async () => {
     await createSource('burst', { rateLimitPerSecond: 2 });
     const { writeKey } = (await (await admin('POST', '/api/sources/burst/write-key/rotate')).json()) as {
@@ -200,7 +211,7 @@ describe('ingest: sources admin API', () => {
     expect(refusal.headers.get('ratelimit-limit')).toBe('2');
     expect(refusal.headers.get('ratelimit-remaining')).toBe('0');
     expect(await refusal.json()).toMatchObject({ error: 'rate_limited' });
-    expect(accepted[0]!.headers.get('ratelimit-limit')).toBe('2');
+    expect(accepted[0]!.headers.get('ratelimit-limit')).toBe('2'); // half its limit used by then
 
     const fromBurst = () => tap.messages().filter((message) => message.envelope.source === 'burst').length;
     await waitFor('every accepted call to be published', () => fromBurst() === accepted.length);
