@@ -61,6 +61,20 @@ describe('SeenMessagesRepository (real Redis)', () => {
     expect(await commandsRun('mget', 'get', 'exists')).toBe(before + 1);
   });
 
+  it('records a batch’s messageIds with one script, each for the window', async () => {
+    const seen = new SeenMessagesRepository(redis, 120);
+    const source = uniqueName('source');
+    const ids = Array.from({ length: 250 }, (_, i) => `batch-${i}`);
+    await seen.rememberMany(source, ['warm-up']); // the script is loaded, so what follows is counted alone
+    const before = await scriptsRun();
+
+    await seen.rememberMany(source, ids);
+
+    expect(await scriptsRun()).toBe(before + 1);
+    expect(await seen.seenMany(source, [...ids, 'never-sent'])).toEqual([...ids.map(() => true), false]);
+    expect(await redis.ttl(`seen:${source}:batch-249`)).toBeGreaterThan(100);
+  });
+
   it('writes what waits on its own within milliseconds, and on shutdown', async () => {
     const seen = new SeenMessagesRepository(redis, 60);
     const source = uniqueName('source');

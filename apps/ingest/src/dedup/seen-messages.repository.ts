@@ -64,15 +64,11 @@ export class SeenMessagesRepository implements OnModuleDestroy {
     });
   }
 
-  /** Records a batch's stored messageIds in one pipelined round trip. */
+  /** Records a batch's stored messageIds with one script (one command, not a SET each). */
   async rememberMany(sourceId: string, messageIds: string[]): Promise<void> {
     if (messageIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const messageId of messageIds)
-      pipeline.set(this.key(sourceId, messageId), '1', 'EX', this.windowSeconds);
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error !== null);
-    if (failed) throw failed[0]!;
+    const keys = messageIds.map((messageId) => this.key(sourceId, messageId));
+    await (this.redis as RememberRedis).rememberAll(keys.length, ...keys, this.windowSeconds);
   }
 
   /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { readTrack } from './quick-track.js';
+import { readBatchBody, readTrack } from './quick-track.js';
 
 const value = fc.oneof(
   fc.constant(''),
@@ -67,6 +67,56 @@ describe('/v1/track: the quick check agrees with class-validator', () => {
       fc.property(fc.oneof({ arbitrary: nearlyValid, weight: 4 }, body, fc.anything()), (input) => {
         const quick = outcome(true, input);
         expect(quick).toEqual(outcome(false, input));
+        seen['ok' in quick ? 'valid' : 'invalid']++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(seen.valid).toBeGreaterThan(50);
+    expect(seen.invalid).toBeGreaterThan(50);
+  });
+});
+
+const batchValue = fc.oneof(
+  value,
+  fc.constant(undefined),
+  fc.array(fc.oneof(nearlyValid, value), { minLength: 1, maxLength: 3 }),
+  fc.constant([]),
+  fc.constant(Array.from({ length: 2_501 }, () => ({ type: 'track', event: 'E', userId: 'u' }))),
+);
+/** Mostly left out (an unknown or broken field makes the whole body invalid). */
+const rarely = (arbitrary: fc.Arbitrary<unknown>) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: 6 }, arbitrary);
+const nearlyValidBatch = fc
+  .record({
+    batch: fc.oneof(
+      { arbitrary: fc.array(nearlyValid, { minLength: 1, maxLength: 3 }), weight: 6 },
+      batchValue,
+    ),
+    sentAt: rarely(fc.oneof(fc.constant('2026-11-28T10:00:00.000Z'), value)),
+    writeKey: rarely(fc.oneof(fc.constant('wk_1'), value)),
+    context: rarely(fc.oneof(fc.constant({ library: { name: 'analytics-node' } }), value)),
+    integrations: rarely(value),
+    _metadata: rarely(value),
+    unknownField: rarely(value),
+  })
+  .map((body) => Object.fromEntries(Object.entries(body).filter(([, field]) => field !== undefined)));
+
+const batchOutcome = (quick: boolean, input: unknown) => {
+  try {
+    const dto = readBatchBody(input, quick);
+    return { ok: { ...dto }, type: dto.constructor };
+  } catch (error) {
+    return { error: (error as { getResponse(): unknown }).getResponse() };
+  }
+};
+
+describe('/v1/batch: the quick check of the body agrees with class-validator', () => {
+  it('for arbitrary and nearly valid bodies', () => {
+    const seen = { valid: 0, invalid: 0 };
+    fc.assert(
+      fc.property(fc.oneof({ arbitrary: nearlyValidBatch, weight: 4 }, fc.anything()), (input) => {
+        const quick = batchOutcome(true, input);
+        expect(quick).toEqual(batchOutcome(false, input));
         seen['ok' in quick ? 'valid' : 'invalid']++;
       }),
       { numRuns: 1000 },

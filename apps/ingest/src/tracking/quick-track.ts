@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { fieldErrors } from '@mesh/runtime';
 import { plainToInstance } from 'class-transformer';
 import { isObject, validateSync } from 'class-validator';
-import { isTimestampValue, TrackRequestDto } from './segment-event.dto.js';
+import { BatchRequestDto, isTimestampValue, TrackRequestDto } from './segment-event.dto.js';
 
 const TRACK_KEYS = new Set([
   'messageId',
@@ -68,6 +68,36 @@ export function validated<T extends object>(type: new () => T, body: unknown): T
       fields: fieldErrors(errors),
     });
   return instance;
+}
+
+const BATCH_KEYS = new Set(['batch', 'sentAt', 'writeKey', 'context', 'integrations', '_metadata']);
+const MAX_BATCH_CALLS = 2_500;
+
+/**
+ * A `/v1/batch` body's own fields checked by hand (its calls are checked one by one by readBatch):
+ * the global pipe's class-transformer copied every call of the batch deeply before that, about a
+ * tenth of a batch's CPU. As quickTrack, anything unusual goes through class-validator for its 400.
+ */
+export function quickBatch(body: Record<string, unknown>): BatchRequestDto | undefined {
+  for (const key in body) {
+    if (!BATCH_KEYS.has(key) || body[key] === null) return undefined;
+  }
+  const { batch, sentAt, writeKey } = body;
+  if (!Array.isArray(batch) || batch.length < 1 || batch.length > MAX_BATCH_CALLS) return undefined;
+  if (sentAt !== undefined && !isTimestampValue(sentAt)) return undefined;
+  if (writeKey !== undefined && typeof writeKey !== 'string') return undefined;
+  for (const key of ['context', 'integrations', '_metadata'] as const)
+    if (body[key] !== undefined && !isObject(body[key])) return undefined;
+  return Object.assign(new BatchRequestDto(), body);
+}
+
+/** A `/v1/batch` body as a validated BatchRequestDto, or the 400 naming the fields at fault. */
+export function readBatchBody(body: unknown, quick = true): BatchRequestDto {
+  const fast =
+    quick && typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? quickBatch(body as Record<string, unknown>)
+      : undefined;
+  return fast ?? validated(BatchRequestDto, body);
 }
 
 /** A `/v1/track` body as a validated TrackRequestDto, or the 400 naming the fields at fault. */

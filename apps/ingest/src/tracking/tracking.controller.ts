@@ -6,7 +6,7 @@ import { type Source } from '../sources/source.js';
 import { WriteKeyGuard } from '../sources/write-key.guard.js';
 import { type AcceptCommand, AcceptEventUseCase } from './accept-event.usecase.js';
 import { assertEventSize, readBatch } from './batch.js';
-import { readTrack } from './quick-track.js';
+import { readBatchBody, readTrack } from './quick-track.js';
 import {
   AliasRequestDto,
   BatchRequestDto,
@@ -28,12 +28,16 @@ type Success = { success: true };
 export class TrackingController {
   constructor(private readonly accept: AcceptEventUseCase) {}
 
-  /** Server SDKs' `/v1/batch` and the browser SDK's `/v1/b`: accepted whole once every call is stored. */
+  /**
+   * Server SDKs' `/v1/batch` and the browser SDK's `/v1/b`: accepted whole once every call is stored.
+   * Its body is checked by readBatchBody and readBatch (same rules and 400s as the global pipe's).
+   */
   @Post(['batch', 'b'])
   @HttpCode(200)
-  async batch(@Body() request: BatchRequestDto, @CurrentSource() source: Source): Promise<Success> {
+  @ApiBody({ type: BatchRequestDto })
+  async batch(@Body() body: unknown, @CurrentSource() source: Source): Promise<Success> {
     const receivedAt = new Date();
-    const calls = readBatch(request);
+    const calls = readBatch(readBatchBody(body));
     await this.accept.executeMany(calls.map((call) => ({ ...call, source, receivedAt }) as AcceptCommand));
     return { success: true };
   }
