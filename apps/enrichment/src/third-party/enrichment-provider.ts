@@ -8,6 +8,8 @@ export interface EnrichmentProvider {
   readonly perSecond: number;
   /** How long an answer is kept, in seconds. */
   readonly ttlSeconds: number;
+  /** How long a lookup may take before the event goes on without it (default 2,000 ms). */
+  readonly timeoutMs?: number;
   /** What to look up for these traits (e.g. the email's domain); undefined: nothing to ask. */
   keyOf(traits: Record<string, unknown>): string | undefined;
   lookup(key: string): Promise<Record<string, unknown>>;
