@@ -197,6 +197,74 @@ describe('delivery: conversions and campaign metrics', () => {
     expect(converted.envelope.data).toMatchObject({ sendId, touch: 'click' });
   });
 
+  it('credits an order placed before a merge, when the merge brings the click, in either direction, once', async () => {
+    const merge = (survivorId: string, mergedId: string) =>
+      originEnvelope({
+        type: 'identity.merged',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: survivorId,
+        data: {
+          mergeId: `merge-${survivorId}`,
+          survivorId,
+          mergedIds: [mergedId],
+          reason: 'shared email',
+          evidence: [{ type: 'email' as const, value: `${mergedId}@example.com` }],
+        },
+      });
+    const clicked = async (profileId: string) => {
+      const { email, sendId } = await deliver(profileId, 'autumn', 'A');
+      await fetch(delivery.local(clickLink(email)), { redirect: 'manual' });
+      await delivery.tap.next(
+        SUBJECTS.delivery.clicked,
+        (m) => (m.envelope.data as { sendId: string }).sendId === sendId,
+      );
+      return sendId;
+    };
+    const mergesHandled = () =>
+      waitFor('the merges handled', () =>
+        consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
+      );
+    // The emailed person clicks, then orders on another device, as another profile: nothing to credit yet.
+    const firstSend = await clicked('p-mail-1');
+    const secondSend = await clicked('p-mail-2');
+    await settled();
+    for (const [profileId, orderId] of [
+      ['p-shop-1', 'o-cross-1'],
+      ['p-shop-2', 'o-cross-2'],
+    ] as const)
+      await delivery.publisher.publish(
+        SUBJECTS.identity.resolved.track,
+        order(profileId, orderId, new Date(Date.now() + HOUR), 42),
+      );
+    await settled();
+    expect(conversionsOf('o-cross-1')).toEqual([]);
+
+    // The ordering profile survives (the click moves to it), or is merged away (its order moves).
+    const first = merge('p-shop-1', 'p-mail-1');
+    await delivery.publisher.publish(SUBJECTS.identity.merged, first);
+    await delivery.publisher.publish(SUBJECTS.identity.merged, merge('p-mail-2', 'p-shop-2'));
+    const credited = await Promise.all(
+      ['o-cross-1', 'o-cross-2'].map((orderId) =>
+        delivery.tap.next<DeliveryConvertedPayload>(
+          SUBJECTS.delivery.converted,
+          (m) => m.envelope.data.orderId === orderId,
+        ),
+      ),
+    );
+    expect(credited.map((m) => m.envelope.profileId)).toEqual(['p-shop-1', 'p-mail-2']);
+    expect(credited.map((m) => m.envelope.data)).toEqual([
+      expect.objectContaining({ sendId: firstSend, touch: 'click', revenue: 42 }),
+      expect.objectContaining({ sendId: secondSend, touch: 'click', revenue: 42 }),
+    ]);
+
+    // The merge redelivered: the order converts once.
+    await publishCopy(delivery.natsUrl, SUBJECTS.identity.merged, first);
+    await mergesHandled();
+    await settled();
+    expect(new Set(conversionsOf('o-cross-1').map((m) => m.envelope.id)).size).toBe(1);
+  });
+
   it('reports per campaign, variant and bucket from idempotent counters; redelivered events count once', async () => {
     const { email } = await deliver('p-metrics', 'summer', 'A');
     await deliver('p-metrics-2', 'summer', 'B');

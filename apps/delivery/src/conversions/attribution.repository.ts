@@ -35,20 +35,59 @@ interface ConversionDocument extends Conversion {
   schemaVersion: 1;
 }
 
-/** The emails' touches per profile (sent, opened, clicked) and the orders credited to them. */
+/** An order no email touch was found for (yet): a merge may still bring one. */
+export type UncreditedOrder = Omit<Conversion, 'touch'>;
+
+interface UncreditedOrderDocument extends UncreditedOrder {
+  /** The order id. */
+  _id: string;
+  schemaVersion: 1;
+}
+
+/** The emails' touches per profile (sent, opened, clicked), the orders credited to them, and the orders not. */
 @Injectable()
 export class AttributionRepository implements OnModuleInit {
   private readonly touches: Collection<TouchDocument>;
   private readonly conversions: Collection<ConversionDocument>;
+  private readonly uncredited: Collection<UncreditedOrderDocument>;
 
   constructor(@Inject(MONGO_DB) db: Db) {
     this.touches = db.collection<TouchDocument>('touches');
     this.conversions = db.collection<ConversionDocument>('conversions');
+    this.uncredited = db.collection<UncreditedOrderDocument>('uncredited_orders');
   }
 
   async onModuleInit(): Promise<void> {
     await this.touches.createIndex({ profileId: 1, kind: 1, at: -1 });
     await this.conversions.createIndex({ profileId: 1 });
+    await this.uncredited.createIndex({ profileId: 1, at: -1 });
+  }
+
+  /** Keeps an order nothing was credited for, so that a merge bringing a touch can still credit it. */
+  async holdUncredited(order: UncreditedOrder): Promise<void> {
+    await this.uncredited.updateOne(
+      { _id: order.orderId },
+      { $setOnInsert: { ...order, schemaVersion: 1 } },
+      { upsert: true },
+    );
+  }
+
+  /** The profile's uncredited orders placed since `since`, oldest first. */
+  async uncreditedOf(profileId: string, since: Date): Promise<UncreditedOrder[]> {
+    const found = await this.uncredited
+      .find({ profileId, at: { $gte: since } })
+      .sort({ at: 1 })
+      .toArray();
+    return found.map(({ _id: _key, schemaVersion: _version, ...order }) => order);
+  }
+
+  async dropUncredited(orderId: string): Promise<void> {
+    await this.uncredited.deleteOne({ _id: orderId });
+  }
+
+  /** Forgets the uncredited orders placed before `before`: no touch could be credited for them any more. */
+  async forgetUncreditedBefore(before: Date): Promise<number> {
+    return (await this.uncredited.deleteMany({ at: { $lt: before } })).deletedCount;
   }
 
   /** Records a touch; a later touch of the same kind and email moves its time forward. */
@@ -85,13 +124,15 @@ export class AttributionRepository implements OnModuleInit {
     return kept;
   }
 
-  /** Profiles merged into a survivor: their touches count for the survivor's orders. Idempotent. */
-  async moveTouches(mergedIds: readonly string[], survivorId: string): Promise<number> {
-    const result = await this.touches.updateMany(
-      { profileId: { $in: [...mergedIds] } },
-      { $set: { profileId: survivorId } },
-    );
-    return result.modifiedCount;
+  /**
+   * Profiles merged into a survivor: their touches count for the survivor's orders, and their
+   * uncredited orders become the survivor's. Idempotent.
+   */
+  async moveToSurvivor(mergedIds: readonly string[], survivorId: string): Promise<number> {
+    const filter = { profileId: { $in: [...mergedIds] } };
+    const touches = await this.touches.updateMany(filter, { $set: { profileId: survivorId } });
+    const orders = await this.uncredited.updateMany(filter, { $set: { profileId: survivorId } });
+    return touches.modifiedCount + orders.modifiedCount;
   }
 
   async erase(profileIds: readonly string[]): Promise<number> {
@@ -99,6 +140,7 @@ export class AttributionRepository implements OnModuleInit {
     const filter = { profileId: { $in: [...profileIds] } };
     const touches = await this.touches.deleteMany(filter);
     const conversions = await this.conversions.deleteMany(filter);
-    return touches.deletedCount + conversions.deletedCount;
+    const uncredited = await this.uncredited.deleteMany(filter);
+    return touches.deletedCount + conversions.deletedCount + uncredited.deletedCount;
   }
 }

@@ -3,7 +3,12 @@ import { Payload } from '@nestjs/microservices';
 import { deterministicId, originEnvelope } from '@mesh/contracts';
 import { type EnvelopeOf, MessagePublisher, OnMessage } from '@mesh/messaging';
 import { DeliveryEnv } from '../config.js';
-import { AttributionRepository, type Touch, type TouchKind } from './attribution.repository.js';
+import {
+  AttributionRepository,
+  type Touch,
+  type TouchKind,
+  type UncreditedOrder,
+} from './attribution.repository.js';
 
 const byProfile = (envelope: { profileId?: string }) => envelope.profileId;
 const HOUR = 3_600_000;
@@ -32,10 +37,14 @@ function orderIdOf(properties: Record<string, unknown>): string | undefined {
  * of its emails within DELIVERY_ATTRIBUTION_CLICK_HOURS (default 5 days) before the order, else the
  * latest open within DELIVERY_ATTRIBUTION_OPEN_HOURS (1 day), else the latest email sent within
  * DELIVERY_ATTRIBUTION_SEND_HOURS (off by default). Once per order id: the first attribution is kept
- * and `delivery.converted` carries a message id derived from the order id.
+ * and `delivery.converted` carries a message id derived from the order id. An order with no touch is
+ * kept for the longest of those windows: a merge within that time (the emailed person logs in on
+ * the device they ordered from) brings the merged profile's touches, and credits it then.
  */
 @Controller()
 export class ConversionsHandler {
+  private prunedAt = 0;
+
   constructor(
     private readonly attribution: AttributionRepository,
     private readonly publisher: MessagePublisher,
@@ -59,11 +68,22 @@ export class ConversionsHandler {
     await this.record('click', envelope);
   }
 
-  /** A profile merged into another (e.g. the emailed one logs in on a new device): its touches move along. */
+  /**
+   * A profile merged into another (e.g. the emailed one logs in on a new device): its touches and its
+   * uncredited orders move along, and the survivor's uncredited orders are credited if a touch now
+   * comes before them. Redelivered: nothing moves again, and a credited order converts once.
+   */
   @OnMessage('identity.merged', { orderBy: (envelope) => envelope.data.survivorId })
   async merged(@Payload() envelope: EnvelopeOf<'identity.merged'>): Promise<void> {
-    const mergedIds = envelope.data.mergedIds.filter((id) => id !== envelope.data.survivorId);
-    if (mergedIds.length > 0) await this.attribution.moveTouches(mergedIds, envelope.data.survivorId);
+    const { survivorId } = envelope.data;
+    const mergedIds = envelope.data.mergedIds.filter((id) => id !== survivorId);
+    if (mergedIds.length === 0) return;
+    await this.attribution.moveToSurvivor(mergedIds, survivorId);
+    const since = new Date(Date.now() - this.holdHours() * HOUR);
+    for (const order of await this.attribution.uncreditedOf(survivorId, since)) {
+      const touch = await this.lastTouch(survivorId, order.at);
+      if (touch) await this.credit(order, touch);
+    }
   }
 
   @OnMessage('identity.resolved.track', { orderBy: byProfile })
@@ -71,21 +91,26 @@ export class ConversionsHandler {
     if (envelope.data.event !== 'Order Completed' || !envelope.profileId) return;
     const properties = envelope.data.properties;
     const orderId = orderIdOf(properties) ?? `message:${envelope.data.messageId}`;
-    const at = new Date(envelope.occurredAt);
-    const touch = await this.lastTouch(envelope.profileId, at);
-    if (!touch) return;
     const currency =
       typeof properties.currency === 'string' && /^[A-Za-z]{3}$/.test(properties.currency)
         ? properties.currency.toUpperCase()
         : 'USD';
-    const conversion = await this.attribution.convert({
+    const order: UncreditedOrder = {
       orderId,
       profileId: envelope.profileId,
-      touch,
       revenue: amount(properties),
       currency,
-      at,
-    });
+      at: new Date(envelope.occurredAt),
+    };
+    const touch = await this.lastTouch(order.profileId, order.at);
+    if (touch) return this.credit(order, touch);
+    await this.attribution.holdUncredited(order);
+    await this.forgetOldUncredited();
+  }
+
+  /** Records the order's conversion (the first attribution of an order is kept) and announces it. */
+  private async credit(order: UncreditedOrder, touch: Touch): Promise<void> {
+    const conversion = await this.attribution.convert({ ...order, touch });
     const credited = conversion.touch;
     await this.publisher.publish(
       'delivery.converted',
@@ -109,6 +134,28 @@ export class ConversionsHandler {
         },
       }),
     );
+    await this.attribution.dropUncredited(order.orderId);
+  }
+
+  /** How long an uncredited order waits for a merge: the longest attribution window. */
+  private holdHours(): number {
+    const {
+      DELIVERY_ATTRIBUTION_CLICK_HOURS,
+      DELIVERY_ATTRIBUTION_OPEN_HOURS,
+      DELIVERY_ATTRIBUTION_SEND_HOURS,
+    } = this.env;
+    return Math.max(
+      DELIVERY_ATTRIBUTION_CLICK_HOURS,
+      DELIVERY_ATTRIBUTION_OPEN_HOURS,
+      DELIVERY_ATTRIBUTION_SEND_HOURS,
+    );
+  }
+
+  /** At most once an hour per replica: orders held past the longest window are forgotten. */
+  private async forgetOldUncredited(): Promise<void> {
+    if (Date.now() - this.prunedAt < HOUR) return;
+    this.prunedAt = Date.now();
+    await this.attribution.forgetUncreditedBefore(new Date(Date.now() - this.holdHours() * HOUR));
   }
 
   private async lastTouch(profileId: string, at: Date): Promise<Touch | undefined> {
