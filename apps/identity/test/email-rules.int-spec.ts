@@ -11,6 +11,9 @@ import { type MessagePublisher } from '@mesh/messaging';
 import { type MessageTap, type ServiceUnderTest, startServiceUnderTest } from '@mesh/testing';
 import { type Db } from 'mongodb';
 import { identitySpec } from '../src/identity.app.js';
+import { ApplyEmailRulesUseCase } from '../src/resolution/apply-email-rules.usecase.js';
+import { IdentityGraphRepository } from '../src/resolution/identity-graph.repository.js';
+import { ProfileMerger } from '../src/resolution/profile-merger.js';
 
 function identifyWith(email: string, anonymousId: string): Envelope<IdentifyPayload> {
   return originEnvelope({
@@ -84,5 +87,79 @@ describe('identity with IDENTITY_EMAIL_RULES=gmail', () => {
     );
     expect(receipt.envelope.data.removed).toMatchObject({ identifiers: 3, profiles: 1 });
     expect((await lookup('ab@gmail.com')).status).toBe(404);
+  }, 90_000);
+
+  it('records at boot that the stored addresses are under these rules', async () => {
+    const marker = await db
+      .collection<{ _id: string; value: string }>('graph_settings')
+      .findOne({ _id: 'email-rules' });
+    expect(marker?.value).toBe('gmail');
+  });
+});
+
+describe('identity: turning IDENTITY_EMAIL_RULES on rewrites the addresses stored before', () => {
+  let under: ServiceUnderTest;
+  let publisher: MessagePublisher;
+  let tap: MessageTap;
+  let db: Db;
+
+  beforeAll(async () => {
+    under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>', redis: true });
+    ({ publisher, tap, db } = under);
+  }, 60_000);
+  afterAll(async () => {
+    await under?.close();
+  });
+
+  const send = async (event: Envelope<IdentifyPayload>) => {
+    await publisher.publish(SUBJECTS.ingest.identify, event);
+    return (await tap.nextCausedBy(SUBJECTS.identity.resolved.identify, event, 30_000)).envelope.profileId!;
+  };
+  const emails = async () =>
+    (
+      await db
+        .collection<{ _id: string; profileId: string }>('identifiers')
+        .find({ type: 'email' })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map(({ _id, profileId }) => ({ _id, profileId }));
+
+  it('merges the profiles whose addresses are one under the rules, and stores every address normalized, once', async () => {
+    // Stored without rules: four profiles, two of them the same Gmail address.
+    const tagged = await send(identifyWith('a.b+x@gmail.com', 'anon-before-1'));
+    const plain = await send(identifyWith('ab@gmail.com', 'anon-before-2'));
+    const other = await send(identifyWith('Someone@Example.com', 'anon-before-3'));
+    const alone = await send(identifyWith('c.d@googlemail.com', 'anon-before-4'));
+    expect(new Set([tagged, plain, other, alone]).size).toBe(4);
+
+    const app = under.service.app;
+    const apply = new ApplyEmailRulesUseCase(app.get(IdentityGraphRepository), app.get(ProfileMerger), [
+      'gmail',
+    ]);
+    const report = await apply.applyOnce();
+
+    expect(report).toEqual({ scanned: 4, rewritten: 2, merged: 1, refused: 0 });
+    const merged = await tap.next<{ reason: string; survivorId: string; mergedIds: string[] }>(
+      SUBJECTS.identity.merged,
+      (m) => (m.envelope.data as { reason: string }).reason === 'email rules',
+    );
+    const survivor = merged.envelope.data.survivorId;
+    expect([survivor, ...merged.envelope.data.mergedIds].sort()).toEqual([tagged, plain].sort());
+    expect(await emails()).toEqual([
+      { _id: 'email:ab@gmail.com', profileId: survivor },
+      { _id: 'email:cd@gmail.com', profileId: alone },
+      { _id: 'email:someone@example.com', profileId: other },
+    ]);
+    const survivorProfile = await db
+      .collection<{ _id: string; identifiers: string[] }>('profiles')
+      .findOne({ _id: survivor });
+    expect(survivorProfile!.identifiers.filter((key) => key.startsWith('email:'))).toEqual([
+      'email:ab@gmail.com',
+    ]);
+
+    // Applied once: the marker keeps a restart from scanning again; running it anyway changes nothing.
+    expect(await apply.applyOnce()).toBeUndefined();
+    expect(await apply.execute()).toEqual({ scanned: 3, rewritten: 0, merged: 0, refused: 0 });
+    expect(await emails()).toHaveLength(3);
   }, 90_000);
 });

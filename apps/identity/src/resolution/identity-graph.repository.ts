@@ -42,6 +42,15 @@ export interface MergeCause {
   receivedAt: string;
 }
 
+/** A fact about the graph as a whole (e.g. the e-mail rules its addresses are stored under). */
+interface SettingDocument {
+  _id: string;
+  value: string;
+  updatedAt: Date;
+}
+
+const EMAIL_RULES_MARKER = 'email-rules';
+
 export interface MergeDocument {
   /** Deterministic: the same set of profiles merges under one id, however often it is attempted. */
   _id: string;
@@ -101,6 +110,7 @@ export class IdentityGraphRepository implements OnModuleInit {
   readonly merges: Collection<MergeDocument>;
   readonly conflicts: Collection<ConflictDocument>;
   private readonly locks: Collection<LockDocument>;
+  private readonly settings: Collection<SettingDocument>;
 
   constructor(
     @Inject(MONGO_DB) db: Db,
@@ -111,6 +121,7 @@ export class IdentityGraphRepository implements OnModuleInit {
     this.merges = db.collection<MergeDocument>('merges');
     this.conflicts = db.collection<ConflictDocument>('conflicts');
     this.locks = db.collection<LockDocument>('profile_locks');
+    this.settings = db.collection<SettingDocument>('graph_settings');
   }
 
   async onModuleInit(): Promise<void> {
@@ -360,6 +371,40 @@ export class IdentityGraphRepository implements OnModuleInit {
       },
     }));
     if (moves.length > 0) await this.identifiers.bulkWrite(moves, { ordered: false });
+  }
+
+  /** The stored e-mail identifiers, one at a time (a scan: for the e-mail rules' one-off rewrite). */
+  emailIdentifiers(): AsyncIterable<IdentifierDocument> {
+    return this.identifiers.find({ type: 'email' });
+  }
+
+  /**
+   * Lists `identifier` on a live profile in place of `oldKey` (an address stored before the e-mail
+   * rules that now normalize it) and removes the old identifier: claimed unless owned (the caller made
+   * sure any owner's profile is this one), the profile's list rewritten, the old key forgotten. The
+   * caller holds the profile's claim; each step may run again with one effect.
+   */
+  async rekey(profile: ProfileDocument, oldKey: string, identifier: IdentifierDto): Promise<void> {
+    const newKey = identifierKey(identifier);
+    await this.claim([identifier], profile._id);
+    const identifiers = unique([...profile.identifiers.filter((key) => key !== oldKey), newKey]);
+    await this.profiles.updateOne({ _id: profile._id }, { $set: { identifiers }, $inc: { version: 1 } });
+    await this.cache.forget([oldKey]);
+    await this.identifiers.deleteOne({ _id: oldKey });
+  }
+
+  /** The e-mail rules the stored addresses were last rewritten under (undefined: never). */
+  async emailRulesApplied(): Promise<string | undefined> {
+    const marker = await this.settings.findOne({ _id: EMAIL_RULES_MARKER });
+    return marker?.value;
+  }
+
+  async markEmailRulesApplied(rules: string): Promise<void> {
+    await this.settings.updateOne(
+      { _id: EMAIL_RULES_MARKER },
+      { $set: { value: rules, updatedAt: new Date() } },
+      { upsert: true },
+    );
   }
 
   async finishMerge(merge: MergeDocument): Promise<void> {

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ApplyEmailRulesUseCase } from './apply-email-rules.usecase.js';
 import { type ExtractionOptions } from './identifiers.js';
 import { IngestedEventHandler } from './ingested-event.handler.js';
 import { ProfileMerger } from './profile-merger.js';
@@ -18,6 +19,7 @@ export class ResolutionModule {
       providers: [
         ResolveEventUseCase,
         ProfileMerger,
+        ApplyEmailRulesUseCase,
         { provide: EXTRACTION_OPTIONS, useValue: extraction },
         { provide: IDENTITY_RULES, useValue: rules },
       ],
