@@ -79,6 +79,7 @@ export class ApplyEmailRulesUseCase implements OnApplicationBootstrap, OnApplica
       const normalized = normalizeEmail(stored.value, this.rules);
       if (!('value' in normalized) || normalized.value === stored.value) continue;
       const outcome = await this.rewrite(stored, { type: 'email', value: normalized.value });
+      if (outcome === undefined) continue;
       report[outcome]++;
       if (outcome === 'merged') report.rewritten++;
     }
@@ -89,7 +90,9 @@ export class ApplyEmailRulesUseCase implements OnApplicationBootstrap, OnApplica
   private async rewrite(
     stored: IdentifierDocument,
     identifier: IdentifierDto,
-  ): Promise<'rewritten' | 'merged' | 'refused'> {
+  ): Promise<'rewritten' | 'merged' | 'refused' | undefined> {
+    // A cursor may still hold an address this run (or another replica) already rewrote.
+    if (!(await this.graph.owners([stored._id])).has(stored._id)) return undefined;
     const newKey = identifierKey(identifier);
     let merged = false;
     for (let attempt = 0; attempt < 10; attempt++) {
