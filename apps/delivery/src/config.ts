@@ -1,5 +1,6 @@
 import { BooleanFromEnv, IsMongoUrl, IsRedisUrl, ServiceEnv } from '@mesh/config';
 import {
+  IsBase64,
   IsBoolean,
   IsEmail,
   IsInt,
@@ -92,6 +93,12 @@ export class DeliveryEnv extends ServiceEnv {
 
   /** Mailgun's HTTP webhook signing key (`POST /webhooks/mailgun`); unset: endpoint off. */
   @IsOptional() @IsString() @MinLength(8) MAILGUN_WEBHOOK_SIGNING_KEY?: string;
+
+  /**
+   * SendGrid's Signed Event Webhook verification key (`POST /webhooks/sendgrid`): the base64 public key
+   * SendGrid shows once "Signed Event Webhook" is on; unset: endpoint off.
+   */
+  @IsOptional() @IsBase64() @MinLength(64) SENDGRID_WEBHOOK_PUBLIC_KEY?: string;
 
   /** A webhook call signed longer ago (or further ahead) than this is refused as a possible replay. */
   @IsInt() @Min(10) @Max(86_400) DELIVERY_WEBHOOK_TOLERANCE_SECONDS: number = 300;

@@ -5,7 +5,8 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { waitFor } from '@mesh/testing';
-import { signGeneric, signMailgun } from '../src/feedback/webhook-signatures.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { signGeneric, signMailgun, signSendgrid } from '../src/feedback/webhook-signatures.js';
 import {
   ADMIN,
   campaignSpec,
@@ -16,6 +17,8 @@ import {
 
 const SECRET = 'generic-webhook-secret-for-tests';
 const MAILGUN_KEY = 'mailgun-signing-key-for-tests';
+/** Stands in for SendGrid's signing key; delivery is given its public half, as SendGrid shows it. */
+const SENDGRID = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 const rendered = (
   profileId: string,
@@ -46,6 +49,9 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       env: {
         DELIVERY_WEBHOOK_SECRET: SECRET,
         MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
+        SENDGRID_WEBHOOK_PUBLIC_KEY: SENDGRID.publicKey
+          .export({ format: 'der', type: 'spki' })
+          .toString('base64'),
         DELIVERY_SOFT_BOUNCE_LIMIT: '3',
       },
     });
@@ -92,6 +98,18 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  const postSendgrid = (events: unknown, privateKey = SENDGRID.privateKey, timestamp = String(now())) => {
+    const raw = JSON.stringify(events);
+    return fetch(`${delivery.service.url}/webhooks/sendgrid`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-twilio-email-event-webhook-signature': signSendgrid(privateKey, timestamp, raw),
+        'x-twilio-email-event-webhook-timestamp': timestamp,
+      },
+      body: raw,
+    });
+  };
   const suppression = async (email: string) => {
     const response = await fetch(`${delivery.service.url}/admin/suppressions/${encodeURIComponent(email)}`, {
       headers: ADMIN,
@@ -269,5 +287,61 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     );
     // …until the ESP says it never arrived: the next campaign (to the profile's new address) may send.
     await deliver('p-gone', 'digest', 't-2', { maxPerDay: 1, to: 'p-gone@new.example' });
+  });
+
+  it("takes SendGrid's signed Event Webhook: a bounce bounces our email hard, a spam report suppresses, the rest is ignored", async () => {
+    const { sendId, smtpMessageId } = await deliver('p-sendgrid', 'welcome');
+    const events = [
+      {
+        email: 'p-sendgrid@example.com',
+        timestamp: now(),
+        event: 'bounce',
+        type: 'bounce',
+        status: '5.1.1',
+        reason: '550 5.1.1 The email account does not exist',
+        'smtp-id': smtpMessageId,
+        sg_event_id: 'sg-bounce-1',
+        sg_message_id: 'abc.filter0001',
+        category: ['welcome'],
+      },
+      { email: 'p-spam@example.com', timestamp: now(), event: 'spamreport', sg_event_id: 'sg-spam-1' },
+      { email: 'p-sendgrid@example.com', timestamp: now(), event: 'open', sg_event_id: 'sg-open-1' },
+      { email: 'not-an-address', timestamp: now(), event: 'bounce' },
+    ];
+
+    const response = await postSendgrid(events);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ received: 4, applied: 2, duplicates: 0, ignored: 2 });
+    const bounced = await delivery.tap.next<DeliveryBouncedPayload>(
+      SUBJECTS.delivery.bounced,
+      (m) => m.envelope.data.sendId === sendId,
+    );
+    expect(bounced.envelope.data).toMatchObject({
+      kind: 'hard',
+      diagnostic: '5.1.1 550 5.1.1 The email account does not exist',
+    });
+    expect(await suppression('p-sendgrid@example.com')).toMatchObject({
+      reason: 'hard_bounce',
+      source: 'esp:sendgrid',
+    });
+    expect(await suppression('p-spam@example.com')).toMatchObject({ reason: 'complaint' });
+
+    // SendGrid retries a batch it thinks failed: each event counts once.
+    expect(await (await postSendgrid(events)).json()).toMatchObject({ applied: 0, duplicates: 2 });
+    expect(bouncesOf(sendId)).toHaveLength(1);
+    // Signed with another key, signed too long ago, or not signed: refused before anything is read.
+    const forged = [
+      { email: 'p-forged-sg@example.com', timestamp: now(), event: 'spamreport', sg_event_id: 'x' },
+    ];
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    expect((await postSendgrid(forged, stranger)).status).toBe(401);
+    expect((await postSendgrid(forged, SENDGRID.privateKey, String(now() - 3_600))).status).toBe(401);
+    const unsignedCall = await fetch(`${delivery.service.url}/webhooks/sendgrid`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(forged),
+    });
+    expect(unsignedCall.status).toBe(401);
+    expect(await suppression('p-forged-sg@example.com')).toBeUndefined();
   });
 });

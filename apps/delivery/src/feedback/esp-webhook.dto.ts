@@ -61,3 +61,20 @@ export class MailgunWebhookDto {
   @ValidateNested() @Type(() => MailgunSignatureDto) signature!: MailgunSignatureDto;
   @ValidateNested() @Type(() => MailgunEventDataDto) 'event-data'!: MailgunEventDataDto;
 }
+
+/**
+ * The fields of one SendGrid Event Webhook event we use (the rest, custom arguments included, is
+ * ignored): https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event.
+ */
+export class SendgridEventDto {
+  @IsString() @Length(1, 256) sg_event_id!: string;
+  @IsString() @Length(1, 64) event!: string;
+  @IsEmail() email!: string;
+  @IsNumber() timestamp!: number;
+  /** For a bounce: `bounce` (permanent) or `blocked` (temporary). */
+  @IsOptional() @IsString() type?: string;
+  /** The Message-ID the email was sent with (ours: `<sendKey@personalization-mesh>`). */
+  @IsOptional() @IsString() @Length(1, 998) 'smtp-id'?: string;
+  @IsOptional() @IsString() reason?: string;
+  @IsOptional() @IsString() status?: string;
+}

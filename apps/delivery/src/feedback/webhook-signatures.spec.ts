@@ -1,4 +1,13 @@
-import { signGeneric, signMailgun, verifyGeneric, verifyMailgun } from './webhook-signatures.js';
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  sendgridKey,
+  signGeneric,
+  signMailgun,
+  signSendgrid,
+  verifyGeneric,
+  verifyMailgun,
+  verifySendgrid,
+} from './webhook-signatures.js';
 
 const now = new Date('2026-11-28T12:00:00Z');
 const t = Math.floor(now.getTime() / 1000);
@@ -42,5 +51,35 @@ describe('webhook signatures', () => {
         300,
       ),
     ).toBe(false);
+  });
+
+  it("checks SendGrid's ECDSA signature of timestamp + raw body with the webhook's verification key", () => {
+    // The example SendGrid's own library is tested with: a key, a payload, its timestamp and signature.
+    const key = sendgridKey(
+      'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==',
+    );
+    const signature =
+      'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=';
+    const payload = JSON.stringify({
+      category: 'example_payload',
+      event: 'test_event',
+      message_id: 'message_id',
+    });
+    const then = new Date(1588788367 * 1000);
+    expect(verifySendgrid(key, signature, '1588788367', payload, then, 300)).toBe(true);
+    expect(verifySendgrid(key, signature, '1588788367', 'payload', then, 300)).toBe(false);
+    expect(verifySendgrid(key, signature, '1588788368', payload, then, 300)).toBe(false);
+    expect(
+      verifySendgrid(key, signature, '1588788367', payload, new Date(then.getTime() + 301_000), 300),
+    ).toBe(false);
+    expect(verifySendgrid(key, 'bm90IGEgc2lnbmF0dXJl', '1588788367', payload, then, 300)).toBe(false);
+    expect(verifySendgrid(key, undefined, '1588788367', payload, then, 300)).toBe(false);
+
+    // And our own signer (for tests) makes signatures that key pair's public half accepts.
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const der = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    const own = signSendgrid(pair.privateKey, String(t), '[]');
+    expect(verifySendgrid(sendgridKey(der), own, String(t), '[]', now, 300)).toBe(true);
+    expect(verifySendgrid(key, own, String(t), '[]', now, 300)).toBe(false);
   });
 });

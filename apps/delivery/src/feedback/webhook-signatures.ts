@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, type KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
 
 /** Constant-time comparison of two hex digests (different lengths are simply unequal). */
 function sameHex(expected: string, given: string): boolean {
@@ -56,4 +56,34 @@ export function verifyMailgun(
   if (!/^\d{1,12}$/.test(signature.timestamp)) return false;
   if (!fresh(Number(signature.timestamp), now, toleranceSeconds)) return false;
   return sameHex(signMailgun(key, signature.timestamp, signature.token), signature.signature);
+}
+
+/**
+ * SendGrid's Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature` is a base64 ECDSA P-256
+ * (SHA-256, DER) signature of `<X-Twilio-Email-Event-Webhook-Timestamp><raw body>`, checked with the
+ * verification key SendGrid shows for the webhook (base64 DER, as SendGrid's own libraries take it).
+ */
+export function sendgridKey(base64Der: string): KeyObject {
+  return createPublicKey({ key: Buffer.from(base64Der, 'base64'), format: 'der', type: 'spki' });
+}
+
+export function signSendgrid(privateKey: KeyObject, timestamp: string, rawBody: string): string {
+  return sign('sha256', Buffer.from(timestamp + rawBody), privateKey).toString('base64');
+}
+
+export function verifySendgrid(
+  publicKey: KeyObject,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  rawBody: string,
+  now: Date,
+  toleranceSeconds: number,
+): boolean {
+  if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (!fresh(Number(timestamp), now, toleranceSeconds)) return false;
+  try {
+    return verify('sha256', Buffer.from(timestamp + rawBody), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false; // not a DER signature at all
+  }
 }
