@@ -24,6 +24,13 @@ function identifyWith(email: string, anonymousId: string): Envelope<IdentifyPayl
   });
 }
 
+/** Publishes an identify call and waits for identity to resolve it: the profile it went to. */
+async function resolvedProfile(under: ServiceUnderTest, event: Envelope<IdentifyPayload>): Promise<string> {
+  await under.publisher.publish(SUBJECTS.ingest.identify, event);
+  return (await under.tap.nextCausedBy(SUBJECTS.identity.resolved.identify, event, 30_000)).envelope
+    .profileId!;
+}
+
 describe('identity with IDENTITY_EMAIL_RULES=gmail', () => {
   let under: ServiceUnderTest;
   let publisher: MessagePublisher;
@@ -44,10 +51,7 @@ describe('identity with IDENTITY_EMAIL_RULES=gmail', () => {
     await under?.close();
   });
 
-  const send = async (event: Envelope<IdentifyPayload>) => {
-    await publisher.publish(SUBJECTS.ingest.identify, event);
-    return (await tap.nextCausedBy(SUBJECTS.identity.resolved.identify, event, 30_000)).envelope.profileId!;
-  };
+  const send = (event: Envelope<IdentifyPayload>) => resolvedProfile(under, event);
   const lookup = (email: string) =>
     fetch(`${under.service.url}/api/profiles?email=${encodeURIComponent(email)}`, {
       headers: { authorization: 'Bearer identity-test-admin-token' },
@@ -99,22 +103,18 @@ describe('identity with IDENTITY_EMAIL_RULES=gmail', () => {
 
 describe('identity: turning IDENTITY_EMAIL_RULES on rewrites the addresses stored before', () => {
   let under: ServiceUnderTest;
-  let publisher: MessagePublisher;
   let tap: MessageTap;
   let db: Db;
 
   beforeAll(async () => {
     under = await startServiceUnderTest({ name: 'identity', spec: identitySpec, tap: '>', redis: true });
-    ({ publisher, tap, db } = under);
+    ({ tap, db } = under);
   }, 60_000);
   afterAll(async () => {
     await under?.close();
   });
 
-  const send = async (event: Envelope<IdentifyPayload>) => {
-    await publisher.publish(SUBJECTS.ingest.identify, event);
-    return (await tap.nextCausedBy(SUBJECTS.identity.resolved.identify, event, 30_000)).envelope.profileId!;
-  };
+  const send = (event: Envelope<IdentifyPayload>) => resolvedProfile(under, event);
   const emails = async () =>
     (
       await db
