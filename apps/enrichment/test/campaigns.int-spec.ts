@@ -452,6 +452,29 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
       expect(intentsFor(anonymous, 'cart-anonymous')).toEqual([]);
     });
 
+    it('a merge waits for a wait of the survivor that is firing, then moves the merged profile’s waits', async () => {
+      const { anonymous, known } = await anonymousCart('survivor-firing');
+      await settled();
+      const timers = mesh.service.app.get(CampaignTimers);
+      const firing = await timers.tryHold(known); // as a replica firing one of the survivor's waits
+      await mesh.publisher.publish(
+        SUBJECTS.identity.merged,
+        mergeEnvelope('merge-survivor-firing', known, anonymous),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await timers.mergedInto(anonymous)).toBeUndefined();
+      expect(await timers.pendingFor(anonymous)).toHaveLength(1);
+      await timers.letGo(known, firing!);
+      await waitFor(
+        'the merge to mark the profile',
+        async () => (await timers.mergedInto(anonymous)) === known,
+      );
+      await mergesSettled();
+      expect(await timers.pendingFor(known)).toMatchObject([
+        { profileId: known, campaignId: 'cart-anonymous', triggerKey: 'cart:cart-survivor-firing' },
+      ]);
+    });
+
     it('a wait due for a profile already merged away is re-keyed to the survivor, never sent for it', async () => {
       // The race: the merge has marked the profile but its waits are not moved yet when one is due.
       const { anonymous, known } = await anonymousCart('race');

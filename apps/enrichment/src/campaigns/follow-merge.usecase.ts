@@ -33,19 +33,25 @@ export class FollowMergeUseCase {
   ) {}
 
   /**
-   * `identity.merged`: marks each merged profile, then moves its pending timers, holding its waits
-   * meanwhile (a wait firing for it is let finish first). A hold not had within HOLD_WAIT_MS throws:
-   * the merge is redelivered and tried again.
+   * `identity.merged`: marks each merged profile, then moves its pending timers, holding the waits of
+   * the survivor and of that profile meanwhile (a wait firing for either is let finish first, so the
+   * "survivor already waits" check and its re-entry rule see a settled survivor). A hold not had
+   * within HOLD_WAIT_MS throws: the merge is redelivered and tried again.
    */
   async merged(mergedIds: readonly string[], survivorId: string): Promise<void> {
-    for (const mergedId of mergedIds) {
-      const hold = await this.hold(mergedId);
-      try {
-        await this.timers.markMerged([mergedId], survivorId);
-        for (const timer of await this.timers.pendingFor(mergedId)) await this.move(timer, survivorId);
-      } finally {
-        await this.timers.letGo(mergedId, hold);
+    const survivorHold = await this.hold(survivorId);
+    try {
+      for (const mergedId of mergedIds) {
+        const hold = await this.hold(mergedId);
+        try {
+          await this.timers.markMerged([mergedId], survivorId);
+          for (const timer of await this.timers.pendingFor(mergedId)) await this.move(timer, survivorId);
+        } finally {
+          await this.timers.letGo(mergedId, hold);
+        }
       }
+    } finally {
+      await this.timers.letGo(survivorId, survivorHold);
     }
   }
 
