@@ -265,6 +265,46 @@ describe('delivery: conversions and campaign metrics', () => {
     expect(new Set(conversionsOf('o-cross-1').map((m) => m.envelope.id)).size).toBe(1);
   });
 
+  it('credits to the survivor an order reported late for a profile already merged away', async () => {
+    const { email, sendId } = await deliver('p-mail-late', 'autumn', 'B');
+    await fetch(delivery.local(clickLink(email)), { redirect: 'manual' });
+    await delivery.tap.next(
+      SUBJECTS.delivery.clicked,
+      (m) => (m.envelope.data as { sendId: string }).sendId === sendId,
+    );
+    await settled();
+    await delivery.publisher.publish(
+      SUBJECTS.identity.merged,
+      originEnvelope({
+        type: 'identity.merged',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        profileId: 'p-mail-late',
+        data: {
+          mergeId: 'merge-late',
+          survivorId: 'p-mail-late',
+          mergedIds: ['p-shop-late'],
+          reason: 'shared email',
+          evidence: [{ type: 'email' as const, value: 'p-shop-late@example.com' }],
+        },
+      }),
+    );
+    await waitFor('the merge handled', () =>
+      consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
+    );
+    // Resolved to the merged-away profile before the merge, handled after it.
+    await delivery.publisher.publish(
+      SUBJECTS.identity.resolved.track,
+      order('p-shop-late', 'o-late-merged', new Date(Date.now() + HOUR), 7),
+    );
+    const converted = await delivery.tap.next<DeliveryConvertedPayload>(
+      SUBJECTS.delivery.converted,
+      (m) => m.envelope.data.orderId === 'o-late-merged',
+    );
+    expect(converted.envelope.profileId).toBe('p-mail-late');
+    expect(converted.envelope.data).toMatchObject({ sendId, touch: 'click', revenue: 7 });
+  });
+
   it('reports per campaign, variant and bucket from idempotent counters; redelivered events count once', async () => {
     const { email } = await deliver('p-metrics', 'summer', 'A');
     await deliver('p-metrics-2', 'summer', 'B');

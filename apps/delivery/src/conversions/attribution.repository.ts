@@ -38,6 +38,13 @@ interface ConversionDocument extends Conversion {
 /** An order no email touch was found for (yet): a merge may still bring one. */
 export type UncreditedOrder = Omit<Conversion, 'touch'>;
 
+/** A profile merged into another: orders and touches reported for it late belong to the survivor. */
+interface MergedProfileDocument {
+  /** The merged profile's id. */
+  _id: string;
+  survivorId: string;
+}
+
 interface UncreditedOrderDocument extends UncreditedOrder {
   /** The order id. */
   _id: string;
@@ -50,11 +57,13 @@ export class AttributionRepository implements OnModuleInit {
   private readonly touches: Collection<TouchDocument>;
   private readonly conversions: Collection<ConversionDocument>;
   private readonly uncredited: Collection<UncreditedOrderDocument>;
+  private readonly mergedProfiles: Collection<MergedProfileDocument>;
 
   constructor(@Inject(MONGO_DB) db: Db) {
     this.touches = db.collection<TouchDocument>('touches');
     this.conversions = db.collection<ConversionDocument>('conversions');
     this.uncredited = db.collection<UncreditedOrderDocument>('uncredited_orders');
+    this.mergedProfiles = db.collection<MergedProfileDocument>('merged_profiles');
   }
 
   async onModuleInit(): Promise<void> {
@@ -124,6 +133,27 @@ export class AttributionRepository implements OnModuleInit {
     return kept;
   }
 
+  /** Remembers where merged profiles went, before anything of theirs moves (see `liveProfile`). */
+  async recordMerge(mergedIds: readonly string[], survivorId: string): Promise<void> {
+    await this.mergedProfiles.bulkWrite(
+      mergedIds.map((id) => ({
+        updateOne: { filter: { _id: id }, update: { $set: { survivorId } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** The profile this one lives in now, following merges (itself when never merged). */
+  async liveProfile(profileId: string): Promise<string> {
+    let current = profileId;
+    for (let hop = 0; hop < 16; hop++) {
+      const merged = await this.mergedProfiles.findOne({ _id: current });
+      if (!merged || merged.survivorId === current) return current;
+      current = merged.survivorId;
+    }
+    return current;
+  }
+
   /**
    * Profiles merged into a survivor: their touches count for the survivor's orders, and their
    * uncredited orders become the survivor's. Idempotent.
@@ -141,6 +171,9 @@ export class AttributionRepository implements OnModuleInit {
     const touches = await this.touches.deleteMany(filter);
     const conversions = await this.conversions.deleteMany(filter);
     const uncredited = await this.uncredited.deleteMany(filter);
+    const ids = [...profileIds];
+    await this.mergedProfiles.deleteMany({ _id: { $in: ids } });
+    await this.mergedProfiles.deleteMany({ survivorId: { $in: ids } });
     return touches.deletedCount + conversions.deletedCount + uncredited.deletedCount;
   }
 }

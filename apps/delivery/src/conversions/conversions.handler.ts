@@ -78,6 +78,13 @@ export class ConversionsHandler {
     const { survivorId } = envelope.data;
     const mergedIds = envelope.data.mergedIds.filter((id) => id !== survivorId);
     if (mergedIds.length === 0) return;
+    // Recorded before anything moves: an order held for a merged profile after the move below sees it.
+    await this.attribution.recordMerge(mergedIds, survivorId);
+    await this.creditAfterMerge(mergedIds, survivorId);
+  }
+
+  /** Moves the merged profiles' touches and uncredited orders, and credits what a touch now comes before. */
+  private async creditAfterMerge(mergedIds: readonly string[], survivorId: string): Promise<void> {
     await this.attribution.moveToSurvivor(mergedIds, survivorId);
     const since = new Date(Date.now() - this.holdHours() * HOUR);
     for (const order of await this.attribution.uncreditedOf(survivorId, since)) {
@@ -97,7 +104,8 @@ export class ConversionsHandler {
         : 'USD';
     const order: UncreditedOrder = {
       orderId,
-      profileId: envelope.profileId,
+      // An order resolved just before its profile was merged away belongs to the survivor.
+      profileId: await this.attribution.liveProfile(envelope.profileId),
       revenue: amount(properties),
       currency,
       at: new Date(envelope.occurredAt),
@@ -105,6 +113,9 @@ export class ConversionsHandler {
     const touch = await this.lastTouch(order.profileId, order.at);
     if (touch) return this.credit(order, touch);
     await this.attribution.holdUncredited(order);
+    // A merge of this profile handled meanwhile moved its orders before this one was held: follow it.
+    const live = await this.attribution.liveProfile(order.profileId);
+    if (live !== order.profileId) await this.creditAfterMerge([order.profileId], live);
     await this.forgetOldUncredited();
   }
 
