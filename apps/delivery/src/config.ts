@@ -100,6 +100,19 @@ export class DeliveryEnv extends ServiceEnv {
    */
   @IsOptional() @IsBase64() @MinLength(64) SENDGRID_WEBHOOK_PUBLIC_KEY?: string;
 
+  /**
+   * Amazon SES feedback through SNS (`POST /webhooks/ses`): the topic ARNs, comma-separated, whose
+   * messages are taken (their signatures checked against AWS's certificates); unset: endpoint off.
+   */
+  @IsOptional()
+  @Matches(
+    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(,arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256})*$/,
+    {
+      message: 'SES_SNS_TOPIC_ARNS must be SNS topic ARNs separated by commas',
+    },
+  )
+  SES_SNS_TOPIC_ARNS?: string;
+
   /** A webhook call signed longer ago (or further ahead) than this is refused as a possible replay. */
   @IsInt() @Min(10) @Max(86_400) DELIVERY_WEBHOOK_TOLERANCE_SECONDS: number = 300;
 

@@ -5,8 +5,15 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { waitFor } from '@mesh/testing';
-import { generateKeyPairSync } from 'node:crypto';
-import { signGeneric, signMailgun, signSendgrid } from '../src/feedback/webhook-signatures.js';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { SnsCertificates } from '../src/feedback/sns-certificates.js';
+import {
+  signGeneric,
+  signMailgun,
+  signSendgrid,
+  type SnsMessage,
+  snsStringToSign,
+} from '../src/feedback/webhook-signatures.js';
 import {
   ADMIN,
   campaignSpec,
@@ -19,6 +26,10 @@ const SECRET = 'generic-webhook-secret-for-tests';
 const MAILGUN_KEY = 'mailgun-signing-key-for-tests';
 /** Stands in for SendGrid's signing key; delivery is given its public half, as SendGrid shows it. */
 const SENDGRID = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+/** Stands in for an AWS SNS signing certificate's key; delivery is told its public half in advance. */
+const SNS = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const SNS_CERT_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem';
+const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ses-feedback';
 
 const rendered = (
   profileId: string,
@@ -49,12 +60,14 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       env: {
         DELIVERY_WEBHOOK_SECRET: SECRET,
         MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
+        SES_SNS_TOPIC_ARNS: SES_TOPIC,
         SENDGRID_WEBHOOK_PUBLIC_KEY: SENDGRID.publicKey
           .export({ format: 'der', type: 'spki' })
           .toString('base64'),
         DELIVERY_SOFT_BOUNCE_LIMIT: '3',
       },
     });
+    delivery.service.app.get(SnsCertificates).know(SNS_CERT_URL, SNS.publicKey);
   }, 60_000);
   afterAll(() => delivery?.close());
 
@@ -110,6 +123,30 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
       body: raw,
     });
   };
+  const snsNotification = (sesNotification: unknown, overrides: Partial<SnsMessage> = {}) => {
+    const message: SnsMessage = {
+      Type: 'Notification',
+      MessageId: `sns-${Math.random()}`,
+      TopicArn: SES_TOPIC,
+      Message: JSON.stringify(sesNotification),
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      Signature: '',
+      SigningCertURL: SNS_CERT_URL,
+      ...overrides,
+    };
+    return {
+      ...message,
+      Signature: sign('sha256', Buffer.from(snsStringToSign(message)), SNS.privateKey).toString('base64'),
+    };
+  };
+  const postSes = (message: object) =>
+    fetch(`${delivery.service.url}/webhooks/ses`, {
+      method: 'POST',
+      // As SNS posts it.
+      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+      body: JSON.stringify(message),
+    });
   const suppression = async (email: string) => {
     const response = await fetch(`${delivery.service.url}/admin/suppressions/${encodeURIComponent(email)}`, {
       headers: ADMIN,
@@ -343,5 +380,79 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     });
     expect(unsignedCall.status).toBe(401);
     expect(await suppression('p-forged-sg@example.com')).toBeUndefined();
+  });
+
+  it('takes SES feedback through SNS: a permanent bounce bounces our email hard, a complaint suppresses, once each', async () => {
+    const { sendId, smtpMessageId } = await deliver('p-ses', 'welcome');
+    const mail = {
+      messageId: '0102018c-ses-id',
+      timestamp: new Date().toISOString(),
+      headers: [{ name: 'Message-ID', value: smtpMessageId }],
+    };
+    const bounce = snsNotification({
+      notificationType: 'Bounce',
+      mail,
+      bounce: {
+        bounceType: 'Permanent',
+        feedbackId: 'fb-bounce-1',
+        timestamp: new Date().toISOString(),
+        bouncedRecipients: [
+          {
+            emailAddress: 'p-ses@example.com',
+            status: '5.1.1',
+            diagnosticCode: 'smtp; 550 5.1.1 user unknown',
+          },
+        ],
+      },
+    });
+
+    const response = await postSes(bounce);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ received: 1, applied: 1, duplicates: 0, ignored: 0 });
+    const bounced = await delivery.tap.next<DeliveryBouncedPayload>(
+      SUBJECTS.delivery.bounced,
+      (m) => m.envelope.data.sendId === sendId,
+    );
+    expect(bounced.envelope.data).toMatchObject({ kind: 'hard', diagnostic: 'smtp; 550 5.1.1 user unknown' });
+    expect(await suppression('p-ses@example.com')).toMatchObject({
+      reason: 'hard_bounce',
+      source: 'esp:ses',
+    });
+    expect(await (await postSes(bounce)).json()).toMatchObject({ applied: 0, duplicates: 1 });
+
+    const complaint = snsNotification({
+      notificationType: 'Complaint',
+      mail: { ...mail, headers: [] },
+      complaint: {
+        feedbackId: 'fb-complaint-1',
+        timestamp: new Date().toISOString(),
+        complainedRecipients: [{ emailAddress: 'p-ses-complains@example.com' }],
+      },
+    });
+    expect((await postSes(complaint)).status).toBe(200);
+    expect(await suppression('p-ses-complains@example.com')).toMatchObject({ reason: 'complaint' });
+
+    // Not believed: another topic (403), a forged or altered signature, a certificate not on AWS's SNS hosts (401).
+    const forged = snsNotification({
+      notificationType: 'Complaint',
+      mail,
+      complaint: {
+        feedbackId: 'fb-forged',
+        timestamp: new Date().toISOString(),
+        complainedRecipients: [{ emailAddress: 'p-ses-forged@example.com' }],
+      },
+    });
+    expect((await postSes({ ...forged, TopicArn: 'arn:aws:sns:eu-west-1:999999999999:other' })).status).toBe(
+      403,
+    );
+    expect(
+      (await postSes({ ...forged, Message: forged.Message.replace('fb-forged', 'fb-altered') })).status,
+    ).toBe(401);
+    expect((await postSes({ ...forged, SigningCertURL: 'https://example.com/cert.pem' })).status).toBe(401);
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const { Signature: _signature, ...unsignedMessage } = forged;
+    const wrongKey = sign('sha256', Buffer.from(snsStringToSign({ ...forged })), stranger).toString('base64');
+    expect((await postSes({ ...unsignedMessage, Signature: wrongKey })).status).toBe(401);
+    expect(await suppression('p-ses-forged@example.com')).toBeUndefined();
   });
 });

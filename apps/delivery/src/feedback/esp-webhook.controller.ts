@@ -1,15 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  HttpCode,
-  Inject,
-  Logger,
-  NotFoundException,
-  Post,
-  Req,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { fieldErrors } from '@mesh/runtime';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -25,42 +14,13 @@ import {
   sendIdOfMessageId,
 } from './record-feedback.usecase.js';
 import { sendgridKey, verifyGeneric, verifyMailgun, verifySendgrid } from './webhook-signatures.js';
+import { checked, off, type Received, recordAll, unsigned } from './webhook-answers.js';
 
 /** Events one SendGrid call may carry (SendGrid posts batches of up to about a thousand). */
 const MAX_SENDGRID_EVENTS = 5_000;
 
 /** The request body as received, kept by the JSON parser (see http-wiring.ts) for signatures. */
 type WithRawBody = FastifyRequest & { rawBody?: string };
-
-const unsigned = () =>
-  new UnauthorizedException({
-    error: 'invalid_signature',
-    message: 'the webhook signature is missing, wrong or too old',
-  });
-const off = (setting: string) =>
-  new NotFoundException({
-    error: 'webhook_not_configured',
-    message: `set ${setting} to receive this webhook`,
-  });
-
-function checked<T extends object>(type: new () => T, body: unknown, forbidUnknown: boolean): T {
-  const instance = plainToInstance(type, body ?? {});
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: forbidUnknown });
-  if (errors.length > 0)
-    throw new BadRequestException({
-      error: 'invalid_request',
-      message: 'the request is not valid',
-      fields: fieldErrors(errors),
-    });
-  return instance;
-}
-
-interface Received {
-  received: number;
-  applied: number;
-  duplicates: number;
-  ignored: number;
-}
 
 /**
  * Bounce and complaint reports from the ESP: a generic signed JSON format, Mailgun's webhooks and
@@ -217,14 +177,8 @@ export class EspWebhookController {
     return this.env.DELIVERY_WEBHOOK_TOLERANCE_SECONDS;
   }
 
-  private async apply(events: FeedbackEvent[]): Promise<Received> {
-    const result: Received = { received: events.length, applied: 0, duplicates: 0, ignored: 0 };
-    for (const event of events) {
-      const outcome = await this.feedback.execute(event);
-      if (outcome === 'applied') result.applied += 1;
-      else result.duplicates += 1;
-    }
-    return result;
+  private apply(events: FeedbackEvent[]): Promise<Received> {
+    return recordAll(this.feedback, events);
   }
 }
 

@@ -78,3 +78,74 @@ export class SendgridEventDto {
   @IsOptional() @IsString() reason?: string;
   @IsOptional() @IsString() status?: string;
 }
+
+/** An Amazon SNS message as posted to an HTTPS subscription (the fields its signature covers). */
+export class SnsMessageDto {
+  @IsIn(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']) Type!: string;
+  @IsString() @Length(1, 256) MessageId!: string;
+  @IsString() @Length(1, 512) TopicArn!: string;
+  @IsString() Message!: string;
+  @IsISO8601() Timestamp!: string;
+  @IsOptional() @IsString() Subject?: string;
+  @IsOptional() @IsString() Token?: string;
+  @IsOptional() @IsString() SubscribeURL?: string;
+  @IsIn(['1', '2']) SignatureVersion!: string;
+  @IsString() @Length(1, 4096) Signature!: string;
+  @IsString() @Length(1, 2048) SigningCertURL!: string;
+}
+
+export class SesRecipientDto {
+  @IsEmail() emailAddress!: string;
+  @IsOptional() @IsString() diagnosticCode?: string;
+  @IsOptional() @IsString() status?: string;
+}
+
+export class SesHeaderDto {
+  @IsString() name!: string;
+  @IsString() value!: string;
+}
+
+export class SesMailDto {
+  @IsString() @Length(1, 256) messageId!: string;
+  @IsISO8601() timestamp!: string;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SesHeaderDto) headers?: SesHeaderDto[];
+}
+
+export class SesBounceDto {
+  @IsString() bounceType!: string;
+  @IsString() @Length(1, 256) feedbackId!: string;
+  @IsISO8601() timestamp!: string;
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => SesRecipientDto)
+  bouncedRecipients!: SesRecipientDto[];
+}
+
+export class SesComplaintDto {
+  @IsString() @Length(1, 256) feedbackId!: string;
+  @IsISO8601() timestamp!: string;
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => SesRecipientDto)
+  complainedRecipients!: SesRecipientDto[];
+}
+
+export class SesDeliveryDto {
+  @IsISO8601() timestamp!: string;
+  @IsArray() @IsEmail({}, { each: true }) recipients!: string[];
+}
+
+/**
+ * An SES notification (a feedback notification's `notificationType`, or an event destination's
+ * `eventType`): https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html.
+ */
+export class SesNotificationDto {
+  @IsOptional() @IsString() notificationType?: string;
+  @IsOptional() @IsString() eventType?: string;
+  @ValidateNested() @Type(() => SesMailDto) mail!: SesMailDto;
+  @IsOptional() @ValidateNested() @Type(() => SesBounceDto) bounce?: SesBounceDto;
+  @IsOptional() @ValidateNested() @Type(() => SesComplaintDto) complaint?: SesComplaintDto;
+  @IsOptional() @ValidateNested() @Type(() => SesDeliveryDto) delivery?: SesDeliveryDto;
+}

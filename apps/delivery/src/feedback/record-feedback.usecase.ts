@@ -12,7 +12,7 @@ export type FeedbackKind = 'hard_bounce' | 'soft_bounce' | 'complaint' | 'delive
 
 /** One report from the ESP, whatever its format. */
 export interface FeedbackEvent {
-  provider: 'generic' | 'mailgun' | 'sendgrid';
+  provider: 'generic' | 'mailgun' | 'sendgrid' | 'ses';
   /** The ESP's own id of the event: a redelivered report with the same id changes nothing. */
   eventId: string;
   kind: FeedbackKind;

@@ -1,9 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  isAwsSnsUrl,
   sendgridKey,
   signGeneric,
   signMailgun,
   signSendgrid,
+  snsStringToSign,
   verifyGeneric,
   verifyMailgun,
   verifySendgrid,
@@ -81,5 +83,40 @@ describe('webhook signatures', () => {
     const own = signSendgrid(pair.privateKey, String(t), '[]');
     expect(verifySendgrid(sendgridKey(der), own, String(t), '[]', now, 300)).toBe(true);
     expect(verifySendgrid(key, own, String(t), '[]', now, 300)).toBe(false);
+  });
+
+  it('builds the string SNS signs as AWS documents it: the covered fields present, in order, one per line pair', () => {
+    const base = {
+      MessageId: 'm-1',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ses',
+      Message: '{"a":1}',
+      Timestamp: '2026-11-28T12:00:00.000Z',
+      SignatureVersion: '2',
+      Signature: 'x',
+      SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/c.pem',
+    };
+    expect(snsStringToSign({ ...base, Type: 'Notification' })).toBe(
+      'Message\n{"a":1}\nMessageId\nm-1\nTimestamp\n2026-11-28T12:00:00.000Z\n' +
+        'TopicArn\narn:aws:sns:eu-west-1:123456789012:ses\nType\nNotification\n',
+    );
+    expect(snsStringToSign({ ...base, Type: 'Notification', Subject: 'S' })).toContain(
+      'MessageId\nm-1\nSubject\nS\nTimestamp',
+    );
+    expect(
+      snsStringToSign({ ...base, Type: 'SubscriptionConfirmation', Token: 't', SubscribeURL: 'https://u' }),
+    ).toBe(
+      'Message\n{"a":1}\nMessageId\nm-1\nSubscribeURL\nhttps://u\nTimestamp\n2026-11-28T12:00:00.000Z\n' +
+        'Token\nt\nTopicArn\narn:aws:sns:eu-west-1:123456789012:ses\nType\nSubscriptionConfirmation\n',
+    );
+  });
+
+  it('takes SNS certificates and confirmations only from AWS SNS hosts, over https', () => {
+    expect(isAwsSnsUrl('https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem')).toBe(true);
+    expect(isAwsSnsUrl('https://sns.cn-north-1.amazonaws.com.cn/x.pem')).toBe(true);
+    expect(isAwsSnsUrl('http://sns.eu-west-1.amazonaws.com/x.pem')).toBe(false);
+    expect(isAwsSnsUrl('https://sns.eu-west-1.amazonaws.com.evil.example/x.pem')).toBe(false);
+    expect(isAwsSnsUrl('https://evil.example/sns.eu-west-1.amazonaws.com/x.pem')).toBe(false);
+    expect(isAwsSnsUrl('not a url')).toBe(false);
+    expect(isAwsSnsUrl(undefined)).toBe(false);
   });
 });

@@ -87,3 +87,75 @@ export function verifySendgrid(
     return false; // not a DER signature at all
   }
 }
+
+/** The fields of an Amazon SNS message that its signature covers (and the ones we read). */
+export interface SnsMessage {
+  Type: string;
+  MessageId: string;
+  TopicArn: string;
+  Message: string;
+  Timestamp: string;
+  Subject?: string;
+  Token?: string;
+  SubscribeURL?: string;
+  SignatureVersion: string;
+  Signature: string;
+  SigningCertURL: string;
+}
+
+const SIGNED_NOTIFICATION_FIELDS = [
+  'Message',
+  'MessageId',
+  'Subject',
+  'Timestamp',
+  'TopicArn',
+  'Type',
+] as const;
+const SIGNED_SUBSCRIPTION_FIELDS = [
+  'Message',
+  'MessageId',
+  'SubscribeURL',
+  'Timestamp',
+  'Token',
+  'TopicArn',
+  'Type',
+] as const;
+
+/**
+ * What SNS signs: each covered field present, as `<name>\n<value>\n`, in this order (AWS SNS
+ * developer guide, "Verifying the signatures of Amazon SNS messages").
+ */
+export function snsStringToSign(message: SnsMessage): string {
+  const fields = message.Type === 'Notification' ? SIGNED_NOTIFICATION_FIELDS : SIGNED_SUBSCRIPTION_FIELDS;
+  return fields
+    .filter((field) => message[field] !== undefined)
+    .map((field) => `${field}\n${message[field]}\n`)
+    .join('');
+}
+
+/** SignatureVersion 1 is RSA with SHA-1, 2 is RSA with SHA-256; the key is the signing certificate's. */
+export function verifySns(message: SnsMessage, certificateKey: KeyObject): boolean {
+  const algorithm = { '1': 'sha1', '2': 'sha256' }[message.SignatureVersion];
+  if (!algorithm) return false;
+  try {
+    return verify(
+      algorithm,
+      Buffer.from(snsStringToSign(message)),
+      certificateKey,
+      Buffer.from(message.Signature, 'base64'),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Only AWS's own SNS endpoints may hand out signing certificates or confirm subscriptions. */
+export function isAwsSnsUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' && /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(parsed.hostname);
+  } catch {
+    return false;
+  }
+}
