@@ -239,6 +239,18 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     );
     expect((await postMailgun(forgedMailgun)).status).toBe(401);
     expect((await postMailgun({ 'event-data': {} })).status).toBe(401);
+    // Signed, but without its event: the field is named, not a 500.
+    const signedOnly = mailgunBody({
+      id: 'mg-no-event',
+      event: 'failed',
+      recipient: 'x@example.com',
+    }) as Record<string, unknown>;
+    delete signedOnly['event-data'];
+    const noEvent = await postMailgun(signedOnly);
+    expect(noEvent.status).toBe(400);
+    expect(((await noEvent.json()) as { fields: Record<string, string[]> }).fields).toHaveProperty(
+      'event-data',
+    );
     expect(await suppression('p-forged@example.com')).toBeUndefined();
   });
 
@@ -431,6 +443,12 @@ describe('delivery: bounces and complaints reported by the ESP', () => {
     });
     expect((await postSes(complaint)).status).toBe(200);
     expect(await suppression('p-ses-complains@example.com')).toMatchObject({ reason: 'complaint' });
+
+    // Authentic, but nothing we can read (the SNS console's test message): acknowledged, ignored.
+    const consoleTest = snsNotification({});
+    expect(await (await postSes({ ...consoleTest })).json()).toMatchObject({ applied: 0, ignored: 1 });
+    const text = snsNotification({}, { Message: 'Hello from the SNS console' });
+    expect(await (await postSes(text)).json()).toMatchObject({ applied: 0, ignored: 1 });
 
     // Not believed: another topic (403), a forged or altered signature, a certificate not on AWS's SNS hosts (401).
     const forged = snsNotification({

@@ -1,13 +1,9 @@
-import {
-  BadRequestException,
-  type DynamicModule,
-  ValidationPipe,
-  type ValidationError,
-} from '@nestjs/common';
+import { type DynamicModule, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JetStreamTransport } from '@mesh/messaging';
 import { Logger } from 'nestjs-pino';
+import { invalidRequest } from './validated-body.js';
 
 export interface ServiceAppOptions {
   port: number;
@@ -39,12 +35,7 @@ export async function createServiceApp(
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) =>
-        new BadRequestException({
-          error: 'invalid_request',
-          message: 'the request is not valid',
-          fields: fieldErrors(errors),
-        }),
+      exceptionFactory: (errors) => invalidRequest(fieldErrors(errors)),
     }),
   );
   app.flushLogs();

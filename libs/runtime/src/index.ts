@@ -5,3 +5,4 @@ export * from './service-core.module.js';
 export * from './create-service-app.js';
 export * from './run-service.js';
 export * from './service-spec.js';
+export * from './validated-body.js';

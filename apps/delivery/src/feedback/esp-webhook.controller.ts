@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
-import { fieldErrors } from '@mesh/runtime';
+import { fieldErrors, validatedBody } from '@mesh/runtime';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { type FastifyRequest } from 'fastify';
@@ -14,7 +14,7 @@ import {
   sendIdOfMessageId,
 } from './record-feedback.usecase.js';
 import { sendgridKey, verifyGeneric, verifyMailgun, verifySendgrid } from './webhook-signatures.js';
-import { checked, off, type Received, recordAll, unsigned } from './webhook-answers.js';
+import { off, type Received, recordAll, unsigned } from './webhook-answers.js';
 
 /** Events one SendGrid call may carry (SendGrid posts batches of up to about a thousand). */
 const MAX_SENDGRID_EVENTS = 5_000;
@@ -58,7 +58,7 @@ export class EspWebhookController {
     const signature = Array.isArray(header) ? header[0] : header;
     if (!verifyGeneric(secret, signature, request.rawBody ?? '', this.clock.now(), this.tolerance))
       throw unsigned();
-    const { events } = checked(EspWebhookDto, body, true);
+    const { events } = validatedBody(EspWebhookDto, body);
     return this.apply(
       events.map((event) => ({
         provider: 'generic',
@@ -93,7 +93,7 @@ export class EspWebhookController {
       throw unsigned();
     if (!verifyMailgun(key, { timestamp, token, signature: mac }, this.clock.now(), this.tolerance))
       throw unsigned();
-    const data = checked(MailgunWebhookDto, body, false)['event-data'];
+    const data = validatedBody(MailgunWebhookDto, body, { forbidUnknown: false })['event-data'];
     const kind = mailgunKind(data.event, data.severity);
     if (!kind) return { received: 1, applied: 0, duplicates: 0, ignored: 1 };
     const status = data['delivery-status'];

@@ -58,8 +58,8 @@ export class MailgunEventDataDto {
 }
 
 export class MailgunWebhookDto {
-  @ValidateNested() @Type(() => MailgunSignatureDto) signature!: MailgunSignatureDto;
-  @ValidateNested() @Type(() => MailgunEventDataDto) 'event-data'!: MailgunEventDataDto;
+  @IsObject() @ValidateNested() @Type(() => MailgunSignatureDto) signature!: MailgunSignatureDto;
+  @IsObject() @ValidateNested() @Type(() => MailgunEventDataDto) 'event-data'!: MailgunEventDataDto;
 }
 
 /**
@@ -144,7 +144,7 @@ export class SesDeliveryDto {
 export class SesNotificationDto {
   @IsOptional() @IsString() notificationType?: string;
   @IsOptional() @IsString() eventType?: string;
-  @ValidateNested() @Type(() => SesMailDto) mail!: SesMailDto;
+  @IsObject() @ValidateNested() @Type(() => SesMailDto) mail!: SesMailDto;
   @IsOptional() @ValidateNested() @Type(() => SesBounceDto) bounce?: SesBounceDto;
   @IsOptional() @ValidateNested() @Type(() => SesComplaintDto) complaint?: SesComplaintDto;
   @IsOptional() @ValidateNested() @Type(() => SesDeliveryDto) delivery?: SesDeliveryDto;

@@ -10,6 +10,7 @@ import {
   Req,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { validatedBody } from '@mesh/runtime';
 import { type FastifyRequest } from 'fastify';
 import { DeliveryEnv } from '../config.js';
 import { SesNotificationDto, SnsMessageDto } from './esp-webhook.dto.js';
@@ -20,7 +21,7 @@ import {
   sendIdOfMessageId,
 } from './record-feedback.usecase.js';
 import { SnsCertificates } from './sns-certificates.js';
-import { checked, off, type Received, recordAll, unsigned } from './webhook-answers.js';
+import { off, type Received, recordAll, unsigned } from './webhook-answers.js';
 import { isAwsSnsUrl, verifySns } from './webhook-signatures.js';
 
 const CONFIRM_TIMEOUT_MS = 5_000;
@@ -58,7 +59,7 @@ export class SesWebhookController {
         fields: { body: ['must be JSON'] },
       });
     }
-    const message = checked(SnsMessageDto, body, false);
+    const message = validatedBody(SnsMessageDto, body, { forbidUnknown: false });
     if (!this.topics.has(message.TopicArn))
       throw new ForbiddenException({
         error: 'unknown_topic',
@@ -76,13 +77,16 @@ export class SesWebhookController {
 
     if (message.Type === 'SubscriptionConfirmation') return this.confirm(message);
     if (message.Type !== 'Notification') return { received: 1, applied: 0, duplicates: 0, ignored: 1 };
-    let notification: unknown;
+    // Authentic but not an SES notification we can read (a console test message, a new format):
+    // acknowledged and logged, since refusing it would only have SNS send it again.
+    let notification: SesNotificationDto;
     try {
-      notification = JSON.parse(message.Message);
-    } catch {
-      return { received: 1, applied: 0, duplicates: 0, ignored: 1 }; // a test message from the console
+      notification = validatedBody(SesNotificationDto, JSON.parse(message.Message), { forbidUnknown: false });
+    } catch (error) {
+      this.logger.warn(`SNS message ${message.MessageId} ignored: ${describe(error)}`);
+      return { received: 1, applied: 0, duplicates: 0, ignored: 1 };
     }
-    const events = sesEvents(checked(SesNotificationDto, notification, false));
+    const events = sesEvents(notification);
     const result = await recordAll(this.feedback, events);
     return events.length === 0 ? { ...result, received: 1, ignored: 1 } : result;
   }
@@ -154,4 +158,9 @@ export function sesEvents(notification: SesNotificationDto): FeedbackEvent[] {
     );
   }
   return [];
+}
+
+function describe(error: unknown): string {
+  if (error instanceof BadRequestException) return JSON.stringify(error.getResponse());
+  return error instanceof Error ? error.message : String(error);
 }

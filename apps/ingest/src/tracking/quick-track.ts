@@ -1,7 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
-import { fieldErrors } from '@mesh/runtime';
-import { plainToInstance } from 'class-transformer';
-import { isObject, validateSync } from 'class-validator';
+import { validatedBody } from '@mesh/runtime';
+import { isObject } from 'class-validator';
 import { BatchRequestDto, isTimestampValue, TrackRequestDto } from './segment-event.dto.js';
 
 const TRACK_KEYS = new Set([
@@ -51,25 +49,6 @@ export function quickTrack(body: Record<string, unknown>): TrackRequestDto | und
   return Object.assign(new TrackRequestDto(), body);
 }
 
-/** What the global ValidationPipe does for a DTO body, with the same 400. */
-export function validated<T extends object>(type: new () => T, body: unknown): T {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new BadRequestException({
-      error: 'invalid_request',
-      message: 'the request is not valid',
-      fields: { body: ['the body must be a JSON object'] },
-    });
-  const instance = plainToInstance(type, body);
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0)
-    throw new BadRequestException({
-      error: 'invalid_request',
-      message: 'the request is not valid',
-      fields: fieldErrors(errors),
-    });
-  return instance;
-}
-
 const BATCH_KEYS = new Set(['batch', 'sentAt', 'writeKey', 'context', 'integrations', '_metadata']);
 const MAX_BATCH_CALLS = 2_500;
 
@@ -97,7 +76,7 @@ export function readBatchBody(body: unknown, quick = true): BatchRequestDto {
     quick && typeof body === 'object' && body !== null && !Array.isArray(body)
       ? quickBatch(body as Record<string, unknown>)
       : undefined;
-  return fast ?? validated(BatchRequestDto, body);
+  return fast ?? validatedBody(BatchRequestDto, body);
 }
 
 /** A `/v1/track` body as a validated TrackRequestDto, or the 400 naming the fields at fault. */
@@ -106,5 +85,5 @@ export function readTrack(body: unknown, quick = true): TrackRequestDto {
     quick && typeof body === 'object' && body !== null && !Array.isArray(body)
       ? quickTrack(body as Record<string, unknown>)
       : undefined;
-  return fast ?? validated(TrackRequestDto, body);
+  return fast ?? validatedBody(TrackRequestDto, body);
 }
