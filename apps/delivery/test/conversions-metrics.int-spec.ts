@@ -56,6 +56,22 @@ function order(
   });
 }
 
+/** identity's announcement that `mergedId` now lives in `survivorId`. */
+const mergeOf = (survivorId: string, mergedId: string) =>
+  originEnvelope({
+    type: 'identity.merged',
+    source: 'test-source',
+    occurredAt: new Date().toISOString(),
+    profileId: survivorId,
+    data: {
+      mergeId: `merge-${survivorId}-${mergedId}`,
+      survivorId,
+      mergedIds: [mergedId],
+      reason: 'shared email',
+      evidence: [{ type: 'email' as const, value: `${mergedId}@example.com` }],
+    },
+  });
+
 describe('delivery: conversions and campaign metrics', () => {
   let delivery: DeliveryUnderTest;
 
@@ -73,6 +89,11 @@ describe('delivery: conversions and campaign metrics', () => {
   };
   /** Every delivery.* event seen so far has been handled (touches and metric facts written). */
   const settled = () => delivery.settled('delivery events handled', METRIC_CONSUMERS);
+  /** Every identity.merged published so far has been handled. */
+  const mergesHandled = () =>
+    waitFor('the merges handled', () =>
+      consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
+    );
   const conversionsOf = (orderId: string) =>
     delivery.tap
       .messages(SUBJECTS.delivery.converted)
@@ -166,25 +187,8 @@ describe('delivery: conversions and campaign metrics', () => {
       (m) => (m.envelope.data as { sendId: string }).sendId === sendId,
     );
     await settled();
-    await delivery.publisher.publish(
-      SUBJECTS.identity.merged,
-      originEnvelope({
-        type: 'identity.merged',
-        source: 'test-source',
-        occurredAt: new Date().toISOString(),
-        profileId: 'p-survivor',
-        data: {
-          mergeId: 'merge-1',
-          survivorId: 'p-survivor',
-          mergedIds: ['p-before-merge'],
-          reason: 'shared email',
-          evidence: [{ type: 'email' as const, value: 'p-before-merge@example.com' }],
-        },
-      }),
-    );
-    await waitFor('the merge handled', () =>
-      consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
-    );
+    await delivery.publisher.publish(SUBJECTS.identity.merged, mergeOf('p-survivor', 'p-before-merge'));
+    await mergesHandled();
     await delivery.publisher.publish(
       SUBJECTS.identity.resolved.track,
       order('p-survivor', 'o-merged', new Date(Date.now() + HOUR), 5),
@@ -198,20 +202,6 @@ describe('delivery: conversions and campaign metrics', () => {
   });
 
   it('credits an order placed before a merge, when the merge brings the click, in either direction, once', async () => {
-    const merge = (survivorId: string, mergedId: string) =>
-      originEnvelope({
-        type: 'identity.merged',
-        source: 'test-source',
-        occurredAt: new Date().toISOString(),
-        profileId: survivorId,
-        data: {
-          mergeId: `merge-${survivorId}`,
-          survivorId,
-          mergedIds: [mergedId],
-          reason: 'shared email',
-          evidence: [{ type: 'email' as const, value: `${mergedId}@example.com` }],
-        },
-      });
     const clicked = async (profileId: string) => {
       const { email, sendId } = await deliver(profileId, 'autumn', 'A');
       await fetch(delivery.local(clickLink(email)), { redirect: 'manual' });
@@ -221,10 +211,6 @@ describe('delivery: conversions and campaign metrics', () => {
       );
       return sendId;
     };
-    const mergesHandled = () =>
-      waitFor('the merges handled', () =>
-        consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
-      );
     // The emailed person clicks, then orders on another device, as another profile: nothing to credit yet.
     const firstSend = await clicked('p-mail-1');
     const secondSend = await clicked('p-mail-2');
@@ -241,9 +227,9 @@ describe('delivery: conversions and campaign metrics', () => {
     expect(conversionsOf('o-cross-1')).toEqual([]);
 
     // The ordering profile survives (the click moves to it), or is merged away (its order moves).
-    const first = merge('p-shop-1', 'p-mail-1');
+    const first = mergeOf('p-shop-1', 'p-mail-1');
     await delivery.publisher.publish(SUBJECTS.identity.merged, first);
-    await delivery.publisher.publish(SUBJECTS.identity.merged, merge('p-mail-2', 'p-shop-2'));
+    await delivery.publisher.publish(SUBJECTS.identity.merged, mergeOf('p-mail-2', 'p-shop-2'));
     const credited = await Promise.all(
       ['o-cross-1', 'o-cross-2'].map((orderId) =>
         delivery.tap.next<DeliveryConvertedPayload>(
@@ -273,25 +259,8 @@ describe('delivery: conversions and campaign metrics', () => {
       (m) => (m.envelope.data as { sendId: string }).sendId === sendId,
     );
     await settled();
-    await delivery.publisher.publish(
-      SUBJECTS.identity.merged,
-      originEnvelope({
-        type: 'identity.merged',
-        source: 'test-source',
-        occurredAt: new Date().toISOString(),
-        profileId: 'p-mail-late',
-        data: {
-          mergeId: 'merge-late',
-          survivorId: 'p-mail-late',
-          mergedIds: ['p-shop-late'],
-          reason: 'shared email',
-          evidence: [{ type: 'email' as const, value: 'p-shop-late@example.com' }],
-        },
-      }),
-    );
-    await waitFor('the merge handled', () =>
-      consumerIsIdle(delivery.natsUrl, 'IDENTITY', 'delivery__identity_merged'),
-    );
+    await delivery.publisher.publish(SUBJECTS.identity.merged, mergeOf('p-mail-late', 'p-shop-late'));
+    await mergesHandled();
     // Resolved to the merged-away profile before the merge, handled after it.
     await delivery.publisher.publish(
       SUBJECTS.identity.resolved.track,
