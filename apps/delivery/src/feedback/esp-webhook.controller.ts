@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
-import { fieldErrors, validatedBody } from '@mesh/runtime';
+import { Body, Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
+import { fieldErrors, invalidRequest, validatedBody } from '@mesh/runtime';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { type FastifyRequest } from 'fastify';
@@ -138,11 +138,7 @@ export class EspWebhookController {
     );
     if (!signed) throw unsigned();
     if (!Array.isArray(body) || body.length > MAX_SENDGRID_EVENTS)
-      throw new BadRequestException({
-        error: 'invalid_request',
-        message: 'the request is not valid',
-        fields: { body: [`must be an array of at most ${MAX_SENDGRID_EVENTS} events`] },
-      });
+      throw invalidRequest({ body: [`must be an array of at most ${MAX_SENDGRID_EVENTS} events`] });
     const events: FeedbackEvent[] = [];
     for (const [index, raw] of body.entries()) {
       const event = plainToInstance(SendgridEventDto, raw ?? {});

@@ -10,7 +10,7 @@ import {
   Req,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { validatedBody } from '@mesh/runtime';
+import { invalidRequest, validatedBody } from '@mesh/runtime';
 import { type FastifyRequest } from 'fastify';
 import { DeliveryEnv } from '../config.js';
 import { SesNotificationDto, SnsMessageDto } from './esp-webhook.dto.js';
@@ -53,11 +53,7 @@ export class SesWebhookController {
     try {
       body = JSON.parse(request.rawBody ?? '');
     } catch {
-      throw new BadRequestException({
-        error: 'invalid_request',
-        message: 'the body is not an SNS message (JSON)',
-        fields: { body: ['must be JSON'] },
-      });
+      throw invalidRequest({ body: ['must be JSON'] }, 'the body is not an SNS message (JSON)');
     }
     const message = validatedBody(SnsMessageDto, body, { forbidUnknown: false });
     if (!this.topics.has(message.TopicArn))
