@@ -27,6 +27,9 @@ export default {
   },
   testMatch: ['<rootDir>/{apps,libs,test,deploy}/**/*.{spec,int-spec,e2e-spec}.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.tools/'],
+  // One PostgreSQL cluster for the run (FerretDB's store); each FerretDB gets its own database in it.
+  globalSetup: '<rootDir>/libs/testing/jest-global-setup.mjs',
+  globalTeardown: '<rootDir>/libs/testing/jest-global-teardown.mjs',
   testTimeout: 60_000,
   maxWorkers: 2,
   forceExit: false,

@@ -37,14 +37,26 @@ export function ensureTools(): Record<ToolName, string> {
   mkdirSync(toolsDir(), { recursive: true });
   return {
     'redis-server': ensureRedis(),
+    ...ensurePostgres(),
     'nats-server': ensureNats(),
     ferretdb: ensureFerretDb(),
   };
 }
 
+/** PostgreSQL's server binaries, FerretDB's store: Debian's `postgresql` package when missing. */
+function ensurePostgres(): Record<'postgres' | 'initdb', string> {
+  if (!findTool('postgres') || !findTool('initdb')) {
+    installDebianTool('postgres', 'postgresql', 'PostgreSQL (the store under FerretDB) is missing.');
+  }
+  return { postgres: reportFound('postgres', findTool('postgres')!), initdb: findTool('initdb')! };
+}
+
 function ensureRedis(): string {
   const found = findTool('redis-server');
-  return reportFound('redis-server', found ?? installDebianTool('redis-server', 'redis-server is missing.'));
+  return reportFound(
+    'redis-server',
+    found ?? installDebianTool('redis-server', 'redis-server', 'redis-server is missing.'),
+  );
 }
 
 function ensureNats(): string {
@@ -63,7 +75,11 @@ function ensureNats(): string {
 
   const fallback =
     found ??
-    installDebianTool('nats-server', `nats-server is missing and Go (to build ${wanted}) is not on PATH.`);
+    installDebianTool(
+      'nats-server',
+      'nats-server',
+      `nats-server is missing and Go (to build ${wanted}) is not on PATH.`,
+    );
   console.warn(
     `! Go is missing, so tests run on ${versionOutput(fallback) ?? 'an unknown nats-server version'} (${fallback}) ` +
       `instead of ${wanted}: JetStream features of 2.10+ fail. To build ${wanted}, install Go: ${installGoCommand()}`,
@@ -127,27 +143,29 @@ function makeWritable(dir: string): void {
   }
 }
 
-/** Installs the Debian package that ships `name` (without systemd, as on these machines, nothing starts). */
-function installDebianTool(name: ToolName, problem: string): string {
+/**
+ * Installs the Debian package that ships `name` (without systemd, as on these machines, nothing starts).
+ */
+function installDebianTool(name: ToolName, debianPackage: string, problem: string): string {
   if (!findOnPath('apt-get')) {
     throw new ToolSetupError(
-      `${name} is missing and apt-get is not available.`,
-      `install ${name} with your package manager`,
+      `${problem} apt-get is not available.`,
+      `install ${debianPackage} with your package manager`,
     );
   }
   if (process.getuid?.() !== 0) {
-    throw new ToolSetupError(problem, `sudo apt-get update && sudo apt-get install -y ${name}`);
+    throw new ToolSetupError(problem, `sudo apt-get update && sudo apt-get install -y ${debianPackage}`);
   }
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  timed(`apt-get update && apt-get install -y ${name}`, () => {
+  timed(`apt-get update && apt-get install -y ${debianPackage}`, () => {
     runVisibly('apt-get', ['update'], { env });
-    runVisibly('apt-get', ['install', '-y', name], { env });
+    runVisibly('apt-get', ['install', '-y', debianPackage], { env });
   });
   const installed = findTool(name);
   if (!installed) {
     throw new ToolSetupError(
-      `${name} is still not on PATH after installing it.`,
-      `dpkg -L ${name} | grep bin/`,
+      `${name} is still not found after installing ${debianPackage}.`,
+      `dpkg -L ${debianPackage} | grep bin/`,
     );
   }
   return installed;

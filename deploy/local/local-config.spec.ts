@@ -5,7 +5,7 @@ describe('readLocalConfig', () => {
     const config = readLocalConfig({}, '/repo');
 
     expect(allPorts(config).map((port) => port.port)).toEqual([
-      4222, 6379, 27017, 2525, 8025, 3001, 3002, 3003, 3004, 3005, 3006,
+      4222, 6379, 27017, 5433, 2525, 8025, 3001, 3002, 3003, 3004, 3005, 3006,
     ]);
     expect(config.dataDir).toBe('/repo/.data');
     expect(config.adminToken).toMatch(/^[\w-]{32}$/);

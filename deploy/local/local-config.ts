@@ -15,6 +15,7 @@ export interface LocalConfig {
   readonly nats: LocalPort;
   readonly redis: LocalPort;
   readonly mongo: LocalPort;
+  readonly postgres: LocalPort;
   readonly smtp: LocalPort;
   readonly mailboxWeb: LocalPort;
   readonly services: ReadonlyArray<LocalPort & { readonly name: ServiceName }>;
@@ -52,6 +53,8 @@ export function readLocalConfig(env: NodeJS.ProcessEnv, rootDir: string): LocalC
     nats: port('NATS', 'NATS_PORT', 4222),
     redis: port('Redis', 'REDIS_PORT', 6379),
     mongo: port('FerretDB', 'MONGO_PORT', 27017),
+    // FerretDB's store; not 5432, which a PostgreSQL of the machine's own may hold.
+    postgres: port('PostgreSQL', 'POSTGRES_PORT', 5433),
     smtp: port('mailbox SMTP', 'SMTP_PORT', 2525),
     mailboxWeb: port('mailbox web', 'MAILBOX_PORT', 8025),
     services: SERVICES.map((name) => ({
@@ -69,7 +72,15 @@ export function readLocalConfig(env: NodeJS.ProcessEnv, rootDir: string): LocalC
 
 /** Every port, for the "already in use" check before anything starts. */
 export function allPorts(config: LocalConfig): LocalPort[] {
-  return [config.nats, config.redis, config.mongo, config.smtp, config.mailboxWeb, ...config.services];
+  return [
+    config.nats,
+    config.redis,
+    config.mongo,
+    config.postgres,
+    config.smtp,
+    config.mailboxWeb,
+    ...config.services,
+  ];
 }
 
 export function servicePort(config: LocalConfig, name: ServiceName): number {

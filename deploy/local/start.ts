@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPortInUse, startMongo, startNats, startRedis, type RunningServer } from '@mesh/testing';
+import {
+  isPortInUse,
+  startMongo,
+  startNats,
+  startPostgres,
+  startRedis,
+  type RunningServer,
+} from '@mesh/testing';
 import { runDemo } from './demo.js';
 import { ensureTools } from './ensure-tools.js';
 import {
@@ -72,29 +79,54 @@ interface Infrastructure {
   readonly mongo: RunningServer;
 }
 
-/** NATS, Redis and FerretDB in parallel, data under .data/; each registered to stop after the services. */
+/**
+ * NATS, Redis and PostgreSQL in parallel, then FerretDB on PostgreSQL; data under .data/; each registered
+ * to stop after the services (FerretDB before PostgreSQL).
+ */
 async function startInfrastructure(config: LocalConfig, shutdown: Shutdown): Promise<Infrastructure> {
   const dataDir = (name: string): string => join(config.dataDir, name);
   // Own process groups: Ctrl-C reaches only this process, which stops them after the services.
-  const [nats, redis, mongo] = await Promise.allSettled([
+  const [nats, redis, postgres] = await Promise.allSettled([
     startNats({ port: config.nats.port, dataDir: dataDir('nats'), detached: true }),
     startRedis({ port: config.redis.port, dataDir: dataDir('redis'), appendOnly: true, detached: true }),
-    startMongo({ port: config.mongo.port, dataDir: dataDir('ferretdb'), detached: true }),
+    startPostgres({
+      port: config.postgres.port,
+      dataDir: dataDir('postgres'),
+      durable: true,
+      detached: true,
+    }),
   ]);
-  for (const [name, result] of [
+  const mongo =
+    postgres.status === 'fulfilled'
+      ? await Promise.allSettled([
+          startMongo({
+            port: config.mongo.port,
+            dataDir: dataDir('ferretdb'),
+            postgresUrl: postgres.value.url,
+            database: 'ferretdb',
+            detached: true,
+          }),
+        ]).then(([result]) => result)
+      : postgres;
+  const started = [
     ['NATS', nats],
     ['Redis', redis],
+    ['PostgreSQL', postgres],
     ['FerretDB', mongo],
-  ] as const) {
+  ] as const;
+  for (const [name, result] of started) {
     if (result.status === 'fulfilled') {
       shutdown.add(name, () => result.value.stop());
       console.log(`✓ ${name} on ${result.value.url}`);
     }
   }
-  if (nats.status === 'rejected') throw nats.reason;
-  if (redis.status === 'rejected') throw redis.reason;
-  if (mongo.status === 'rejected') throw mongo.reason;
-  return { nats: nats.value, redis: redis.value, mongo: mongo.value };
+  for (const [, result] of started) if (result.status === 'rejected') throw result.reason;
+  return { nats: fulfilled(nats), redis: fulfilled(redis), mongo: fulfilled(mongo) };
+}
+
+function fulfilled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function startServices(config: LocalConfig, infra: Infrastructure): LocalService[] {

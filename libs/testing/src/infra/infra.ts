@@ -1,12 +1,13 @@
 import { deleteAllStreams, startNats } from './nats-server.js';
-import { startMongo } from './mongo-server.js';
+import { startMongo, type MongoOptions, type MongoServer } from './mongo-server.js';
 import { flushRedis, startRedis } from './redis-server.js';
 import { type RunningServer } from './server.js';
 
 export interface InfraOptions {
   nats?: boolean;
   redis?: boolean;
-  mongo?: boolean;
+  /** true, or how to start FerretDB (e.g. `{ metrics: true }`). */
+  mongo?: boolean | MongoOptions;
 }
 
 /** URLs of the servers asked for; a server handle only for those this call started (to kill or restart). */
@@ -16,7 +17,7 @@ export interface Infra {
   mongoUrl?: string;
   nats?: RunningServer;
   redis?: RunningServer;
-  mongo?: RunningServer;
+  mongo?: MongoServer;
   /** Stops the servers this call started; shared servers from the environment are left running. */
   stop(): Promise<void>;
 }
@@ -36,7 +37,14 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const [nats, redis, mongo] = await startAllOrNone([
     options.nats ? () => provide(env.NATS_URL, deleteAllStreams, startNats) : undefined,
     options.redis ? () => provide(env.REDIS_URL, flushRedis, startRedis) : undefined,
-    options.mongo ? () => provide(env.MONGO_URL, () => Promise.resolve(), startMongo) : undefined,
+    options.mongo
+      ? () =>
+          provide(
+            env.MONGO_URL,
+            () => Promise.resolve(),
+            () => startMongo(options.mongo === true ? {} : options.mongo || {}),
+          )
+      : undefined,
   ]);
   return {
     natsUrl: nats?.url,
@@ -44,7 +52,8 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     mongoUrl: mongo?.url,
     nats: nats?.server,
     redis: redis?.server,
-    mongo: mongo?.server,
+    // startMongo's, when it started one.
+    mongo: mongo?.server as MongoServer | undefined,
     stop: () => stopAll([nats?.server, redis?.server, mongo?.server]),
   };
 }

@@ -19,6 +19,15 @@ export interface ProcessSpec {
   readonly env?: NodeJS.ProcessEnv;
   /** Called with each line the process writes, stdout and stderr alike. */
   readonly onLine?: (line: string) => void;
+  /** Run as this user (the caller must be root), e.g. PostgreSQL, which refuses to run as root. */
+  readonly user?: SystemUser;
+}
+
+/** A system account's ids, for running a server as that user. */
+export interface SystemUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
 }
 
 export class ServerStartError extends Error {
@@ -72,6 +81,8 @@ export class ServerProcess {
       detached: spec.detached ?? false,
       cwd: spec.cwd,
       env: spec.env,
+      uid: spec.user?.uid,
+      gid: spec.user?.gid,
     });
     // A forgotten stop() must not keep the test run alive: the orphan reaper kills the server after it.
     child.unref();

@@ -1,6 +1,6 @@
 import { prepareDataDir, type DataDir } from './temp-dir.js';
 import { assertPortFree, freePort, PortInUseError } from './ports.js';
-import { ServerProcess, ServerStartError } from './server-process.js';
+import { ServerProcess, ServerStartError, type SystemUser } from './server-process.js';
 import { requireTool, type ToolName } from './tools.js';
 
 const START_ATTEMPTS_ON_FREE_PORTS = 3;
@@ -38,6 +38,12 @@ export interface ServerDefinition {
   args(port: number, dataDir: string): string[];
   /** Resolves once the server at `url` serves requests; throws otherwise. */
   probe(url: string): Promise<void>;
+  /** Run as this system user (PostgreSQL refuses root); the data dir is handed to it first. */
+  readonly user?: SystemUser;
+  /** Makes the data dir ready before each launch (e.g. PostgreSQL's initdb on first use). */
+  prepare?(dataDir: string): Promise<void>;
+  /** After a graceful stop, before a temp data dir is removed (e.g. drops a database it used). */
+  afterStop?(): Promise<void>;
 }
 
 export async function startServer(
@@ -95,11 +101,13 @@ class ManagedServer implements RunningServer {
 
   async launch(): Promise<void> {
     await assertPortFree(this.port, this.definition.tool);
+    await this.definition.prepare?.(this.data.path);
     const serverProcess = ServerProcess.spawn({
       name: this.definition.tool,
       command: this.command,
       args: this.definition.args(this.port, this.data.path),
       detached: this.detached,
+      user: this.definition.user,
     });
     this.serverProcess = serverProcess;
     try {
@@ -117,6 +125,7 @@ class ManagedServer implements RunningServer {
     if (this.stopped) return;
     this.stopped = true;
     await this.serverProcess?.terminate();
+    await this.definition.afterStop?.();
     await this.data.remove();
   }
 

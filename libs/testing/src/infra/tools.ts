@@ -1,8 +1,8 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-export type ToolName = 'nats-server' | 'redis-server' | 'ferretdb';
+export type ToolName = 'nats-server' | 'redis-server' | 'ferretdb' | 'postgres' | 'initdb';
 
 /** Versions the project builds and tests against; redis-server is whatever Debian ships. */
 export const TOOL_VERSIONS = {
@@ -25,7 +25,35 @@ export function cachedToolPath(name: ToolName): string {
 
 /** The binary to run for `name`: the cached build first, then the first match on PATH. */
 export function findTool(name: ToolName): string | undefined {
+  if (name === 'postgres' || name === 'initdb') return findPostgresBinary(name);
   return isExecutable(cachedToolPath(name)) ? cachedToolPath(name) : findOnPath(name);
+}
+
+/** Where Debian's packages put each PostgreSQL major version's server binaries (not on PATH). */
+const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
+
+/**
+ * PostgreSQL's server binaries: POSTGRES_BIN_DIR when set, else the newest of Debian's
+ * /usr/lib/postgresql/<major>/bin, else PATH (other distributions put them there).
+ */
+function findPostgresBinary(name: 'postgres' | 'initdb'): string | undefined {
+  const configured = process.env.POSTGRES_BIN_DIR;
+  if (configured) return isExecutable(join(configured, name)) ? join(configured, name) : undefined;
+  const debian = debianPostgresMajors()
+    .map((major) => join(DEBIAN_POSTGRES_ROOT, String(major), 'bin', name))
+    .find(isExecutable);
+  return debian ?? findOnPath(name);
+}
+
+function debianPostgresMajors(): number[] {
+  try {
+    return readdirSync(DEBIAN_POSTGRES_ROOT)
+      .map(Number)
+      .filter((major) => Number.isInteger(major))
+      .sort((a, b) => b - a);
+  } catch {
+    return [];
+  }
 }
 
 /** The first executable called `command` on PATH, like `which`. */
