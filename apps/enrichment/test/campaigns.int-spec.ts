@@ -9,7 +9,6 @@ import {
 import { consumerIsIdle, publishCopy, waitFor } from '@mesh/testing';
 import { EnrichmentFixture, example, identify, track } from './enrichment-fixture.js';
 import { CampaignTimers } from '../src/campaigns/campaign-timers.js';
-import { ProfilesRepository } from '../src/profiles/profiles.repository.js';
 
 const MINUTE = 60_000;
 const RESOLVED = 'enrichment__identity_resolved_any';
@@ -262,10 +261,6 @@ describe('enrichment campaigns: triggers, waits, cancellations, re-entry and var
     });
     expect((await mesh.api('GET', '/api/profiles/forget-me')).status).toBe(404);
     expect(await mesh.db.collection('campaign_entries').countDocuments({ profileId: 'forget-me' })).toBe(0);
-    // The tombstone that keeps an in-flight write from resurrecting it is forgotten after 10 minutes.
-    const repository = mesh.service.app.get(ProfilesRepository);
-    expect(repository.pruneTombstones(Date.now())).toBeGreaterThan(0);
-    expect(repository.pruneTombstones(Date.now() + 11 * MINUTE)).toBe(0);
 
     // Its wait is gone: the clock passing it sends nothing.
     await publish(

@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { emptyState, type ProfileModel, type ProfileState } from './profile-model.js';
-import { retryBusy } from '../shared/retry-busy.js';
-import { GroupCommit, type InsertOutcome, WriteLane } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
 import { decodeValue, encodeValue } from './stored-keys.js';
 
 interface ProfileDocument {
@@ -20,6 +19,10 @@ interface ProfileDocument {
   /** What the last message changed, to announce it again when that message is redelivered. */
   lastChange?: LastChange;
   updatedAt: Date;
+  /** The email trait, top-level so that erasure by email is an equality on an index. */
+  email?: string;
+  /** Whose write this is (GroupCommit). */
+  writeId?: string;
   schemaVersion: 1 | 2;
 }
 
@@ -44,76 +47,13 @@ export interface StoredProfile {
 const APPLIED_KEPT = 32;
 /** Profiles this replica wrote last, kept to skip the read before the next write of the same one. */
 const REMEMBERED = 20_000;
-/** Profiles copied to the `profiles` view per pass of the checkpointer. */
-const CHECKPOINT_BATCH = 50;
-const CHECKPOINT_IDLE_MS = 20;
-/** Journal ids deleted per statement when a profile is removed. */
-const REMOVE_CHUNK = 1_000;
-/** Journal inserts this recent mean events are flowing: the checkpointer takes less of the database. */
-const BUSY_MS = 1_000;
-/**
- * A journal entry is deleted only this long after the view moved past it. A reader or writer never
- * takes this long between reading the view and probing or inserting a version, so it always finds
- * the versions after the view it read, and a version number is never written twice.
- */
-const JOURNAL_KEEP_MS = 10 * 60_000;
 
-/** Journal entry id: the version first (digits, no `:`), so ids of different profiles never clash. */
-const journalId = (profileId: string, version: number) => `v${version}:${profileId}`;
+/** A journal entry of releases before this one (profile versions, folded into `profiles` at boot). */
+type LegacyJournalEntry =
+  | { _id: string; profileId: string; version: number; body: string; writtenAt: Date }
+  | (Omit<ProfileDocument, '_id'> & { _id: string; profileId: string; writtenAt: Date });
 
-/**
- * One version of one profile, the durable record of the messages that made it. The profile is one
- * JSON string (`body`): FerretDB inserts a string 3–5 times faster than the same data as nested
- * fields (measured: 0.07–0.13 against 0.32–0.38 ms a document of 1.2 KB), and a string needs no key
- * encoding. Only the fields queried are fields: `profileId`, `version` and `email` (erasure by email).
- */
-interface JournalDocument {
-  _id: string;
-  profileId: string;
-  version: number;
-  email?: string;
-  /** JSON of JournalBody. */
-  body: string;
-  writtenAt: Date;
-  schemaVersion: 3;
-}
-
-/** What a journal entry's body holds: a profile version with its keys as customers sent them. */
-interface JournalBody {
-  traits: Record<string, unknown>;
-  traitTimes: Record<string, string>;
-  state: ProfileState;
-  computed: Record<string, unknown>;
-  segments: string[];
-  applied: string[];
-  lastChange?: LastChange;
-}
-
-/** Entries written before the body (schema 2) hold the profile's fields, keys encoded. */
-type StoredJournalDocument =
-  JournalDocument | (Omit<ProfileDocument, '_id'> & { _id: string; profileId: string; writtenAt: Date });
-
-/** A journal entry as the `profiles` view stores it (keys encoded). */
-function viewDocumentOf(entry: StoredJournalDocument): ProfileDocument {
-  if (!('body' in entry)) {
-    const { _id: _entryId, profileId, writtenAt: _writtenAt, ...fields } = entry;
-    return { ...fields, _id: profileId };
-  }
-  const body = JSON.parse(entry.body) as JournalBody;
-  return {
-    _id: entry.profileId,
-    traits: encodeValue(body.traits) as Record<string, unknown>,
-    traitTimes: encodeValue(body.traitTimes) as Record<string, string>,
-    state: encodeValue(body.state) as Record<string, unknown>,
-    computed: encodeValue(body.computed) as Record<string, unknown>,
-    segments: body.segments,
-    version: entry.version,
-    applied: body.applied,
-    ...(body.lastChange ? { lastChange: body.lastChange } : {}),
-    updatedAt: entry.writtenAt,
-    schemaVersion: 2,
-  };
-}
+const EMAIL_FIELD_MIGRATION = 'profiles.email';
 
 interface Remembered {
   model: ProfileModel;
@@ -122,45 +62,28 @@ interface Remembered {
 }
 
 /**
- * Profiles, written as an append-only journal of versions and read back from there.
- *
- * FerretDB (SQLite) updates a document in time proportional to the collection's size, but inserts a
- * batch of documents in one short transaction. So a change is saved by inserting the profile's next
- * version, `v<version>:<profileId>`, into `profile_journal`: the unique `_id` is the optimistic lock
- * (a second writer of the same version gets a duplicate key, reads again and retries), and the
- * message id is recorded in the same document. Inserts of concurrent handlers go out together
- * (`GroupCommit`), and a handler's message is acked only after its insert returned.
- *
- * The `profiles` collection is a view written behind by a checkpointer (newest version per profile,
- * coalescing every version written meanwhile); queries over many profiles (segment counts and
- * members, back-fills, broadcasts) read it and lag the journal by the checkpointer's delay. A single
- * profile is read from the view and then from the journal versions after it, so it is always current.
+ * Profiles, one document each (`profiles`, keys encoded), with the ids of the last messages applied
+ * and what the last one changed. A write is conditional on the version read (`version` is the
+ * optimistic lock; a new profile is an insert, whose duplicate `_id` says someone came first), and
+ * the writes of concurrent handlers go out together (GroupCommit): a message is acked only after its
+ * write returned. A profile is read by `_id`, or not at all when this replica wrote it last.
  */
 @Injectable()
-export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
+export class ProfilesRepository implements OnModuleInit {
   private readonly logger = new Logger(ProfilesRepository.name);
   private readonly profiles: Collection<ProfileDocument>;
-  private readonly journal: Collection<StoredJournalDocument>;
-  private readonly lane = new WriteLane();
-  private readonly commits: GroupCommit<StoredJournalDocument>;
+  private readonly commits: GroupCommit<ProfileDocument>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(@Inject(MONGO_DB) private readonly db: Db) {
     this.profiles = db.collection<ProfileDocument>('profiles');
-    this.journal = db.collection<StoredJournalDocument>('profile_journal');
-    this.commits = new GroupCommit(this.journal, this.lane);
+    this.commits = new GroupCommit(this.profiles);
   }
 
   async onModuleInit(): Promise<void> {
     await this.profiles.createIndex({ segments: 1, _id: 1 }, { name: 'by_segment' });
-    // Dropped (releases before this one made it): every journal insert updated it, nothing needs it.
-    await this.journal.dropIndex('by_profile').catch(() => undefined);
-    await this.recover();
-    this.running = this.checkpointLoop();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+    await this.profiles.createIndex({ email: 1 }, { name: 'by_email', sparse: true });
+    await this.foldJournal();
+    await this.fillEmailField();
   }
 
   /**
@@ -169,18 +92,6 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
    * goes to the database.
    */
   private readonly remembered = new Map<string, Remembered>();
-  /** Newest journal entry per profile not yet copied to the view, oldest first. */
-  private readonly dirty = new Map<string, StoredJournalDocument>();
-  /** Journal versions this replica wrote per profile since its last checkpoint. */
-  private readonly written = new Map<string, number[]>();
-  /** Journal ids to delete, with the time from which they may go. */
-  private readonly deletions: Array<{ ids: string[]; due: number }> = [];
-  /** Profiles erased or merged away, and when: their older entries are not copied to the view. */
-  private readonly erased = new Map<string, number>();
-  /** Profiles the checkpointer is copying right now. */
-  private readonly copying = new Set<string>();
-  private running: Promise<void> = Promise.resolve();
-  private stopping = false;
 
   private remember(profileId: string, entry: Remembered): void {
     this.remembered.delete(profileId);
@@ -194,8 +105,8 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
 
   /**
    * For a write: a profile this replica does not hold in memory is taken to be new, without reading
-   * (most are, at the start of a stream). If it is not, inserting its version 1 fails on the duplicate
-   * key — version 1 stays in the journal for as long as the profile exists — and the writer reads.
+   * (most are, at the start of a stream). If it is not, inserting it fails on the duplicate key and
+   * the writer reads.
    */
   loadForWrite(profileId: string): StoredProfile | undefined {
     const known = this.remembered.get(profileId);
@@ -206,7 +117,7 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   async load(profileId: string): Promise<StoredProfile | undefined> {
     const known = this.remembered.get(profileId);
     if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
-    const document = (await this.latest(profileId))?.document;
+    const document = await this.profiles.findOne({ _id: profileId });
     if (!document) return undefined;
     const model = this.toModel(document);
     const applied = document.applied ?? [];
@@ -229,27 +140,6 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The newest version of a profile: the view's, or the journal's versions after it. Journal entries
-   * are deleted only JOURNAL_KEEP_MS after the view moved past them, so a version after the one the
-   * view showed at the start of this read is still in the journal when this read probes for it.
-   */
-  private async latest(
-    profileId: string,
-  ): Promise<{ document: ProfileDocument; entry?: StoredJournalDocument } | undefined> {
-    const view = await retryBusy(() => this.profiles.findOne({ _id: profileId }));
-    let newest: { document: ProfileDocument; entry?: StoredJournalDocument } | undefined = view
-      ? { document: view }
-      : undefined;
-    let version = view?.version ?? 0;
-    for (;;) {
-      const entry = await retryBusy(() => this.journal.findOne({ _id: journalId(profileId, version + 1) }));
-      if (!entry) return newest;
-      newest = { document: viewDocumentOf(entry), entry };
-      version = entry.version;
-    }
-  }
-
-  /**
    * Writes a profile's next version if nobody wrote it since `expectedVersion` was read (0: it did
    * not exist), recording the message as applied in the same document. False when another writer
    * came first: read again and retry. Resolves once the version is durable.
@@ -261,38 +151,24 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
     appliedBefore: readonly string[] = this.remembered.get(model.profileId)?.applied ?? [],
   ): Promise<boolean> {
     const applied = [...appliedBefore, lastChange.messageId].slice(-APPLIED_KEPT);
-    return this.append({ ...model, version: expectedVersion + 1 }, applied, lastChange);
+    return this.write({ ...model, version: expectedVersion + 1 }, expectedVersion, applied, lastChange);
   }
 
-  private async append(model: ProfileModel, applied: string[], lastChange?: LastChange): Promise<boolean> {
+  private async write(
+    model: ProfileModel,
+    expectedVersion: number,
+    applied: string[],
+    lastChange?: LastChange,
+  ): Promise<boolean> {
     const profileId = model.profileId;
-    const body: JournalBody = {
-      traits: model.traits,
-      traitTimes: model.traitTimes,
-      state: model.state,
-      computed: model.computed,
-      segments: model.segments,
-      applied,
-      ...(lastChange ? { lastChange } : {}),
-    };
-    const email = model.traits.email;
-    const entry: JournalDocument = {
-      _id: journalId(profileId, model.version),
-      profileId,
-      version: model.version,
-      ...(typeof email === 'string' ? { email } : {}),
-      body: JSON.stringify(body),
-      writtenAt: new Date(),
-      schemaVersion: 3,
-    };
-    let outcome: InsertOutcome;
+    let written: boolean;
     try {
-      outcome = await this.commits.insert(entry);
+      written = await this.commits.write(this.toDocument(model, applied, lastChange), expectedVersion);
     } catch (error) {
       this.forget([profileId]);
       throw error;
     }
-    if (outcome === 'duplicate') {
+    if (!written) {
       this.forget([profileId]);
       return false;
     }
@@ -301,9 +177,6 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       applied,
       ...(lastChange ? { lastChange } : {}),
     });
-    this.dirty.delete(profileId);
-    this.dirty.set(profileId, entry);
-    this.written.set(profileId, [...(this.written.get(profileId) ?? []), model.version]);
     return true;
   }
 
@@ -312,141 +185,11 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
     const stored = await this.load(profileId);
     if (!stored || stored.model.version !== expectedVersion) return false;
     const model = { ...stored.model, segments, version: expectedVersion + 1 };
-    return this.append(model, stored.appliedIds, stored.lastChange);
+    return this.write(model, expectedVersion, stored.appliedIds, stored.lastChange);
   }
 
-  /** Copies the newest journal versions to the `profiles` view until stopped, then once more. */
-  private async checkpointLoop(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        const copied = await this.checkpoint();
-        await this.deleteDue(Date.now());
-        if (copied === 0) await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_IDLE_MS));
-      } catch (error) {
-        this.logger.warn(`checkpoint failed, retrying: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-    // What is left stays in the journal; the next boot copies it (recover).
-  }
-
-  /** Copies up to a batch of profiles' newest versions to the view; how many it copied. */
-  private async checkpoint(): Promise<number> {
-    const batch = [...this.dirty.values()].slice(0, CHECKPOINT_BATCH);
-    for (const entry of batch) {
-      if (this.dirty.get(entry.profileId) === entry) this.dirty.delete(entry.profileId);
-      this.copying.add(entry.profileId);
-      try {
-        // Acked messages wait on journal inserts: those go first, the view catches up when they pause.
-        while (this.commits.busy && !this.stopping) await new Promise((resolve) => setTimeout(resolve, 2));
-        const started = Date.now();
-        await this.lane.run(() => this.copyToView(entry));
-        // At most half of the database's time when events pause, a fifth while they flow (the view
-        // lags then; queries over many profiles wait for it, at most 10 s): reads of profiles not in
-        // memory wait behind it too, and the journal inserts of acked messages come first.
-        const share = Date.now() - this.commits.lastWriteAt < BUSY_MS ? 4 : 1;
-        await new Promise((resolve) => setTimeout(resolve, (Date.now() - started) * share));
-      } catch (error) {
-        if (!this.dirty.has(entry.profileId)) this.dirty.set(entry.profileId, entry);
-        throw error;
-      } finally {
-        this.copying.delete(entry.profileId);
-      }
-    }
-    return batch.length;
-  }
-
-  private async copyToView(entry: StoredJournalDocument): Promise<void> {
-    const erasedAt = this.erased.get(entry.profileId);
-    if (erasedAt !== undefined && entry.writtenAt.getTime() <= erasedAt) return;
-    const { _id: profileId, ...fields } = viewDocumentOf(entry);
-    const result = await retryBusy(() =>
-      this.profiles.updateOne({ _id: profileId, version: { $lt: entry.version } }, { $set: fields }),
-    );
-    if (result.matchedCount === 0) {
-      try {
-        await retryBusy(() => this.profiles.insertOne({ _id: profileId, ...fields }));
-      } catch (error) {
-        // The view has this version or a newer one already.
-        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
-      }
-    }
-    const versions = this.written.get(profileId) ?? [];
-    // Version 1 stays: its key tells a writer that takes an unknown profile for new that it is not.
-    const older = versions.filter((version) => version > 1 && version < entry.version);
-    const kept = versions.filter((version) => version >= entry.version);
-    if (kept.length > 0) this.written.set(profileId, kept);
-    else this.written.delete(profileId);
-    if (older.length > 0)
-      this.deletions.push({
-        ids: older.map((version) => journalId(profileId, version)),
-        due: Date.now() + JOURNAL_KEEP_MS,
-      });
-  }
-
-  /**
-   * Forgets erasures older than JOURNAL_KEEP_MS: a write that started before an erasure lands within
-   * seconds, so a tombstone older than that no longer stops anything. Returns how many are kept.
-   */
-  pruneTombstones(now: number): number {
-    for (const [profileId, erasedAt] of this.erased) {
-      if (now - erasedAt > JOURNAL_KEEP_MS) this.erased.delete(profileId);
-    }
-    return this.erased.size;
-  }
-
-  private async deleteDue(now: number): Promise<void> {
-    this.pruneTombstones(now);
-    const ids: string[] = [];
-    while (this.deletions.length > 0 && this.deletions[0]!.due <= now && ids.length < 500)
-      ids.push(...this.deletions.shift()!.ids);
-    if (ids.length > 0)
-      await this.lane.run(() => retryBusy(() => this.journal.deleteMany({ _id: { $in: ids } })));
-  }
-
-  /**
-   * At boot: profiles whose journal is ahead of the view (a replica stopped before copying them) are
-   * copied, and journal versions the view has passed are deleted later.
-   */
-  private async recover(): Promise<void> {
-    const newest = new Map<string, number[]>();
-    const cursor = this.journal.find({}, { projection: { profileId: 1, version: 1 } });
-    for await (const entry of cursor) {
-      newest.set(entry.profileId, [...(newest.get(entry.profileId) ?? []), entry.version]);
-    }
-    for (const [profileId, all] of newest) {
-      const latest = await this.latest(profileId);
-      const versions = all.filter((version) => version > 1);
-      if (!latest?.entry) {
-        if (latest)
-          this.deletions.push({
-            ids: versions.map((v) => journalId(profileId, v)),
-            due: Date.now() + JOURNAL_KEEP_MS,
-          });
-        continue;
-      }
-      this.dirty.set(profileId, latest.entry);
-      this.written.set(profileId, versions);
-    }
-    if (newest.size > 0) this.logger.log(`${newest.size} profiles' journal versions to copy or delete`);
-  }
-
-  /**
-   * Waits until the profiles this replica changed so far are in the view (bounded: under a backlog the
-   * answer may lag), so a query over many profiles sees what was acked before it.
-   */
-  async caughtUp(timeoutMs = 10_000): Promise<void> {
-    const pending = new Set([...this.dirty.keys(), ...this.copying]);
-    const deadline = Date.now() + timeoutMs;
-    const isPending = (profileId: string) => this.dirty.has(profileId) || this.copying.has(profileId);
-    while ([...pending].some(isPending) && Date.now() < deadline && !this.stopping) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
-  /** Profiles in id order after `after`, for back-fills and broadcasts. */
+  /** Profiles in id order after `after`, for back-fills and broadcasts (each row read once per job). */
   async page(after: string | undefined, limit: number, segmentId?: string): Promise<ProfileModel[]> {
-    await this.caughtUp();
     const filter = {
       ...(after === undefined ? {} : { _id: { $gt: after } }),
       ...(segmentId === undefined ? {} : { segments: segmentId }),
@@ -456,7 +199,6 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   }
 
   async memberIds(segmentId: string, after: string | undefined, limit: number): Promise<string[]> {
-    await this.caughtUp();
     const filter = { segments: segmentId, ...(after === undefined ? {} : { _id: { $gt: after } }) };
     const documents = await this.profiles
       .find(filter, { projection: { _id: 1 } })
@@ -467,52 +209,93 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
   }
 
   async countMembers(segmentId: string): Promise<number> {
-    await this.caughtUp();
     return this.profiles.countDocuments({ segments: segmentId });
   }
 
-  /** Profiles whose email trait is one of these (erasure by identifier). */
+  /** Profiles whose email trait is one of these (erasure by identifier): an equality per address. */
   async idsWithEmail(emails: readonly string[]): Promise<string[]> {
-    if (emails.length === 0) return [];
-    // The view, and the journal for profiles the checkpointer has not copied yet.
-    const filter = { 'traits.email': { $in: [...emails] } };
-    const [documents, entries] = await Promise.all([
-      this.profiles.find(filter, { projection: { _id: 1 } }).toArray(),
-      this.journal
-        .find({ $or: [{ email: { $in: [...emails] } }, filter] }, { projection: { profileId: 1 } })
-        .toArray(),
-    ]);
-    return [...new Set([...documents.map((d) => d._id), ...entries.map((e) => e.profileId)])];
+    const found = await Promise.all(
+      [...new Set(emails)].map((email) =>
+        this.profiles.find({ email }, { projection: { _id: 1 } }).toArray(),
+      ),
+    );
+    return [...new Set(found.flat().map((document) => document._id))];
   }
 
   async remove(profileIds: readonly string[]): Promise<number> {
     if (profileIds.length === 0) return 0;
     this.forget(profileIds);
-    const now = Date.now();
-    for (const profileId of profileIds) {
-      this.erased.set(profileId, now);
-      this.dirty.delete(profileId);
-      this.written.delete(profileId);
-    }
-    const ids = [...profileIds];
-    // The journal has no index by profile (it would slow every insert by a third): its entries are
-    // found by their ids, versions 1 to the newest.
-    const newest = await Promise.all(ids.map(async (id) => (await this.latest(id))?.document.version ?? 0));
-    const entryIds = ids.flatMap((id, index) =>
-      Array.from({ length: newest[index]! }, (_, version) => journalId(id, version + 1)),
+    const removed = await Promise.all(
+      profileIds.map((_id) => this.profiles.deleteOne({ _id }).then((result) => result.deletedCount)),
     );
-    const inView = await this.profiles.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray();
-    const inJournal: string[] = [];
-    for (let start = 0; start < entryIds.length; start += REMOVE_CHUNK) {
-      const chunk = entryIds.slice(start, start + REMOVE_CHUNK);
-      const found = await this.journal
-        .find({ _id: { $in: chunk } }, { projection: { profileId: 1 } })
-        .toArray();
-      inJournal.push(...found.map((entry) => entry.profileId));
-      await retryBusy(() => this.journal.deleteMany({ _id: { $in: chunk } }));
+    return removed.reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * Once, at boot after an upgrade: releases before this one wrote profile versions to a journal and
+   * copied them to `profiles` behind; what they had not copied yet is copied now, then the journal goes.
+   */
+  private async foldJournal(): Promise<void> {
+    const found = await this.db.listCollections({ name: 'profile_journal' }, { nameOnly: true }).toArray();
+    if (found.length === 0) return;
+    const journal = this.db.collection<LegacyJournalEntry>('profile_journal');
+    const newest = new Map<string, LegacyJournalEntry>();
+    for await (const entry of journal.find({})) {
+      const held = newest.get(entry.profileId);
+      if (!held || held.version < entry.version) newest.set(entry.profileId, entry);
     }
-    await retryBusy(() => this.profiles.deleteMany({ _id: { $in: ids } }));
-    return new Set([...inView.map((d) => d._id), ...inJournal]).size;
+    for (const entry of newest.values()) {
+      const { _id, ...fields } = documentOfJournalEntry(entry);
+      const result = await this.profiles.updateOne(
+        { _id, version: { $lt: entry.version } },
+        { $set: fields },
+      );
+      if (result.matchedCount > 0) continue;
+      await this.profiles.insertOne({ _id, ...fields }).catch((error: unknown) => {
+        // `profiles` has this version or a newer one already.
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      });
+    }
+    await journal.drop().catch(() => undefined);
+    this.logger.log(`folded ${newest.size} profiles' journal versions into profiles`);
+  }
+
+  /**
+   * Once per database: profiles written before `email` was a field of its own get it (erasure finds
+   * them by it). A marker in `migrations` says it was done, so later boots read nothing.
+   */
+  private async fillEmailField(): Promise<void> {
+    const migrations = this.db.collection<{ _id: string; at: Date }>('migrations');
+    if (await migrations.findOne({ _id: EMAIL_FIELD_MIGRATION })) return;
+    const cursor = this.profiles.find({ email: { $exists: false } }, { projection: { traits: 1 } });
+    for await (const document of cursor) {
+      const email = (decodeValue(document.traits ?? {}) as Record<string, unknown>).email;
+      if (typeof email === 'string')
+        await this.profiles.updateOne({ _id: document._id, email: { $exists: false } }, { $set: { email } });
+    }
+    await migrations.updateOne(
+      { _id: EMAIL_FIELD_MIGRATION },
+      { $set: { at: new Date() } },
+      { upsert: true },
+    );
+  }
+
+  private toDocument(model: ProfileModel, applied: string[], lastChange?: LastChange): ProfileDocument {
+    const email = model.traits.email;
+    return {
+      _id: model.profileId,
+      traits: encodeValue(model.traits) as Record<string, unknown>,
+      traitTimes: encodeValue(model.traitTimes) as Record<string, string>,
+      state: encodeValue(model.state) as Record<string, unknown>,
+      computed: encodeValue(model.computed) as Record<string, unknown>,
+      segments: model.segments,
+      version: model.version,
+      applied,
+      ...(lastChange ? { lastChange } : {}),
+      updatedAt: new Date(),
+      ...(typeof email === 'string' ? { email } : {}),
+      schemaVersion: 2,
+    };
   }
 
   private toModel(document: ProfileDocument): ProfileModel {
@@ -526,4 +309,36 @@ export class ProfilesRepository implements OnModuleInit, OnModuleDestroy {
       version: document.version,
     };
   }
+}
+
+/** A legacy journal entry as a `profiles` document. */
+function documentOfJournalEntry(entry: LegacyJournalEntry): ProfileDocument {
+  if (!('body' in entry)) {
+    const { _id: _entryId, profileId, writtenAt: _writtenAt, ...fields } = entry;
+    return { ...fields, _id: profileId };
+  }
+  const body = JSON.parse(entry.body) as {
+    traits: Record<string, unknown>;
+    traitTimes: Record<string, string>;
+    state: ProfileState;
+    computed: Record<string, unknown>;
+    segments: string[];
+    applied: string[];
+    lastChange?: LastChange;
+  };
+  const email = body.traits.email;
+  return {
+    _id: entry.profileId,
+    traits: encodeValue(body.traits) as Record<string, unknown>,
+    traitTimes: encodeValue(body.traitTimes) as Record<string, string>,
+    state: encodeValue(body.state) as Record<string, unknown>,
+    computed: encodeValue(body.computed) as Record<string, unknown>,
+    segments: body.segments,
+    version: entry.version,
+    applied: body.applied,
+    ...(body.lastChange ? { lastChange: body.lastChange } : {}),
+    updatedAt: entry.writtenAt,
+    ...(typeof email === 'string' ? { email } : {}),
+    schemaVersion: 2,
+  };
 }

@@ -39,7 +39,7 @@ export class BackfillSegmentUseCase {
       after = page[page.length - 1]!.profileId;
       const now = this.clock.now();
       for (const listed of page) {
-        // The page comes from the view, which may lag the journal: decide on the newest version.
+        // A handler may have written it since the page was read: decide on the newest version.
         const model = (await this.profiles.load(listed.profileId))?.model;
         if (!model) continue;
         evaluated += 1;
