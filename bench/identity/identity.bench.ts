@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { deterministicId, type Envelope, originEnvelope, type TrackPayload } from '@mesh/contracts';
-import { bootService, startInfra, uniqueName } from '@mesh/testing';
+import { bootService, COMPANION_SUFFIX, startInfra, uniqueName, withPostgres } from '@mesh/testing';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 // The bench drives identity's use case in process (no app-to-app import: a bench is not an app).
@@ -11,8 +9,8 @@ import { identitySpec } from '../../apps/identity/src/identity.app.js';
 import { ResolveEventUseCase } from '../../apps/identity/src/resolution/resolve-event.usecase.js';
 import { entryKey } from '../../apps/identity/src/resolution/identifier-cache.js';
 
-// Resolutions per second on a graph of PROFILES profiles, against the same run's MongoDB-wire
-// `findOne` by id (the baseline), as ratios: the issue's mix (70 % known, 25 % new, 5 % merging)
+// Resolutions per second on a graph of PROFILES profiles, against the same run's store upsert rate
+// (upserts by _id, CONCURRENCY in flight, the baseline) and `findOne` by id, as ratios: the issue's mix (70 % known, 25 % new, 5 % merging)
 // and each kind of event alone. The use case runs in process (publishing to a real nats-server),
 // CONCURRENCY at a time; every phase runs for SECONDS (what is in flight then finishes).
 //
@@ -21,24 +19,21 @@ import { entryKey } from '../../apps/identity/src/resolution/identifier-cache.js
 // service would have them after their first events; the anonymous ids are left out, so
 // "known, not cached" events take the MongoDB path. The mix's known events use cached user ids.
 //
-// FerretDB 1.24's SQLite backend pushes a filter down to SQL only when it is exactly {_id: <string>},
-// and then as `_ferretdb_sjson->'$._id' = ?`, while the unique index it creates on _id is on the
-// expression `_ferretdb_sjson->"_id"`: SQLite cannot match the two, so even that query scans the
-// table (every other filter is evaluated in Go over every document). A second round of phases
-// (skip it with BENCH_INDEXED=0) adds an index on the pushed-down expression straight into FerretDB's
-// SQLite file, which is what a store that uses its _id index does; it is a bench-only measurement.
+// The store is FerretDB on PostgreSQL with the index companions the local runtime installs. A second
+// round (BENCH_WITHOUT_COMPANIONS=1; slow at 100k profiles) drops them, which is FerretDB as it comes:
+// every pushed-down equality then reads the whole table.
 // Usage: npm run bench -- identity [-- <profiles> <seconds per phase>]
 const PROFILES = Number(process.argv[2] ?? process.env.BENCH_PROFILES ?? 100_000);
 const SECONDS = Number(process.argv[3] ?? process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const INDEXED_ROUND = process.env.BENCH_INDEXED !== '0';
+const WITHOUT_COMPANIONS_ROUND = process.env.BENCH_WITHOUT_COMPANIONS === '1';
 const BATCH = 5_000;
 
 interface Rate {
   count: number;
   seconds: number;
   perSecond: number;
-  /** Attempts that failed and were run again, as a redelivery would (e.g. FerretDB's SQLITE_BUSY). */
+  /** Attempts that failed and were run again, as a redelivery would. */
   retried: number;
 }
 
@@ -75,26 +70,17 @@ function track(data: Partial<TrackPayload>): Envelope<TrackPayload> {
   });
 }
 
-/** Adds (or drops), in FerretDB's SQLite file, an index its `_id` pushdown can use, on every collection's table. */
-function pushedDownIdIndex(file: string, action: 'add' | 'drop'): string[] {
-  const sqlite = new DatabaseSync(file, { timeout: 60_000 });
-  try {
-    const tables = sqlite
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_ferretdb%' ESCAPE '\\'",
-      )
-      .all() as { name: string }[];
-    for (const { name } of tables) {
-      sqlite.exec(
-        action === 'add'
-          ? `CREATE INDEX IF NOT EXISTS "${name}_bench_id" ON "${name}" (_ferretdb_sjson->'$._id')`
-          : `DROP INDEX IF EXISTS "${name}_bench_id"`,
-      );
-    }
-    return tables.map((table) => table.name);
-  } finally {
-    sqlite.close();
-  }
+/** Drops every index companion in the store's PostgreSQL database (FerretDB as it comes). */
+async function dropCompanions(postgresUrl: string): Promise<number> {
+  return withPostgres(postgresUrl, async (client) => {
+    await client.query('DROP EVENT TRIGGER IF EXISTS mesh_index_companions');
+    const { rows } = await client.query<{ schema: string; index: string }>(
+      `SELECT schemaname AS schema, indexname AS index FROM pg_indexes WHERE indexname LIKE $1`,
+      [`%${COMPANION_SUFFIX.replace('_', '\\_')}`],
+    );
+    for (const { schema, index } of rows) await client.query(`DROP INDEX "${schema}"."${index}"`);
+    return rows.length;
+  });
 }
 
 const load = () =>
@@ -163,6 +149,7 @@ try {
 
   const useCase = service.app.get(ResolveEventUseCase);
   const identifiers = db.collection('identifiers');
+  const upserts = db.collection<{ _id: string; n: number }>('bench_upserts');
   const pick = () => Math.floor(Math.random() * PROFILES);
   const knownCached = () => useCase.execute('track', track({ userId: `user-${pick()}` }));
   const knownUncached = () => useCase.execute('track', track({ anonymousId: `anon-${pick()}` }));
@@ -190,7 +177,11 @@ try {
         `  ${name.padEnd(40)} ${rate.perSecond.toFixed(1).padStart(9)} /s  (${rate.count} in ${rate.seconds.toFixed(1)} s${rate.retried ? `, ${rate.retried} retried` : ''})`,
       );
     };
-    await measure('findOne by _id (baseline)', () =>
+    let upserted = 0;
+    await measure('store upserts by _id (baseline)', () =>
+      upserts.updateOne({ _id: `u-${upserted++ % PROFILES}` }, { $inc: { n: 1 } }, { upsert: true }),
+    );
+    await measure('store findOne by _id', () =>
       identifiers.findOne({ _id: `user_id:user-${pick()}` as never }),
     );
     await measure('mix 70 % known / 25 % new / 5 % merging', mix);
@@ -205,16 +196,11 @@ try {
     }
     rounds[title] = Object.fromEntries(rows);
   };
-  // The indexed round first (it is short), then the index is dropped again for FerretDB as it is.
-  if (INDEXED_ROUND && infra.mongo) {
-    const file = join(infra.mongo.dataDir, `${database}.sqlite`);
-    console.log(
-      `bench/identity: index on _ferretdb_sjson->'$._id' added to ${pushedDownIdIndex(file, 'add').join(', ')}`,
-    );
-    await round("with an index on FerretDB's pushed-down _id expression");
-    pushedDownIdIndex(file, 'drop');
+  await round('FerretDB on PostgreSQL with index companions (as npm start and npm test run it)');
+  if (WITHOUT_COMPANIONS_ROUND && infra.mongo) {
+    console.log(`bench/identity: ${await dropCompanions(infra.mongo.postgresUrl)} index companions dropped`);
+    await round('FerretDB on PostgreSQL as it comes (no companions)');
   }
-  await round('FerretDB as it is');
   console.log(
     JSON.stringify({ profiles: PROFILES, seconds: SECONDS, concurrency: CONCURRENCY, seedSeconds, rounds }),
   );

@@ -21,3 +21,4 @@ export * from './harness/service-processes.js';
 export * from './harness/otlp-receiver.js';
 export * from './harness/jetstream-probe.js';
 export * from './harness/service-under-test.js';
+export * from './harness/store-filler.js';

@@ -17,6 +17,8 @@ export interface ServiceProcessesOptions {
 
 export interface ServiceProcesses {
   url(service: ServiceName): string;
+  /** The service's process id while it runs (for its CPU time in /proc). */
+  pid(service: ServiceName): number | undefined;
   /** SIGTERM (they drain), then SIGKILL after the grace period. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function startServiceProcesses(options: ServiceProcessesOptions): P
       if (!found) throw new Error(`${service} was not started`);
       return found.url;
     },
+    pid: (service) => running.get(service)?.process.pid,
     stop,
   };
 }
