@@ -9,6 +9,7 @@ import {
 } from '@mesh/contracts';
 import { publishCopy, subjectCounts, waitFor } from '@mesh/testing';
 import { Clock } from '../src/clock.js';
+import { DeferralsRepository, PRIORITY_HOLD } from '../src/deferrals/deferrals.repository.js';
 import {
   ADMIN,
   campaignSpec,
@@ -361,18 +362,12 @@ describe('delivery: the decision point', () => {
     const key = deterministicId('send', 'orphan', 'p-orphan', 'trigger-1');
     // What the hold left in the deferral store, its window over; no wake will come for it.
     const windowEnd = new Date();
-    await delivery.db.collection('deferred_sends').insertOne({
-      _id: key as never,
-      envelope: JSON.stringify(input),
-      envelopeId: input.id,
-      profileId: 'p-orphan',
+    await delivery.service.app.get(DeferralsRepository).hold({
+      key,
+      envelope: input,
       dueAt: windowEnd,
       priority: 0,
-      reason: 'priority_window',
-      leasedUntil: new Date(0),
-      arrivedAt: Date.now(),
-      createdAt: windowEnd,
-      schemaVersion: 1,
+      reason: PRIORITY_HOLD,
     });
     // Within the grace the poll leaves it to the release woken at the window's end; after it, takes it.
     travelTo(new Date(windowEnd.getTime() + 10 * 60_000));

@@ -1,6 +1,7 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type Envelope, type RenderedEmailPayload } from '@mesh/contracts';
-import { MONGO_DB } from '@mesh/storage';
+import { MONGO_DB, REDIS } from '@mesh/storage';
+import { type Redis } from 'ioredis';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 
 /**
@@ -8,6 +9,12 @@ import { type Collection, type Db, MongoServerError } from 'mongodb';
  * announced for it); its window's sends are released together, highest priority first.
  */
 export const PRIORITY_HOLD = 'priority_window';
+
+/**
+ * The poll takes held sends only this long after their window ended: until then the release woken
+ * at the window's end has them (taken from the window in Redis, so without a lease).
+ */
+export const HELD_GRACE_MS = 120_000;
 
 export interface DeferredSend {
   key: string;
@@ -29,8 +36,6 @@ interface DeferralDocument {
   dueAt: Date;
   priority: number;
   reason: string;
-  /** While a poller releases it; a crashed poller's lease runs out and another takes it. */
-  leasedUntil: Date;
   /** When a held send arrived (ms, sub-ms precision): the order among sends of equal priority. */
   arrivedAt?: number;
   createdAt: Date;
@@ -44,17 +49,64 @@ export interface DueSend {
   profileId: string;
 }
 
-/** Sends waiting for a later time (quiet hours), in MongoDB so they survive restarts. */
+/** Separates a send key from its profile id in a member of the due index. */
+const SEP = '\u001f';
+const member = (key: string, profileId: string) => `${key}${SEP}${profileId}`;
+
+/** The due index: a member per waiting send, scored by when the poll may take it (ms). */
+const DUE = '{deferrals}:due';
+/** Set once the index holds every deferral of the store (absent: Redis lost it, rebuild). */
+const INDEXED = '{deferrals}:indexed';
+/** One replica rebuilds at a time. */
+const REBUILDING = '{deferrals}:rebuilding';
+const REBUILD_LOCK_MS = 600_000;
+const REBUILD_CHUNK = 500;
+
+// The due members (null while the index is not built): ZRANGEBYSCORE costs nothing when none is due.
+const DUE_NOW = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+`;
+
+// Leases the members still due (another poller may have taken one): their score moves to the lease's end.
+const LEASE = `
+local now = tonumber(ARGV[1])
+local taken = {}
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= now then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    table.insert(taken, ARGV[i])
+  end
+end
+return taken
+`;
+
+/** When the poll may take a waiting send: held sends only after the grace of their window. */
+const pollableAt = (reason: string, dueAt: Date) =>
+  dueAt.getTime() + (reason === PRIORITY_HOLD ? HELD_GRACE_MS : 0);
+
+/**
+ * Sends waiting for a later time (quiet hours, SMTP retries, the priority window): durably in
+ * MongoDB (read by `_id` only), and indexed by due time in a Redis sorted set, so a poll with
+ * nothing due costs one Redis call and no MongoDB read. The index is written before the store (a
+ * member whose send never got stored is dropped when it comes due) and checked against the store
+ * when a member is taken; if Redis loses it, it is rebuilt from the store, each deferral read once.
+ */
 @Injectable()
 export class DeferralsRepository implements OnModuleInit {
+  private readonly logger = new Logger(DeferralsRepository.name);
   private readonly deferrals: Collection<DeferralDocument>;
+  private rebuilding?: Promise<void>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
     this.deferrals = db.collection<DeferralDocument>('deferred_sends');
   }
 
   async onModuleInit(): Promise<void> {
-    await this.deferrals.createIndex({ dueAt: 1 });
     await this.deferrals.createIndex({ profileId: 1 });
   }
 
@@ -64,11 +116,12 @@ export class DeferralsRepository implements OnModuleInit {
    */
   async defer(send: DeferredSend): Promise<DeferOutcome> {
     const profileId = send.envelope.profileId ?? '';
+    await this.index(send.key, profileId, pollableAt(send.reason, send.dueAt));
     try {
       await this.deferrals.updateOne(
         { _id: send.key, envelopeId: send.envelope.id },
         {
-          $set: { dueAt: send.dueAt, reason: send.reason, leasedUntil: new Date(0) },
+          $set: { dueAt: send.dueAt, reason: send.reason },
           $setOnInsert: {
             envelope: JSON.stringify(send.envelope),
             profileId,
@@ -92,16 +145,17 @@ export class DeferralsRepository implements OnModuleInit {
    */
   async hold(send: DeferredSend): Promise<DeferOutcome> {
     const now = new Date();
+    const profileId = send.envelope.profileId ?? '';
+    await this.index(send.key, profileId, pollableAt(PRIORITY_HOLD, send.dueAt));
     try {
       await this.deferrals.insertOne({
         _id: send.key,
         envelope: JSON.stringify(send.envelope),
         envelopeId: send.envelope.id,
-        profileId: send.envelope.profileId ?? '',
+        profileId,
         dueAt: send.dueAt,
         priority: send.priority,
         reason: PRIORITY_HOLD,
-        leasedUntil: new Date(0),
         arrivedAt: performance.timeOrigin + performance.now(),
         createdAt: now,
         schemaVersion: 1,
@@ -121,49 +175,117 @@ export class DeferralsRepository implements OnModuleInit {
   }
 
   /**
-   * Due sends (not leased), highest priority first, then first due, then first arrived. Held sends
-   * only once their window is `heldGraceMs` past (the release at the window's end missed them).
+   * Up to `limit` sends the poll may take at `now` (held sends only once their window is
+   * HELD_GRACE_MS past), from the index alone. Empty while the index is being rebuilt.
    */
-  async due(now: Date, limit: number, heldGraceMs: number): Promise<DueSend[]> {
-    const documents = await this.deferrals
-      .find(
-        {
-          leasedUntil: { $lte: now },
-          $or: [
-            { reason: { $ne: PRIORITY_HOLD }, dueAt: { $lte: now } },
-            { reason: PRIORITY_HOLD, dueAt: { $lte: new Date(now.getTime() - heldGraceMs) } },
-          ],
-        },
-        { projection: { _id: 1, profileId: 1 } },
-      )
-      .sort({ priority: -1, dueAt: 1, arrivedAt: 1, createdAt: 1 })
-      .limit(limit)
-      .toArray();
-    return documents.map((document) => ({ key: document._id, profileId: document.profileId }));
+  async due(now: Date, limit: number): Promise<DueSend[]> {
+    const members = (await this.redis.eval(DUE_NOW, 2, DUE, INDEXED, now.getTime(), limit)) as
+      string[] | null;
+    if (members === null) {
+      this.rebuilding ??= this.rebuild()
+        .catch((error: unknown) => this.logger.warn(`rebuilding the due index failed: ${String(error)}`))
+        .finally(() => (this.rebuilding = undefined));
+      return [];
+    }
+    return members.map((entry) => {
+      const at = entry.indexOf(SEP);
+      return { key: entry.slice(0, at), profileId: entry.slice(at + 1) };
+    });
   }
 
-  /** Takes one due send for `leaseMs` (by `_id`); undefined when another release has it or it is gone. */
-  async lease(key: string, now: Date, leaseMs: number): Promise<DeferredSend | undefined> {
-    const document = await this.deferrals.findOneAndUpdate(
-      { _id: key, dueAt: { $lte: now }, leasedUntil: { $lte: now } },
-      { $set: { leasedUntil: new Date(now.getTime() + leaseMs) } },
-      { returnDocument: 'after' },
+  /**
+   * Takes due sends for `leaseMs`, each read by `_id`: none another poll has taken meanwhile, none
+   * gone from the store (its index entry is dropped), none the store says is not due (its entry
+   * moves to the store's time).
+   */
+  async lease(sends: readonly DueSend[], now: Date, leaseMs: number): Promise<DeferredSend[]> {
+    if (sends.length === 0) return [];
+    const taken = (await this.redis.eval(
+      LEASE,
+      1,
+      DUE,
+      now.getTime(),
+      now.getTime() + leaseMs,
+      ...sends.map((send) => member(send.key, send.profileId)),
+    )) as string[];
+    const leased = await Promise.all(
+      taken.map(async (entry) => {
+        const key = entry.slice(0, entry.indexOf(SEP));
+        const document = await this.deferrals.findOne({ _id: key });
+        if (!document) {
+          await this.redis.zrem(DUE, entry);
+          return undefined;
+        }
+        const at = pollableAt(document.reason, document.dueAt);
+        if (at > now.getTime()) {
+          await this.redis.zadd(DUE, at, entry);
+          return undefined;
+        }
+        return this.deferredSend(document);
+      }),
     );
-    return document ? this.deferredSend(document) : undefined;
+    return leased.filter((send) => send !== undefined);
   }
 
-  /** Done with a released send (sent, skipped or failed for good). */
-  async remove(key: string): Promise<void> {
-    await this.deferrals.deleteOne({ _id: key });
+  /** Done with a released send (sent, skipped or failed for good): the store first, then the index. */
+  async remove(send: DeferredSend): Promise<void> {
+    await this.deferrals.deleteOne({ _id: send.key });
+    await this.redis.zrem(DUE, member(send.key, send.envelope.profileId ?? ''));
   }
 
   /** Gives a send back to wait (its release failed for a moment) until `retryAt`. */
-  async retryAt(key: string, retryAt: Date): Promise<void> {
-    await this.deferrals.updateOne({ _id: key }, { $set: { leasedUntil: retryAt } });
+  async retryAt(send: DeferredSend, retryAt: Date): Promise<void> {
+    await this.redis.zadd(DUE, retryAt.getTime(), member(send.key, send.envelope.profileId ?? ''));
   }
 
   async eraseProfiles(profileIds: readonly string[]): Promise<number> {
-    return (await this.deferrals.deleteMany({ profileId: { $in: [...profileIds] } })).deletedCount;
+    let erased = 0;
+    // One equality per profile (FerretDB serves it from the index; `$in` would read every deferral).
+    for (const profileId of profileIds) {
+      const keys = await this.deferrals
+        .find({ profileId }, { projection: { _id: 1 } })
+        .map((document) => document._id)
+        .toArray();
+      if (keys.length === 0) continue;
+      erased += (await this.deferrals.deleteMany({ profileId })).deletedCount;
+      await this.redis.zrem(DUE, ...keys.map((key) => member(key, profileId)));
+    }
+    return erased;
+  }
+
+  /**
+   * Indexes a send no later than `at`: only ever earlier, so a duplicate cannot push back the time
+   * of the send already stored; an entry too early costs one read when it comes due.
+   */
+  private async index(key: string, profileId: string, at: number): Promise<void> {
+    await this.redis.zadd(DUE, 'LT', at, member(key, profileId));
+  }
+
+  /**
+   * Puts every stored deferral into the index (entries written meanwhile keep their score), then
+   * marks it built. Run when Redis has lost the index; one replica at a time.
+   */
+  private async rebuild(): Promise<void> {
+    const locked = await this.redis.set(REBUILDING, '1', 'PX', REBUILD_LOCK_MS, 'NX');
+    if (locked !== 'OK') return;
+    try {
+      const cursor = this.deferrals.find(
+        {},
+        { projection: { _id: 1, profileId: 1, dueAt: 1, reason: 1 }, batchSize: REBUILD_CHUNK },
+      );
+      let chunk: (string | number)[] = [];
+      for await (const document of cursor) {
+        chunk.push(pollableAt(document.reason, document.dueAt), member(document._id, document.profileId));
+        if (chunk.length >= 2 * REBUILD_CHUNK) {
+          await this.redis.zadd(DUE, 'NX', ...chunk);
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) await this.redis.zadd(DUE, 'NX', ...chunk);
+      await this.redis.set(INDEXED, new Date().toISOString());
+    } finally {
+      await this.redis.del(REBUILDING);
+    }
   }
 
   private deferredSend(document: DeferralDocument): DeferredSend {

@@ -10,7 +10,7 @@ import { Clock } from '../clock.js';
 import { DeliveryEnv } from '../config.js';
 import { type SendOutcome, SendEmailUseCase } from '../sending/send-email.usecase.js';
 import { DeferralWakeups } from './deferral-wakeups.js';
-import { type DeferredSend, DeferralsRepository } from './deferrals.repository.js';
+import { type DeferredSend, DeferralsRepository, type DueSend } from './deferrals.repository.js';
 import { HoldWindows } from './hold-windows.js';
 
 /** How long one release may take before another poller may take the sends over. */
@@ -19,11 +19,6 @@ const RETRY_MS = 30_000;
 /** Sends looked at per poll round; rounds go on while they come back full (bounded per run). */
 const BATCH = 500;
 const MAX_ROUNDS_PER_RUN = 20;
-/**
- * The poll takes held sends only this long after their window ended: until then the release woken
- * at the window's end has them (taken from the window in Redis, so without a lease write).
- */
-const HELD_GRACE_MS = LEASE_MS;
 
 /** A released send that went on (sent, or waiting again with its slot reserved) took a slot. */
 const tookSlot = (outcome: SendOutcome) => outcome === 'sent' || outcome === 'deferred';
@@ -77,7 +72,7 @@ export class ReleaseDeferredService implements OnApplicationBootstrap, OnApplica
     await Promise.all(this.releases);
   }
 
-  /** One poll: releases every due send, profile by profile. */
+  /** One poll: releases every due send, profile by profile (nothing due: one Redis call, no read). */
   runOnce(): Promise<void> {
     this.running ??= this.releaseDue().finally(() => (this.running = undefined));
     return this.running;
@@ -86,15 +81,13 @@ export class ReleaseDeferredService implements OnApplicationBootstrap, OnApplica
   private async releaseDue(): Promise<void> {
     try {
       for (let round = 0; round < MAX_ROUNDS_PER_RUN && !this.stopping; round++) {
-        const due = await this.deferrals.due(this.clock.now(), BATCH, HELD_GRACE_MS);
-        const byProfile = new Map<string, string[]>();
-        for (const { key, profileId } of due)
-          byProfile.set(profileId, [...(byProfile.get(profileId) ?? []), key]);
+        const due = await this.deferrals.due(this.clock.now(), BATCH);
+        const byProfile = new Map<string, DueSend[]>();
+        for (const send of due)
+          byProfile.set(send.profileId, [...(byProfile.get(send.profileId) ?? []), send]);
         await Promise.all(
-          [...byProfile.values()].map((keys) =>
-            this.releaseTogether((now) =>
-              Promise.all(keys.map((key) => this.deferrals.lease(key, now, LEASE_MS))),
-            ),
+          [...byProfile.values()].map((sends) =>
+            this.releaseTogether((now) => this.deferrals.lease(sends, now, LEASE_MS)),
           ),
         );
         if (due.length < BATCH) return;
@@ -144,17 +137,17 @@ export class ReleaseDeferredService implements OnApplicationBootstrap, OnApplica
     const key = deferred.key;
     try {
       const outcome = await this.send.execute(deferred.envelope, { released: true, outranked });
-      if (outcome !== 'deferred') await this.deferrals.remove(key);
+      if (outcome !== 'deferred') await this.deferrals.remove(deferred);
       return outcome;
     } catch (error) {
       if (isPermanent(error)) {
         // The ledger keeps what happened (e.g. an unknown outcome waits for review there).
         this.logger.error(`deferred send ${key} failed for good: ${(error as Error).message}`);
-        await this.deferrals.remove(key);
+        await this.deferrals.remove(deferred);
         return undefined;
       }
       this.logger.warn(`deferred send ${key} failed, retrying: ${(error as Error).message}`);
-      await this.deferrals.retryAt(key, new Date(now.getTime() + RETRY_MS));
+      await this.deferrals.retryAt(deferred, new Date(now.getTime() + RETRY_MS));
       return undefined;
     }
   }

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { MONGO_DB } from '@mesh/storage';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MONGO_DB, REDIS } from '@mesh/storage';
+import { type Redis } from 'ioredis';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 
 /**
@@ -71,12 +72,38 @@ export interface SendClaim {
   messageId: string;
 }
 
-/** The send ledger: written before the SMTP call and settled after it. */
+/** Keys of the sends claimed and not settled, scored by when they were claimed (ms). */
+const SENDING = '{sends}:sending';
+/** Set once the index holds every unsettled send of the ledger (absent: Redis lost it, rebuild). */
+const INDEXED = '{sends}:indexed';
+/** One replica rebuilds at a time. */
+const REBUILDING = '{sends}:rebuilding';
+const REBUILD_LOCK_MS = 600_000;
+const REBUILD_CHUNK = 500;
+const FINAL: ReadonlySet<SendStatus> = new Set(['sent', 'bounced', 'failed', 'rejected']);
+
+// Sends claimed before ARGV[1] (null while the index is not built): nothing stale, nothing read.
+const CLAIMED_BEFORE = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
+`;
+
+/**
+ * The send ledger: written before the SMTP call and settled after it. Which sends are claimed and
+ * not settled is indexed in a Redis sorted set (written before the claim, cleared after the
+ * settlement), so the reconciliation of interrupted sends reads the ledger only for those, by
+ * `_id`; the ledger stays the truth, and the index is rebuilt from it if Redis loses it.
+ */
 @Injectable()
 export class SendLedgerRepository {
+  private readonly logger = new Logger(SendLedgerRepository.name);
   private readonly sends: Collection<SendDocument>;
+  private rebuilding?: Promise<void>;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
     this.sends = db.collection<SendDocument>('sends');
   }
 
@@ -88,6 +115,8 @@ export class SendLedgerRepository {
     claim: SendClaim,
   ): Promise<{ granted: true; attempts: number } | { granted: false; existing: SendRecord }> {
     const now = new Date();
+    // Indexed before the ledger says `sending`: a crash after the claim is always found.
+    await this.redis.zadd(SENDING, now.getTime(), claim.key);
     try {
       await this.sends.insertOne({
         _id: claim.key,
@@ -117,6 +146,8 @@ export class SendLedgerRepository {
     if (retried) return { granted: true, attempts: retried.attempts };
     const existing = await this.sends.findOne({ _id: claim.key });
     if (!existing) throw new Error(`send ${claim.key} vanished while claiming it`);
+    // A settled send never goes back to `sending`: the entry just written is not needed.
+    if (FINAL.has(existing.status)) await this.redis.zrem(SENDING, claim.key);
     return { granted: false, existing: this.record(existing) };
   }
 
@@ -137,15 +168,75 @@ export class SendLedgerRepository {
         },
       },
     );
+    await this.redis.zrem(SENDING, key);
   }
 
-  /** Marks sends claimed before `claimedBefore` and never settled for review; returns how many. */
-  async markStaleForReview(claimedBefore: Date): Promise<number> {
-    const result = await this.sends.updateMany(
-      { status: 'sending', updatedAt: { $lt: claimedBefore } },
-      { $set: { status: 'needs_review', updatedAt: new Date() } },
-    );
-    return result.modifiedCount;
+  /**
+   * Marks sends claimed before `claimedBefore` and never settled for review; returns how many.
+   * Reads only the sends the index says are unsettled and that old (each by `_id`).
+   */
+  async markStaleForReview(claimedBefore: Date, limit = 1_000): Promise<number> {
+    const keys = (await this.redis.eval(
+      CLAIMED_BEFORE,
+      2,
+      SENDING,
+      INDEXED,
+      claimedBefore.getTime(),
+      limit,
+    )) as string[] | null;
+    if (keys === null) {
+      this.rebuilding ??= this.rebuild()
+        .catch((error: unknown) => this.logger.warn(`rebuilding the sending index failed: ${String(error)}`))
+        .finally(() => (this.rebuilding = undefined));
+      return 0;
+    }
+    let marked = 0;
+    for (const key of keys) {
+      const document = await this.sends.findOne({ _id: key }, { projection: { status: 1, updatedAt: 1 } });
+      if (document?.status !== 'sending') {
+        await this.redis.zrem(SENDING, key);
+      } else if (document.updatedAt >= claimedBefore) {
+        // Claimed again since (a retry): due when that claim is old.
+        await this.redis.zadd(SENDING, document.updatedAt.getTime(), key);
+      } else {
+        const result = await this.sends.updateOne(
+          { _id: key, status: 'sending', updatedAt: document.updatedAt },
+          { $set: { status: 'needs_review', updatedAt: new Date() } },
+        );
+        if (result.modifiedCount === 1) {
+          marked++;
+          await this.redis.zrem(SENDING, key);
+        }
+      }
+    }
+    return marked;
+  }
+
+  /**
+   * Indexes every send the ledger holds as `sending` (entries written meanwhile keep their score),
+   * then marks the index built: each send read once, when Redis has lost the index.
+   */
+  private async rebuild(): Promise<void> {
+    const locked = await this.redis.set(REBUILDING, '1', 'PX', REBUILD_LOCK_MS, 'NX');
+    if (locked !== 'OK') return;
+    try {
+      const cursor = this.sends.find(
+        { status: 'sending' },
+        { projection: { _id: 1, updatedAt: 1 }, batchSize: REBUILD_CHUNK },
+      );
+      let chunk: (string | number)[] = [];
+      for await (const document of cursor) {
+        chunk.push(document.updatedAt.getTime(), document._id);
+        if (chunk.length >= 2 * REBUILD_CHUNK) {
+          await this.redis.zadd(SENDING, 'NX', ...chunk);
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) await this.redis.zadd(SENDING, 'NX', ...chunk);
+      await this.redis.set(INDEXED, new Date().toISOString());
+    } finally {
+      await this.redis.del(REBUILDING);
+    }
   }
 
   async find(key: string): Promise<SendRecord | undefined> {
@@ -168,6 +259,7 @@ export class SendLedgerRepository {
       { _id: key, status: { $in: ['sending', 'needs_review'] } },
       { $set: { status, updatedAt: now, error: note, ...(status === 'sent' ? { sentAt: now } : {}) } },
     );
+    if (result.modifiedCount === 1) await this.redis.zrem(SENDING, key);
     return result.modifiedCount === 1;
   }
 
