@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db } from 'mongodb';
+import { type Collection, type Db, MongoServerError } from 'mongodb';
 
 export const METRICS = [
   'sent',
@@ -21,6 +21,7 @@ export type Granularity = 'hour' | 'day';
 
 /** Separates the parts of a bucket key (variant names and reasons never contain it). */
 const SEP = '\u001f';
+const DUPLICATE_KEY = 11000;
 
 /** One counted fact; `_id` says what makes it unique, so counting it again changes nothing. */
 export interface MetricFact {
@@ -81,23 +82,23 @@ export class MetricsRepository implements OnModuleInit {
     const iso = fact.at.toISOString();
     const hour = `${iso.slice(0, 13)}:00:00.000Z`;
     const day = `${iso.slice(0, 10)}T00:00:00.000Z`;
-    await this.facts.updateOne(
-      { _id: fact.key },
-      {
-        $setOnInsert: {
-          campaignId: fact.campaignId,
-          variant,
-          metric: fact.metric,
-          reason,
-          value: fact.value ?? 0,
-          at: fact.at,
-          hourKey: [variant, hour, fact.metric, reason].join(SEP),
-          dayKey: [variant, day, fact.metric, reason].join(SEP),
-          schemaVersion: 1,
-        },
-      },
-      { upsert: true },
-    );
+    // One insert (a duplicate key is the fact counted before): no read first, one write.
+    try {
+      await this.facts.insertOne({
+        _id: fact.key,
+        campaignId: fact.campaignId,
+        variant,
+        metric: fact.metric,
+        reason,
+        value: fact.value ?? 0,
+        at: fact.at,
+        hourKey: [variant, hour, fact.metric, reason].join(SEP),
+        dayKey: [variant, day, fact.metric, reason].join(SEP),
+        schemaVersion: 1,
+      });
+    } catch (error) {
+      if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+    }
   }
 
   async rows(campaignId: string, granularity: Granularity, from?: Date, to?: Date): Promise<MetricRow[]> {
