@@ -39,6 +39,8 @@ export interface Entry {
   triggerKey: string;
   state: 'waiting' | 'fired' | 'cancelled' | 'holdout';
   enteredAt: number;
+  /** The message whose trigger made this entry: when it is redelivered, its effect is made again. */
+  origin?: string;
 }
 
 /**

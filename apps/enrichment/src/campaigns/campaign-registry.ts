@@ -1,43 +1,50 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { type Campaign } from './campaign.js';
 import { CampaignsRepository } from './campaigns.repository.js';
 
-/** How stale another replica's campaign changes may be here. */
-const REFRESH_MS = 5_000;
+const TOPIC = 'campaigns';
 
-/** The campaigns in memory, so each event is matched without a database read. */
+/**
+ * The campaigns in memory, so each event is matched without a database read: read whole at boot and
+ * again when any replica changes one (a change notice), never per event or on a timer.
+ */
 @Injectable()
 export class CampaignRegistry implements OnModuleInit {
   private campaigns = new Map<string, Campaign>();
-  private loadedAt = 0;
-  private loading?: Promise<void>;
+  private loading: Promise<void> = Promise.resolve();
 
-  constructor(private readonly repository: CampaignsRepository) {}
+  constructor(
+    private readonly repository: CampaignsRepository,
+    private readonly notices: ChangeNotices,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.reload();
+    await this.notices.listen(TOPIC, () => this.reload());
   }
 
-  async reload(): Promise<void> {
-    this.loading ??= this.repository
-      .all()
-      .then((campaigns) => {
-        this.campaigns = new Map(campaigns.map((campaign) => [campaign.campaignId, campaign]));
-        this.loadedAt = Date.now();
-      })
-      .finally(() => {
-        this.loading = undefined;
-      });
-    await this.loading;
+  /** Reads the campaigns again, after any read already under way (it may predate the change). */
+  reload(): Promise<void> {
+    const load = async () => {
+      const campaigns = await this.repository.all();
+      this.campaigns = new Map(campaigns.map((campaign) => [campaign.campaignId, campaign]));
+    };
+    this.loading = this.loading.catch(() => undefined).then(load);
+    return this.loading;
   }
 
-  async all(): Promise<Campaign[]> {
-    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+  /** After a change to the stored campaigns: this replica reloads, and tells the others to. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.notices.announce(TOPIC);
+  }
+
+  all(): Campaign[] {
     return [...this.campaigns.values()];
   }
 
-  async get(campaignId: string): Promise<Campaign | undefined> {
-    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+  get(campaignId: string): Campaign | undefined {
     return this.campaigns.get(campaignId);
   }
 }

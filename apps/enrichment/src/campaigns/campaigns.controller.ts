@@ -85,7 +85,7 @@ export class CampaignsController {
         message: `campaign ${campaign.campaignId} exists`,
       });
     }
-    await this.registry.reload();
+    await this.registry.changed();
     return campaign;
   }
 
@@ -105,7 +105,7 @@ export class CampaignsController {
   async replace(@Param('campaignId') campaignId: string, @Body() body: CampaignBodyDto): Promise<Campaign> {
     const campaign = await this.checked({ ...plain(body), campaignId });
     await this.campaigns.save(campaign);
-    await this.registry.reload();
+    await this.registry.changed();
     return campaign;
   }
 
@@ -113,7 +113,7 @@ export class CampaignsController {
   @HttpCode(204)
   async remove(@Param('campaignId') campaignId: string): Promise<void> {
     if (!(await this.campaigns.remove(campaignId))) throw this.notFound(campaignId);
-    await this.registry.reload();
+    await this.registry.changed();
   }
 
   private async checked(campaign: Campaign): Promise<Campaign> {

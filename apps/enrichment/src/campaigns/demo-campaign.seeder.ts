@@ -18,7 +18,7 @@ export class DemoCampaignSeeder implements OnApplicationBootstrap {
     if (!this.env.MESH_DEMO) return;
     const campaign = demoCampaign(this.env.MESH_DEMO_CART_WAIT_SECONDS);
     await this.campaigns.save(campaign);
-    await this.registry.reload();
+    await this.registry.changed();
     this.logger.log(`demo campaign "${campaign.campaignId}" is ready`);
   }
 }

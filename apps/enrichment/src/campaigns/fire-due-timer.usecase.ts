@@ -48,7 +48,7 @@ export class FireDueTimerUseCase {
   private async fire(timer: CampaignTimer): Promise<void> {
     // Never sent for a profile merged away: re-keyed to its survivor (fires on a next tick) instead.
     if (await this.follow.resolve(timer)) return;
-    const campaign = await this.campaigns.get(timer.campaignId);
+    const campaign = this.campaigns.get(timer.campaignId);
     const profile = await this.profiles.snapshot(timer.profileId);
     const segments = (profile?.computed.segments as string[] | undefined) ?? [];
     if (

@@ -80,7 +80,7 @@ export class FollowMergeUseCase {
   }
 
   private async move(timer: CampaignTimer, survivorId: string): Promise<void> {
-    const campaign = await this.campaigns.get(timer.campaignId);
+    const campaign = this.campaigns.get(timer.campaignId);
     const timerId = timerIdOf(timer.campaignId, survivorId, timer.triggerKey);
     const waiting = (await this.timers.pendingFor(survivorId)).filter(
       (pending) => pending.campaignId === timer.campaignId,

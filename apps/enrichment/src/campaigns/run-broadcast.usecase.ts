@@ -42,7 +42,7 @@ export class RunBroadcastUseCase implements OnApplicationBootstrap {
   }
 
   private async run(broadcast: Broadcast): Promise<void> {
-    const campaign = await this.campaigns.get(broadcast.campaignId);
+    const campaign = this.campaigns.get(broadcast.campaignId);
     if (!campaign) throw new Error(`campaign ${broadcast.campaignId} is gone`);
     const triggerKey = `broadcast:${broadcast.broadcastId}`;
     const originId = deterministicId('broadcast', broadcast.broadcastId);

@@ -4,7 +4,14 @@ import { context, propagation } from '@opentelemetry/api';
 import { type RuleContext } from '../rules/rule.js';
 import { Clock } from '../shared/clock.js';
 import { type Campaign } from './campaign.js';
-import { assign, cancels, reentryDecision, triggerKeyOf, triggerMatches } from './campaign-decisions.js';
+import {
+  assign,
+  cancels,
+  type Entry,
+  reentryDecision,
+  triggerKeyOf,
+  triggerMatches,
+} from './campaign-decisions.js';
 import { CampaignEntriesRepository } from './campaign-entries.repository.js';
 import { CampaignRegistry } from './campaign-registry.js';
 import { CampaignTimers, timerIdOf } from './campaign-timers.js';
@@ -43,7 +50,7 @@ export class TriggerCampaignsUseCase {
       now,
     };
     await this.cancelWaits(envelope, trigger.event, rules);
-    for (const campaign of await this.campaigns.all()) {
+    for (const campaign of this.campaigns.all()) {
       if (triggerMatches(campaign, trigger.event, rules)) await this.enter(campaign, input, now);
     }
   }
@@ -52,7 +59,7 @@ export class TriggerCampaignsUseCase {
     if (!envelope.profileId) return;
     for (const timer of await this.timers.pendingFor(envelope.profileId)) {
       if (timer.origin.id === envelope.id) continue;
-      const campaign = await this.campaigns.get(timer.campaignId);
+      const campaign = this.campaigns.get(timer.campaignId);
       const ended =
         !campaign ||
         (cancels(campaign, event, rules) && Date.parse(envelope.occurredAt) >= Date.parse(timer.triggeredAt));
@@ -62,29 +69,60 @@ export class TriggerCampaignsUseCase {
     }
   }
 
+  /**
+   * The entry is written first, when the profile has none (one operation, the common case): a crash
+   * before its effect (the send intent, the wait) leaves an entry naming this message, so the
+   * redelivered message makes the effect again (same ids: the stream drops a copy, a wait is kept).
+   */
   private async enter(campaign: Campaign, input: TriggerInput, now: number): Promise<void> {
+    const { envelope, trigger } = input;
+    const { campaignId } = campaign;
+    const { profileId } = input.profile;
+    const triggerKey = triggerKeyOf(envelope, trigger);
+    const assignment = assign(campaign, profileId);
+    const variant = assignment.kind === 'send' ? assignment.variant?.name : undefined;
+    const waits = campaign.wait !== undefined && campaign.wait.seconds > 0;
+    const state = assignment.kind === 'holdout' ? 'holdout' : waits ? 'waiting' : 'fired';
+    const entry: Entry = { triggerKey, state, enteredAt: now, origin: envelope.id };
+    const before = await this.entries.enterFirst(
+      campaignId,
+      profileId,
+      entry,
+      assignment.kind === 'holdout' ? 'holdout' : variant,
+    );
+    if (before?.origin === envelope.id) {
+      // This message's own entry: it is redelivered. Made again only while the entry says so.
+      if (before.state === state && state !== 'holdout')
+        await this.effect(campaign, input, triggerKey, variant, now);
+      return;
+    }
+    if (!before) {
+      if (state !== 'holdout') await this.effect(campaign, input, triggerKey, variant, now);
+      return;
+    }
+    const decision = reentryDecision(campaign, before, triggerKey, now);
+    if (decision === 'skip') return;
+    if (state === 'holdout') {
+      await this.entries.enter(campaignId, profileId, entry, 'holdout');
+      return;
+    }
+    // Effect first, then the entry: a crash between them repeats the effect, under the same ids.
+    await this.effect(campaign, input, triggerKey, variant, now);
+    if (decision === 'enter' || before.state !== state)
+      await this.entries.enter(campaignId, profileId, entry, variant);
+  }
+
+  /** Schedules the campaign's wait, or publishes its send intent at once. */
+  private async effect(
+    campaign: Campaign,
+    input: TriggerInput,
+    triggerKey: string,
+    variant: string | undefined,
+    now: number,
+  ): Promise<void> {
     const { envelope, trigger, profile } = input;
     const { campaignId } = campaign;
     const { profileId } = profile;
-    const triggerKey = triggerKeyOf(envelope, trigger);
-    const decision = reentryDecision(
-      campaign,
-      await this.entries.get(campaignId, profileId),
-      triggerKey,
-      now,
-    );
-    if (decision === 'skip') return;
-    const assignment = assign(campaign, profileId);
-    if (assignment.kind === 'holdout') {
-      await this.entries.enter(
-        campaignId,
-        profileId,
-        { triggerKey, state: 'holdout', enteredAt: now },
-        'holdout',
-      );
-      return;
-    }
-    const variant = assignment.variant?.name;
     const origin = {
       id: envelope.id,
       occurredAt: envelope.occurredAt,
@@ -107,14 +145,6 @@ export class TriggerCampaignsUseCase {
         origin,
         trace,
       });
-      if (decision === 'enter') {
-        await this.entries.enter(
-          campaignId,
-          profileId,
-          { triggerKey, state: 'waiting', enteredAt: now },
-          variant,
-        );
-      }
       return;
     }
     await this.intents.publish({
@@ -125,6 +155,5 @@ export class TriggerCampaignsUseCase {
       trigger,
       origin,
     });
-    await this.entries.enter(campaignId, profileId, { triggerKey, state: 'fired', enteredAt: now }, variant);
   }
 }

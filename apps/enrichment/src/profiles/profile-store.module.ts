@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EnrichmentEnv } from '../config.js';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { Clock } from '../shared/clock.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileReader } from './profile-reader.js';
@@ -24,11 +25,20 @@ export class ProfileStoreModule {
         { provide: EnrichmentEnv, useValue: env },
         { provide: PROFILE_SETTINGS, useValue: settings },
         Clock,
+        ChangeNotices,
         ProfilesRepository,
         ProfileCache,
         ProfileReader,
       ],
-      exports: [EnrichmentEnv, PROFILE_SETTINGS, Clock, ProfilesRepository, ProfileCache, ProfileReader],
+      exports: [
+        EnrichmentEnv,
+        PROFILE_SETTINGS,
+        Clock,
+        ChangeNotices,
+        ProfilesRepository,
+        ProfileCache,
+        ProfileReader,
+      ],
     };
   }
 }

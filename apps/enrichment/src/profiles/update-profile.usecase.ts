@@ -115,14 +115,14 @@ export class UpdateProfileUseCase {
       const model = await change(current);
       const now = this.clock.now();
       model.computed = computeAttributes(model.state, now, this.settings) as Record<string, unknown>;
-      model.segments = await this.segments.membership({
+      model.segments = this.segments.membership({
         traits: model.traits,
         computed: model.computed,
         eventDays: model.state.eventDays,
         now,
       });
       const reviewBefore = model.state.reviewAt;
-      const reviewAt = nextMembershipChange(model, await this.segments.current(), now, this.settings);
+      const reviewAt = nextMembershipChange(model, this.segments.current(), now, this.settings);
       if (reviewAt === undefined) delete model.state.reviewAt;
       else model.state.reviewAt = reviewAt;
       model.version = expectedVersion + 1;

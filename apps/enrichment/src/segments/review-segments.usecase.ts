@@ -46,7 +46,7 @@ export class ReviewSegmentsUseCase {
     if (!stored) return 'gone';
     const envelope = reviewEnvelope(review);
     const now = this.clock.now();
-    const segments = await this.registry.current();
+    const segments = this.registry.current();
     const members = membershipAt(stored.model, segments, now, this.settings);
     if (!stored.applied(envelope.id) && members.join('\n') === stored.model.segments.join('\n')) {
       const next = nextMembershipChange(stored.model, segments, now, this.settings);

@@ -1,46 +1,52 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { evaluate, type RuleContext } from '../rules/rule.js';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { type Segment } from './segment.js';
 import { SegmentsRepository } from './segments.repository.js';
 
-/** How stale another replica's segment changes may be here. */
-const REFRESH_MS = 5_000;
+const TOPIC = 'segments';
 
-/** The segment definitions in memory, so each event is evaluated without a database read. */
+/**
+ * The segment definitions in memory, so each event is evaluated without a database read: read whole
+ * at boot and again when any replica changes one (a change notice), never per event or on a timer.
+ */
 @Injectable()
 export class SegmentRegistry implements OnModuleInit {
   private segments: Segment[] = [];
-  private loadedAt = 0;
-  private loading?: Promise<void>;
+  private loading: Promise<void> = Promise.resolve();
 
-  constructor(private readonly repository: SegmentsRepository) {}
+  constructor(
+    private readonly repository: SegmentsRepository,
+    private readonly notices: ChangeNotices,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.reload();
+    await this.notices.listen(TOPIC, () => this.reload());
   }
 
-  async reload(): Promise<void> {
-    this.loading ??= this.repository
-      .all()
-      .then((segments) => {
-        this.segments = segments;
-        this.loadedAt = Date.now();
-      })
-      .finally(() => {
-        this.loading = undefined;
-      });
-    await this.loading;
+  /** Reads the segments again, after any read already under way (it may predate the change). */
+  reload(): Promise<void> {
+    const load = async () => {
+      this.segments = await this.repository.all();
+    };
+    this.loading = this.loading.catch(() => undefined).then(load);
+    return this.loading;
   }
 
-  async current(): Promise<readonly Segment[]> {
-    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+  /** After a change to the stored segments: this replica reloads, and tells the others to. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.notices.announce(TOPIC);
+  }
+
+  current(): readonly Segment[] {
     return this.segments;
   }
 
   /** Ids of the segments the context belongs to, sorted. */
-  async membership(context: RuleContext): Promise<string[]> {
-    const segments = await this.current();
-    return segments
+  membership(context: RuleContext): string[] {
+    return this.segments
       .filter((segment) => evaluate(segment.rule, context))
       .map((segment) => segment.segmentId)
       .sort();

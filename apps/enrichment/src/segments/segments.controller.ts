@@ -49,7 +49,7 @@ export class SegmentsController {
         message: `segment ${segment.segmentId} exists`,
       });
     }
-    await this.registry.reload();
+    await this.registry.changed();
     this.startBackfill(segment);
     return { ...segment, backfill: 'started' };
   }
@@ -69,7 +69,7 @@ export class SegmentsController {
     const current = await this.existing(segmentId);
     const segment: Segment = { ...plain(body), segmentId, createdAt: current.createdAt };
     await this.segments.replace(segment);
-    await this.registry.reload();
+    await this.registry.changed();
     this.startBackfill(segment);
     return segment;
   }
@@ -78,7 +78,7 @@ export class SegmentsController {
   @HttpCode(204)
   async remove(@Param('segmentId') segmentId: string): Promise<void> {
     if (!(await this.segments.remove(segmentId))) throw this.notFound(segmentId);
-    await this.registry.reload();
+    await this.registry.changed();
   }
 
   @Get(':segmentId/count')
