@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { MONGO_DB } from '@mesh/storage';
+import { MONGO_DB, REDIS } from '@mesh/storage';
+import { type Redis } from 'ioredis';
 import { type Collection, type Db } from 'mongodb';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { IngestEnv } from '../config.js';
 
 export type ErasableIdentifierType = 'user_id' | 'email';
@@ -19,13 +20,56 @@ interface ErasedIdentityDocument {
   requestId: string;
   /** Set when a consent opt-in lifted the block. */
   reconsentedAt?: Date;
-  /** Every replica polls on this to keep its in-memory set current. */
   changedAt: Date;
   schemaVersion: 1;
 }
 
-/** Writes from replicas whose clocks lag ours by up to this much are still picked up by the poll. */
-const CLOCK_SKEW_MS = 60_000;
+/**
+ * The change feed in Redis: `seq` counts changes, `changes` holds each changed hash scored by the
+ * change that last touched it (the oldest trimmed past MAX_CHANGES; `floor` says up to which), and
+ * `epoch` names this Redis's copy of the feed (a new one after Redis lost it: read everything again).
+ * `pending` holds changes begun and not announced: one left there (its writer died between MongoDB
+ * and Redis) is announced by the next poll after PENDING_MS.
+ */
+const FEED = {
+  epoch: '{erased}:epoch',
+  seq: '{erased}:seq',
+  floor: '{erased}:floor',
+  changes: '{erased}:changes',
+  pending: '{erased}:pending',
+};
+const FEED_KEYS = [FEED.epoch, FEED.seq, FEED.floor, FEED.changes, FEED.pending] as const;
+const MAX_CHANGES = 10_000;
+const PENDING_MS = 5_000;
+/** More changes than this since the last poll: reading everything once is cheaper. */
+const MAX_READ_BY_ID = 200;
+
+// Announces changed hashes (ARGV[2..]): each gets the next sequence number; no longer pending.
+const ANNOUNCE_SCRIPT = `
+local function announce(hash)
+  local seq = redis.call('INCR', KEYS[2])
+  redis.call('ZADD', KEYS[4], seq, hash)
+  redis.call('ZREM', KEYS[5], hash)
+end
+`;
+const ANNOUNCE = `${ANNOUNCE_SCRIPT}
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+for i = 2, #ARGV do announce(ARGV[i]) end
+local excess = redis.call('ZCARD', KEYS[4]) - ${MAX_CHANGES}
+if excess > 0 then
+  local trimmed = redis.call('ZRANGE', KEYS[4], excess - 1, excess - 1, 'WITHSCORES')
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
+  redis.call('SET', KEYS[3], trimmed[2])
+end
+return redis.call('GET', KEYS[2])
+`;
+
+// The feed's state (epoch, seq, floor), after announcing changes pending since before ARGV[2].
+const POLL = `${ANNOUNCE_SCRIPT}
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+for _, hash in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', ARGV[2])) do announce(hash) end
+return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '0' }
+`;
 
 const normalize = (identifier: ErasableIdentifier): string =>
   identifier.type === 'email' ? identifier.value.trim().toLowerCase() : identifier.value;
@@ -33,9 +77,11 @@ const normalize = (identifier: ErasableIdentifier): string =>
 /**
  * The identities whose erasure was requested, so ingest drops their new events until a consent
  * opt-in re-consents them. MongoDB holds only keyed hashes of the identifiers (a copy of the
- * database does not list who asked to be forgotten); every replica keeps the hashes in memory and
- * polls for changes every INGEST_ERASED_REFRESH_MS, so the hot path costs no round trip. The
- * replica that takes the request (or the opt-in) applies it at once, the others within one poll.
+ * database does not list who asked to be forgotten); every replica keeps the hashes in memory, so
+ * the hot path costs no round trip. The replica that takes the request (or the opt-in) applies it at
+ * once and announces the changed hashes in a Redis change feed before answering; every replica polls
+ * the feed every INGEST_ERASED_REFRESH_MS (one Redis call) and reads only the hashes changed since,
+ * by `_id`. Everything is read once at boot, and again if Redis loses the feed.
  */
 @Injectable()
 export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
@@ -43,13 +89,17 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
   private readonly identities: Collection<ErasedIdentityDocument>;
   private readonly key: Buffer;
   private readonly erased = new Set<string>();
-  private syncedUntil = 0;
+  /** The feed as far as this replica has applied it. */
+  private feed: { epoch: string; seq: number } | undefined;
+  /** Names the feed this replica would start, if it finds none. */
+  private readonly newEpoch = randomUUID();
   private timer: NodeJS.Timeout | undefined;
   /** Polls and local writes run one at a time, so a poll read before a local change cannot undo it. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(MONGO_DB) db: Db,
+    @Inject(REDIS) private readonly redis: Redis,
     @Inject(IngestEnv) private readonly env: IngestEnv,
   ) {
     this.identities = db.collection<ErasedIdentityDocument>('erased_identities');
@@ -62,7 +112,6 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.identities.createIndex({ changedAt: 1 }, { name: 'changed_at' });
     await this.refresh();
     this.timer = setInterval(() => {
       this.refresh().catch((error: unknown) =>
@@ -84,19 +133,21 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
   private async eraseNow(identifiers: ErasableIdentifier[], requestId: string, at: Date): Promise<void> {
     if (identifiers.length === 0) return;
     const hashes = identifiers.map((identifier) => this.hash(identifier));
-    await this.identities.bulkWrite(
-      hashes.map((hash) => ({
-        updateOne: {
-          filter: { _id: hash },
-          update: {
-            $set: { erased: true, erasedAt: at, requestId, changedAt: new Date() },
-            $unset: { reconsentedAt: '' },
-            $setOnInsert: { schemaVersion: 1 as const },
+    await this.changing(hashes, () =>
+      this.identities.bulkWrite(
+        hashes.map((hash) => ({
+          updateOne: {
+            filter: { _id: hash },
+            update: {
+              $set: { erased: true, erasedAt: at, requestId, changedAt: new Date() },
+              $unset: { reconsentedAt: '' },
+              $setOnInsert: { schemaVersion: 1 as const },
+            },
+            upsert: true,
           },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
+        })),
+        { ordered: false },
+      ),
     );
     for (const hash of hashes) this.erased.add(hash);
   }
@@ -110,21 +161,27 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reconsentNow(identifiers: ErasableIdentifier[], at: Date): Promise<void> {
-    const hashes = identifiers.map((identifier) => this.hash(identifier));
+    const hashes = [...new Set(identifiers.map((identifier) => this.hash(identifier)))];
     if (!hashes.some((hash) => this.erased.has(hash))) {
-      // Another replica may have erased it since our last poll: ask the source of truth.
+      // Another replica may have erased it since our last poll: its erasure is in the feed.
       await this.refreshNow();
       if (!hashes.some((hash) => this.erased.has(hash))) return;
     }
     const now = new Date();
-    await this.identities.updateMany(
-      { _id: { $in: hashes }, erased: true, erasedAt: { $lte: at } },
-      { $set: { erased: false, reconsentedAt: now, changedAt: now } },
+    // By `_id`, one at a time (a person has a few identifiers; `$in` would read every row).
+    const lifted = await this.changing(hashes, () =>
+      Promise.all(
+        hashes.map(async (hash) => {
+          await this.identities.updateOne(
+            { _id: hash, erased: true, erasedAt: { $lte: at } },
+            { $set: { erased: false, reconsentedAt: now, changedAt: now } },
+          );
+          const document = await this.identities.findOne({ _id: hash }, { projection: { erased: 1 } });
+          return document?.erased === false ? hash : undefined;
+        }),
+      ),
     );
-    const lifted = await this.identities
-      .find({ _id: { $in: hashes }, erased: false }, { projection: { _id: 1 } })
-      .toArray();
-    for (const { _id } of lifted) this.erased.delete(_id);
+    for (const hash of lifted) if (hash) this.erased.delete(hash);
   }
 
   /** True when any of the identities is erased and not re-consented; in memory, no round trip. */
@@ -133,7 +190,7 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
     return identifiers.some((identifier) => this.erased.has(this.hash(identifier)));
   }
 
-  /** Applies every change written since the last poll (by any replica). */
+  /** Applies every change announced since the last poll (by any replica). */
   refresh(): Promise<void> {
     return this.exclusive(() => this.refreshNow());
   }
@@ -144,17 +201,51 @@ export class ErasedIdentities implements OnModuleInit, OnApplicationShutdown {
     return result;
   }
 
+  /**
+   * A change of the store announced in the feed: pending before it (so a writer dying in between is
+   * found by the others' polls), announced after it, before the caller is answered.
+   */
+  private async changing<T>(hashes: string[], write: () => Promise<T>): Promise<T> {
+    await this.redis.zadd(FEED.pending, ...hashes.flatMap((hash) => [Date.now(), hash]));
+    const result = await write();
+    await this.redis.eval(ANNOUNCE, FEED_KEYS.length, ...FEED_KEYS, this.newEpoch, ...hashes);
+    return result;
+  }
+
   private async refreshNow(): Promise<void> {
-    const since = new Date(this.syncedUntil - CLOCK_SKEW_MS);
-    const changed = await this.identities
-      .find({ changedAt: { $gt: since } }, { projection: { _id: 1, erased: 1, changedAt: 1 } })
-      .sort({ changedAt: 1 })
-      .toArray();
-    for (const document of changed) {
-      if (document.erased) this.erased.add(document._id);
-      else this.erased.delete(document._id);
-      this.syncedUntil = Math.max(this.syncedUntil, document.changedAt.getTime());
+    const [epoch, seqText, floorText] = (await this.redis.eval(
+      POLL,
+      FEED_KEYS.length,
+      ...FEED_KEYS,
+      this.newEpoch,
+      Date.now() - PENDING_MS,
+    )) as [string, string, string];
+    const seq = Number(seqText);
+    const known = this.feed;
+    if (known?.epoch === epoch && known.seq === seq) return;
+    if (known?.epoch !== epoch || Number(floorText) > known.seq || seq - known.seq > MAX_READ_BY_ID) {
+      await this.readAll();
+    } else {
+      const changed = await this.redis.zrangebyscore(FEED.changes, `(${known.seq}`, seq);
+      await Promise.all(
+        changed.map(async (hash) => {
+          const document = await this.identities.findOne({ _id: hash }, { projection: { erased: 1 } });
+          if (document?.erased) this.erased.add(hash);
+          else this.erased.delete(hash);
+        }),
+      );
     }
+    this.feed = { epoch, seq };
+  }
+
+  /** Every erased identity, each read once (at boot, or when the feed cannot say what changed). */
+  private async readAll(): Promise<void> {
+    const erased = await this.identities
+      .find({ erased: true }, { projection: { _id: 1 } })
+      .map((document) => document._id)
+      .toArray();
+    this.erased.clear();
+    for (const hash of erased) this.erased.add(hash);
   }
 
   private hash(identifier: ErasableIdentifier): string {

@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { MONGO_DB } from '@mesh/storage';
+import { MONGO_DB, REDIS } from '@mesh/storage';
+import { type Redis } from 'ioredis';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { randomUUID } from 'node:crypto';
 import { IngestEnv } from '../config.js';
 import { type WebhookMapping } from '../webhooks/webhook-mapping.js';
 import { hashWriteKey, type Source } from './source.js';
@@ -65,21 +67,41 @@ const toRecord = (document: SourceDocument): SourceRecord => ({
 
 /** Write keys whose source is held in memory; past it the cache starts over. */
 const MAX_CACHED_KEYS = 10_000;
+/** Changed (to a new random value) by every change of any source, through any replica. */
+const SOURCES_VERSION = '{sources}:version';
+/** A source is read again after this however its version looks (a replica died between its change and the version). */
+const MAX_CACHED_MS = 60_000;
+
+interface CachedSource {
+  source: Source;
+  /** Until when it is used without asking anything. */
+  until: number;
+  /** Past it (the rotated-out key's grace, or MAX_CACHED_MS after the read), it is not used again. */
+  graceEnds: number;
+  /** SOURCES_VERSION when it was read. */
+  version: string | null;
+}
 
 /**
- * Sources in MongoDB. The source of a write key is held in memory for INGEST_SOURCE_CACHE_MS, so a
- * tracking call costs no database round trip: any change through this replica clears the cache at
- * once, and other replicas see it within that time. Unknown keys are not cached (a new source's key
- * works at once; bad keys are held back by the per-IP failure limit).
+ * Sources in MongoDB. The source of a write key is held in memory, so a tracking call costs no
+ * database round trip: any change through this replica clears the cache at once; every change
+ * also writes a new SOURCES_VERSION in Redis, which a cached source is checked against (one Redis
+ * GET for all keys) once it is INGEST_SOURCE_CACHE_MS old, so other replicas see a change within
+ * that time and an unchanged source is not read again. Unknown keys are not cached (a new source's
+ * key works at once; bad keys are held back by the per-IP failure limit).
  */
 @Injectable()
 export class SourcesRepository implements OnModuleInit {
   private readonly sources: Collection<SourceDocument>;
-  private readonly byWriteKey = new Map<string, { source: Source; until: number }>();
+  private readonly byWriteKey = new Map<string, CachedSource>();
+  /** Reads under way, by write key: calls arriving together share one. */
+  private readonly reading = new Map<string, Promise<Source | undefined>>();
+  private checkingVersion?: Promise<string | null>;
   private generation = 0;
 
   constructor(
     @Inject(MONGO_DB) db: Db,
+    @Inject(REDIS) private readonly redis: Redis,
     @Inject(IngestEnv) private readonly env: IngestEnv,
   ) {
     this.sources = db.collection<SourceDocument>('sources');
@@ -95,29 +117,65 @@ export class SourcesRepository implements OnModuleInit {
     // Held by the key as sent (the process sees it anyway), so a hit costs no hashing.
     const cached = this.byWriteKey.get(writeKey);
     if (cached && cached.until > at) return cached.source;
+    if (cached && cached.graceEnds > at) {
+      const generation = this.generation;
+      const version = await this.currentVersion();
+      if (version !== undefined && version === cached.version && generation === this.generation) {
+        cached.until = Math.min(at + this.env.INGEST_SOURCE_CACHE_MS, cached.graceEnds);
+        return cached.source;
+      }
+    }
+    let read = this.reading.get(writeKey);
+    if (!read) {
+      read = this.read(writeKey, at).finally(() => this.reading.delete(writeKey));
+      this.reading.set(writeKey, read);
+    }
+    return read;
+  }
+
+  private async read(writeKey: string, at: number): Promise<Source | undefined> {
     const now = new Date(at);
     const hash = hashWriteKey(writeKey);
     const generation = this.generation;
+    // Read before the source: a change between the two leaves an older version, checked again later.
+    const version = this.env.INGEST_SOURCE_CACHE_MS > 0 ? await this.currentVersion() : undefined;
     const document =
       (await this.sources.findOne({ writeKeyHash: hash })) ??
       (await this.sources.findOne({ previousWriteKeyHash: hash, previousWriteKeyValidUntil: { $gt: now } }));
     if (!document) return undefined;
     const source = toSource(document);
-    if (this.env.INGEST_SOURCE_CACHE_MS > 0 && generation === this.generation) {
+    if (version !== undefined && generation === this.generation) {
       if (this.byWriteKey.size >= MAX_CACHED_KEYS) this.byWriteKey.clear();
-      const graceEnds =
-        document.writeKeyHash === hash ? Infinity : document.previousWriteKeyValidUntil!.getTime();
+      const graceEnds = Math.min(
+        at + Math.max(MAX_CACHED_MS, this.env.INGEST_SOURCE_CACHE_MS),
+        document.writeKeyHash === hash ? Infinity : document.previousWriteKeyValidUntil!.getTime(),
+      );
       this.byWriteKey.set(writeKey, {
         source,
         until: Math.min(now.getTime() + this.env.INGEST_SOURCE_CACHE_MS, graceEnds),
+        graceEnds,
+        version,
       });
     }
     return source;
   }
 
+  /** SOURCES_VERSION (one GET shared by the calls asking together); undefined when Redis did not answer. */
+  private async currentVersion(): Promise<string | null | undefined> {
+    this.checkingVersion ??= this.redis
+      .get(SOURCES_VERSION)
+      .finally(() => (this.checkingVersion = undefined));
+    try {
+      return await this.checkingVersion;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
-   * A change through this replica: the cache is cleared before and after it, and a lookup that
-   * overlapped it does not cache what it read (it may predate the change).
+   * A change through this replica: the cache is cleared before and after it, a lookup that
+   * overlapped it does not cache what it read (it may predate the change), and the other replicas'
+   * caches are told by a new SOURCES_VERSION.
    */
   private async changing<T>(work: () => Promise<T>): Promise<T> {
     this.generation++;
@@ -127,6 +185,7 @@ export class SourcesRepository implements OnModuleInit {
     } finally {
       this.generation++;
       this.byWriteKey.clear();
+      await this.redis.set(SOURCES_VERSION, randomUUID());
     }
   }
 
