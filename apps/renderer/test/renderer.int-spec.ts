@@ -14,12 +14,15 @@ import {
   consumerIsIdle,
   type MessageTap,
   publishCopy,
+  readCollectionStats,
+  readTopStatements,
   type ServiceUnderTest,
   startServiceUnderTest,
   subjectCounts,
   waitFor,
 } from '@mesh/testing';
 import { rendererSpec } from '../src/renderer.app.js';
+import { TemplatesRepository } from '../src/templates/templates.repository.js';
 
 const CONSUMER = { stream: 'RECOMMENDATION', durable: 'renderer__recommendation_attached' };
 
@@ -725,5 +728,28 @@ describe('renderer: every recommended send becomes one rendered email or one fai
     expect(outputs).toHaveLength(2);
     expect(outputs[1]!.envelope).toEqual(first);
     expect(await stored(SUBJECTS.renderer.rendered)).toBe(before + 1);
+  });
+  it('reads the latest version of a template once for the renders asking together when its cache time is over', async () => {
+    const templates = under.service.app.get(TemplatesRepository);
+    const postgresUrl = under.infra.mongo!.postgresUrl;
+    const readsOfTemplates = async () => {
+      const table = (await readCollectionStats(postgresUrl)).find(
+        (stats) => stats.collection === `${under.db.databaseName}.templates`,
+      )!.table;
+      return (await readTopStatements(postgresUrl, 10_000))
+        .filter(
+          (statement) =>
+            statement.query.includes(table.split('.')[1]!) && /^\s*SELECT/i.test(statement.query),
+        )
+        .reduce((sum, statement) => sum + statement.calls, 0);
+    };
+    const before = await readsOfTemplates();
+    const later = Date.now() + 120_000;
+    const found = await Promise.all(
+      Array.from({ length: 20 }, () => templates.findLatest(DEMO_CART_REMINDER.templateId, later)),
+    );
+    expect(new Set(found).size).toBe(1);
+    expect(found[0]).toBeDefined();
+    expect((await readsOfTemplates()) - before).toBe(1);
   });
 });

@@ -88,6 +88,10 @@ export class TemplatesRepository implements OnModuleInit {
   private readonly templates: Collection<TemplateDocument>;
   private readonly versions = new Map<string, EmailTemplate>();
   private readonly latest = new Map<string, { template: EmailTemplate; until: number }>();
+  /** Lookups of the latest version under way: renders arriving together share one read. */
+  private readonly readingLatest = new Map<string, Promise<EmailTemplate | undefined>>();
+  /** Raised by every publish through this replica: a read that overlapped one does not cache. */
+  private generation = 0;
 
   constructor(
     @Inject(MONGO_DB) db: Db,
@@ -100,10 +104,23 @@ export class TemplatesRepository implements OnModuleInit {
     await this.templates.createIndex({ templateId: 1, version: -1 }, { name: 'latest_version' });
   }
 
-  /** The newest published version. */
+  /**
+   * The newest published version. Read (by `templateId`, an indexed equality) once per
+   * RENDER_TEMPLATE_CACHE_MS, by one lookup however many renders ask at that moment.
+   */
   async findLatest(templateId: string, now = Date.now()): Promise<EmailTemplate | undefined> {
     const cached = this.latest.get(templateId);
     if (cached && cached.until > now) return cached.template;
+    let read = this.readingLatest.get(templateId);
+    if (!read) {
+      read = this.readLatest(templateId, now).finally(() => this.readingLatest.delete(templateId));
+      this.readingLatest.set(templateId, read);
+    }
+    return read;
+  }
+
+  private async readLatest(templateId: string, now: number): Promise<EmailTemplate | undefined> {
+    const generation = this.generation;
     const [document] = await this.templates
       .find({ templateId, ...PUBLISHED })
       .sort({ version: -1 })
@@ -111,7 +128,7 @@ export class TemplatesRepository implements OnModuleInit {
       .toArray();
     if (!document) return undefined;
     const template = this.keep(renderedPartsOf(document));
-    if (this.env.RENDER_TEMPLATE_CACHE_MS > 0) {
+    if (this.env.RENDER_TEMPLATE_CACHE_MS > 0 && generation === this.generation) {
       if (this.latest.size >= CACHED_VERSIONS) this.latest.clear();
       this.latest.set(templateId, { template, until: now + this.env.RENDER_TEMPLATE_CACHE_MS });
     }
@@ -191,7 +208,7 @@ export class TemplatesRepository implements OnModuleInit {
       { _id: `${templateId}:${version}`, status: 'draft' },
       { $set: { status: 'published', publishedAt: new Date(), published } },
     );
-    this.latest.delete(templateId);
+    this.forgetLatest(templateId);
     return this.findAnyVersion(templateId, version);
   }
 
@@ -211,6 +228,13 @@ export class TemplatesRepository implements OnModuleInit {
       },
       { upsert: true },
     );
-    this.latest.delete(template.templateId);
+    this.forgetLatest(template.templateId);
+  }
+
+  /** After a publish: the next render reads the latest version again, and no read begun before it is kept. */
+  private forgetLatest(templateId: string): void {
+    this.generation++;
+    this.latest.delete(templateId);
+    this.readingLatest.delete(templateId);
   }
 }
