@@ -6,6 +6,7 @@ import { EvaluationModule } from './evaluation/evaluation.controller.js';
 import { PrivacyModule } from './privacy/erase.handler.js';
 import { PropensityModule } from './propensity/propensity.module.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
+import { ChangeNotices } from './shared/change-notices.js';
 import { SignalsModule } from './signals/signals.module.js';
 
 @Module({})
@@ -26,8 +27,8 @@ export class RecommendationModule {
         {
           module: RecommendationEnvModule,
           global: true,
-          providers: [{ provide: RecommendationEnv, useValue: env }],
-          exports: [RecommendationEnv],
+          providers: [{ provide: RecommendationEnv, useValue: env }, ChangeNotices],
+          exports: [RecommendationEnv, ChangeNotices],
         },
         SignalsModule,
         PropensityModule,

@@ -21,6 +21,7 @@ import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { type GeneratedEvent, plantedHistory, precisionRecall } from '../src/evaluation/planted-history.js';
 import { CatalogRepository } from '../src/catalog/catalog.repository.js';
+import { ChangeNotices } from '../src/shared/change-notices.js';
 import { recommendationSpec } from '../src/recommendation.app.js';
 import { rebuildSignals } from '../src/signals/rebuild-signals.js';
 import { CO_OCCURRENCE_KEEP, SignalStore } from '../src/signals/signal-store.js';
@@ -186,15 +187,28 @@ describe('recommendation strategies: planted co-purchases, business rules, fallb
     await api('/api/catalog/products', { products: [{ product_id: partner, stock: 0 }] });
     expect(ids(await recommend(cart))).not.toContain(partner);
     await api('/api/catalog/products', { products: [{ product_id: partner, stock: 3 }] });
-    // Another replica (its own in-memory catalog, refreshed at every read here) sees this one's write.
-    const replica = new CatalogRepository(under.db, 0);
-    expect(await replica.find([partner])).toMatchObject([{ product_id: partner, stock: 3 }]);
-    await api('/api/catalog/products', { products: [{ product_id: partner, stock: 0 }] });
-    await waitFor('the other replica to see the stock change', async () => {
-      const [seen] = await replica.find([partner]);
-      return seen?.stock === 0;
-    });
-    await api('/api/catalog/products', { products: [{ product_id: partner, stock: 3 }] });
+    // Another replica (its own in-memory catalog) sees this one's writes: it is told which products
+    // changed and reads those, by id.
+    const replicaRedis = new Redis(under.redisUrl!, { keyPrefix: 'recommendation:' });
+    const replicaNotices = new ChangeNotices(replicaRedis);
+    const replica = new CatalogRepository(under.db, replicaNotices);
+    await replica.onModuleInit();
+    try {
+      expect(await replica.find([partner])).toMatchObject([{ product_id: partner, stock: 3 }]);
+      await api('/api/catalog/products', { products: [{ product_id: partner, stock: 0 }] });
+      await waitFor('the other replica to see the stock change', async () => {
+        const [seen] = await replica.find([partner]);
+        return seen?.stock === 0;
+      });
+      await api('/api/catalog/products', { products: [{ product_id: partner, stock: 3 }] });
+      await waitFor('the other replica to see the stock back', async () => {
+        const [seen] = await replica.find([partner]);
+        return seen?.stock === 3;
+      });
+    } finally {
+      replicaNotices.onApplicationShutdown();
+      replicaRedis.disconnect();
+    }
 
     const banded = await recommend({ ...cart, strategy: 'popular', count: 10, min_price: 20, max_price: 40 });
     expect(banded.items.length).toBeGreaterThan(0);

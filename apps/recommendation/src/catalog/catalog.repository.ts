@@ -1,7 +1,9 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type ProductDto } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db } from 'mongodb';
+import { ChangeNotices } from '../shared/change-notices.js';
 
 /** A product of the catalog: what events and the admin said about it, and its stock if known. */
 export interface CatalogProduct extends ProductDto {
@@ -14,36 +16,41 @@ interface ProductDocument extends Omit<CatalogProduct, 'product_id' | 'quantity'
   schemaVersion: 1;
 }
 
-/** How often the in-memory catalog picks up what other replicas wrote. */
-const REFRESH_MS = 30_000;
-/** Injection token of another refresh interval (ms), e.g. in tests. */
-export const CATALOG_REFRESH_MS = Symbol('CATALOG_REFRESH_MS');
-/** Changes written up to this long before the newest one seen are read again (clock skew of replicas). */
-const REFRESH_OVERLAP_MS = 60_000;
+/** A change of more products than this tells other replicas to read the catalog whole again. */
+const NAMED_CHANGES = 1_000;
+const TOPIC = 'catalog';
+
+interface CatalogChange {
+  /** The replica that wrote (it has the change already). */
+  from: string;
+  /** The products written; absent: many, read the whole catalog again. */
+  ids?: string[];
+}
 
 /**
  * Products as events and the admin describe them; the newest description of each field wins.
  *
  * Every recommendation checks stock, price and category of up to a few hundred candidates, and every
- * e-commerce event names products; FerretDB answers any filtered read (even by `_id`) with a scan of
- * the collection (70 ms a read at 50 000 products), so the catalog is held in memory: read whole once,
- * then every REFRESH_MS only what changed since (by `updatedAt`). Writes through this replica apply at
- * once; another replica's writes are seen within REFRESH_MS. An event that repeats what the catalog
- * already says writes nothing.
+ * e-commerce event names products, so the catalog is held in memory: read whole once, then, when a
+ * replica writes products, it names them in a change notice and every other replica reads those by
+ * `_id` (no range read on a timer). An event that repeats what the catalog already says writes nothing.
  */
 @Injectable()
-export class CatalogRepository {
+export class CatalogRepository implements OnModuleInit {
   private readonly products: Collection<ProductDocument>;
+  private readonly replica = randomUUID();
   private snapshot: Map<string, CatalogProduct> | undefined;
   private loading: Promise<Map<string, CatalogProduct>> | undefined;
-  private refreshing: Promise<void> | undefined;
-  private newest = 0;
-  private refreshedAt = 0;
-  private readonly refreshMs: number;
 
-  constructor(@Inject(MONGO_DB) db: Db, @Optional() @Inject(CATALOG_REFRESH_MS) refreshMs?: number) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    private readonly notices: ChangeNotices,
+  ) {
     this.products = db.collection<ProductDocument>('products');
-    this.refreshMs = refreshMs ?? REFRESH_MS;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.notices.listen(TOPIC, (message) => this.changed(message));
   }
 
   /** Writes the products' given fields; those that change nothing known are not written. */
@@ -65,6 +72,9 @@ export class CatalogRepository {
     );
     for (const { product_id: id, quantity: _quantity, ...fields } of changed)
       catalog.set(id, { ...catalog.get(id), ...defined(fields), product_id: id });
+    const ids = [...new Set(changed.map((product) => product.product_id))];
+    const change: CatalogChange = { from: this.replica, ...(ids.length <= NAMED_CHANGES ? { ids } : {}) };
+    await this.notices.announce(TOPIC, JSON.stringify(change));
   }
 
   /** The known products among `ids`, in that order. */
@@ -86,38 +96,35 @@ export class CatalogRepository {
     return product;
   }
 
-  /** The snapshot, loaded on first use and refreshed in the background (requests never wait for it). */
+  /** The snapshot, loaded on first use. */
   private async current(): Promise<Map<string, CatalogProduct>> {
-    if (!this.snapshot) {
-      this.loading ??= this.load().finally(() => (this.loading = undefined));
-      return this.loading;
-    }
-    if (!this.refreshing && Date.now() - this.refreshedAt >= this.refreshMs)
-      this.refreshing = this.refresh()
-        .catch(() => undefined) // kept as is; tried again at the next request after refreshMs
-        .finally(() => (this.refreshing = undefined));
-    return this.snapshot;
+    if (this.snapshot) return this.snapshot;
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
   }
 
   private async load(): Promise<Map<string, CatalogProduct>> {
     const catalog = new Map<string, CatalogProduct>();
-    this.refreshedAt = Date.now();
-    for await (const document of this.products.find({}, { batchSize: 5_000 })) this.add(catalog, document);
+    for await (const document of this.products.find({}, { batchSize: 5_000 }))
+      catalog.set(document._id, productOf(document));
     this.snapshot = catalog;
     return catalog;
   }
 
-  private async refresh(): Promise<void> {
-    this.refreshedAt = Date.now();
-    const since = new Date(this.newest - REFRESH_OVERLAP_MS);
-    const catalog = this.snapshot!;
-    for await (const document of this.products.find({ updatedAt: { $gte: since } }, { batchSize: 5_000 }))
-      this.add(catalog, document);
-  }
-
-  private add(catalog: Map<string, CatalogProduct>, document: ProductDocument): void {
-    catalog.set(document._id, productOf(document));
-    this.newest = Math.max(this.newest, document.updatedAt?.getTime() ?? 0);
+  /** Another replica wrote products (or notices may have been missed: `undefined`). */
+  private async changed(message: string | undefined): Promise<void> {
+    const change = message === undefined ? undefined : (JSON.parse(message) as CatalogChange);
+    if (change?.from === this.replica) return;
+    // A load under way may have read before the change: what changed is read after it.
+    if (this.loading) await this.loading;
+    if (!this.snapshot) return;
+    if (!change?.ids) {
+      await this.load();
+      return;
+    }
+    const catalog = this.snapshot;
+    const documents = await Promise.all(change.ids.map((_id) => this.products.findOne({ _id })));
+    for (const document of documents) if (document) catalog.set(document._id, productOf(document));
   }
 }
 

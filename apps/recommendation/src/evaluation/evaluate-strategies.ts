@@ -3,6 +3,7 @@ import { type Envelope, type RecommendationStrategy, type ResolvedTrackPayload }
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { interactionOf, LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
 import { Recommender } from '../recommending/recommender.js';
@@ -54,7 +55,8 @@ export async function evaluateStrategies(
 
   const scratch = redis.duplicate({ keyPrefix: `${redis.options.keyPrefix ?? ''}eval:${randomUUID()}:` });
   const signals = new SignalStore(scratch);
-  const catalog = new CatalogRepository(db);
+  // Products it learns are the live catalog's: the services are told (no listening here).
+  const catalog = new CatalogRepository(db, new ChangeNotices(redis));
   const learn = new LearnFromEventUseCase(catalog, signals);
   try {
     for (const envelope of events.slice(0, cutIndex)) await learn.execute(envelope);

@@ -13,7 +13,9 @@ export class ProfileUpdatedHandler {
     private readonly latest: LatestFeatures,
   ) {}
 
-  @OnMessage('enrichment.profile.updated', { orderBy: (envelope) => envelope.data.profile.profileId })
+  // Not ordered by profile: rows and snapshots keep the newest by time whatever the order, and a
+  // profile's snapshots arriving together are written as one row (PropensityRepository.saveFeatures).
+  @OnMessage('enrichment.profile.updated')
   async handle(@Payload() envelope: EnvelopeOf<'enrichment.profile.updated'>): Promise<void> {
     const { profile } = envelope.data;
     const at = new Date(envelope.occurredAt);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { type Collection, type Db, MongoBulkWriteError } from 'mongodb';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { type FeatureName, type Features } from './features.js';
 import { type ClassifierMetrics } from './metrics.js';
 
@@ -46,6 +47,85 @@ export interface ModelDocument {
 
 const DAY_MS = 24 * 3600_000;
 const DUPLICATE_KEY = 11000;
+/** Announced when another model is promoted: replicas read which one again. */
+export const PROMOTED_MODEL_TOPIC = 'propensity-model';
+/**
+ * How long a feature row waits for others before they are written together: snapshots do not hold
+ * up any email, and a profile's snapshots of one moment (identify, then the cart) become one write.
+ */
+const FEATURES_LINGER_MS = 200;
+/** Rows written at once without waiting longer (half the default handler slots). */
+const FEATURES_BATCH = 32;
+
+type NewFeatureRow = Omit<FeatureRow, '_id' | 'schemaVersion'>;
+
+interface PendingRow {
+  row: NewFeatureRow;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Feature rows of many handlers written as one `bulkWrite` of upserts, the newest of each profile's
+ * day only; every caller resolves once the write is durable.
+ */
+class FeatureRowBatch {
+  private queue: PendingRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly features: Collection<FeatureRow>) {}
+
+  save(row: NewFeatureRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (this.queue.length >= FEATURES_BATCH) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), FEATURES_LINGER_MS);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.writing = this.writing.then(() => this.write(batch));
+  }
+
+  private async write(batch: PendingRow[]): Promise<void> {
+    const newest = new Map<string, NewFeatureRow>();
+    for (const { row } of batch) {
+      const id = rowIdOf(row);
+      const held = newest.get(id);
+      if (!held || held.at <= row.at) newest.set(id, row);
+    }
+    try {
+      await this.features.bulkWrite(
+        [...newest].map(([_id, row]) => ({
+          updateOne: {
+            // A row of the same day that is newer already stays (a late or redelivered snapshot).
+            filter: { _id, at: { $lte: row.at } },
+            update: { $set: { ...row, schemaVersion: 1 as const } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : undefined;
+      // The upsert of a row that has a newer one meets its `_id`: nothing to write, as intended.
+      if (!writeErrors?.every((writeError) => writeError.code === DUPLICATE_KEY)) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+    }
+    for (const pending of batch) pending.resolve();
+  }
+}
+
+/** One row per profile per day. */
+const rowIdOf = (row: NewFeatureRow) => `${row.profileId}:${Math.floor(row.at.getTime() / DAY_MS)}`;
 
 /** Feature snapshots, purchases (labels) and versioned models in MongoDB. */
 @Injectable()
@@ -54,12 +134,17 @@ export class PropensityRepository implements OnModuleInit {
   readonly purchases: Collection<PurchaseRow>;
   readonly models: Collection<ModelDocument>;
   private readonly pointers: Collection<{ _id: string; version?: string; sequence: number }>;
+  private readonly featureRows: FeatureRowBatch;
 
-  constructor(@Inject(MONGO_DB) db: Db) {
+  constructor(
+    @Inject(MONGO_DB) db: Db,
+    private readonly notices: ChangeNotices,
+  ) {
     this.features = db.collection('feature_rows');
     this.purchases = db.collection('purchases');
     this.models = db.collection('models');
     this.pointers = db.collection('model_pointers');
+    this.featureRows = new FeatureRowBatch(this.features);
   }
 
   async onModuleInit(): Promise<void> {
@@ -67,18 +152,12 @@ export class PropensityRepository implements OnModuleInit {
     await this.purchases.createIndex({ profileId: 1 });
   }
 
-  /** One row per profile per day: the day's newest snapshot (an older redelivery changes nothing). */
-  async saveFeatures(row: Omit<FeatureRow, '_id' | 'schemaVersion'>): Promise<void> {
-    const _id = `${row.profileId}:${Math.floor(row.at.getTime() / DAY_MS)}`;
-    try {
-      await this.features.updateOne(
-        { _id, $or: [{ at: { $lte: row.at } }, { at: { $exists: false } }] },
-        { $set: { ...row, schemaVersion: 1 } },
-        { upsert: true },
-      );
-    } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
-    }
+  /**
+   * One row per profile per day: the day's newest snapshot (an older redelivery changes nothing).
+   * Written with the rows of other handlers (FeatureRowBatch); resolves once durable.
+   */
+  saveFeatures(row: NewFeatureRow): Promise<void> {
+    return this.featureRows.save(row);
   }
 
   async savePurchase(row: PurchaseRow): Promise<void> {
@@ -100,8 +179,9 @@ export class PropensityRepository implements OnModuleInit {
 
   async saveModel(model: ModelDocument): Promise<void> {
     await this.models.insertOne(model);
-    if (model.promoted)
-      await this.pointers.updateOne({ _id: 'propensity' }, { $set: { version: model._id } });
+    if (!model.promoted) return;
+    await this.pointers.updateOne({ _id: 'propensity' }, { $set: { version: model._id } });
+    await this.notices.announce(PROMOTED_MODEL_TOPIC);
   }
 
   async model(version: string): Promise<ModelDocument | null> {

@@ -132,6 +132,7 @@ export class TrainPropensityUseCase {
       schemaVersion: 1,
     };
     await this.repository.saveModel(document);
+    if (promoted) this.scorer.forgetPromoted();
     this.logger.log(`${version}: ${reason}`);
     const { forest: _forest, ...result } = document;
     return result;

@@ -1,6 +1,7 @@
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
+import { ChangeNotices } from '../shared/change-notices.js';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
 import { LatestFeatures } from '../propensity/latest-features.js';
@@ -25,7 +26,7 @@ export interface RebuildReport {
 export async function rebuildSignals(nc: NatsConnection, redis: Redis, db: Db): Promise<RebuildReport> {
   const started = Date.now();
   const signals = new SignalStore(redis);
-  const learn = new LearnFromEventUseCase(new CatalogRepository(db), signals);
+  const learn = new LearnFromEventUseCase(new CatalogRepository(db, new ChangeNotices(redis)), signals);
   const cleared = await signals.clear();
   const { read, invalid } = await readTrackHistory(nc, (envelope) => learn.execute(envelope));
   const featureProfiles = await restoreLatestFeatures(redis, db);
