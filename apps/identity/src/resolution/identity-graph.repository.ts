@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type IdentifierDto, type IdentifierType } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
-import { type Collection, type Db, MongoServerError } from 'mongodb';
+import { type Collection, type Db } from 'mongodb';
 import { IdentifierCache } from './identifier-cache.js';
+import { ProfileClaims } from './profile-claims.js';
 import { identifierKey } from './identifiers.js';
 
 export interface IdentifierDocument {
@@ -23,7 +23,10 @@ export interface ProfileDocument {
   identifiers: string[];
   firstSeen: Date;
   lastSeen: Date;
-  /** Incremented by every change; writes are conditional on the version read. */
+  /**
+   * Incremented by every change of its identifiers or merge state (a sighting alone leaves it);
+   * writes are conditional on the version read.
+   */
   version: number;
   /** Set on a profile that was merged: the survivor it now lives in. */
   mergedInto?: string;
@@ -85,23 +88,15 @@ export interface ConflictDocument {
   schemaVersion: 1;
 }
 
-interface LockDocument {
-  _id: string;
-  owner: string;
-  expiresAt: Date;
-}
-
-const LOCK_TTL_MS = 15_000;
-
 const unique = (values: readonly string[]) => [...new Set(values)];
 
 /**
  * The identity graph in MongoDB (FerretDB): `identifiers` (unique per type and value, pointing to a
- * profile), `profiles`, `merges` (the audit log), `conflicts` and `profile_locks`. FerretDB has no
- * transactions, so a change to a group of profiles runs under claims on their ids (`profile_locks`,
- * an insert on a unique key), and profile writes are conditional on the version read. Identifier
- * lookups are cached in Redis (IdentifierCache); the steps here that move identifiers to another
- * profile delete their entries first, under the same claims.
+ * profile), `profiles`, `merges` (the audit log) and `conflicts`. FerretDB has no transactions, so a
+ * change to a group of profiles runs under claims on their ids (ProfileClaims, in Redis), and profile
+ * writes are conditional on the version read. Identifier lookups are cached in Redis
+ * (IdentifierCache); the steps here that move identifiers to another profile delete their entries
+ * first, under the same claims. Every query of the per-event path is by `_id`.
  */
 @Injectable()
 export class IdentityGraphRepository implements OnModuleInit {
@@ -109,18 +104,17 @@ export class IdentityGraphRepository implements OnModuleInit {
   readonly profiles: Collection<ProfileDocument>;
   readonly merges: Collection<MergeDocument>;
   readonly conflicts: Collection<ConflictDocument>;
-  private readonly locks: Collection<LockDocument>;
   private readonly settings: Collection<SettingDocument>;
 
   constructor(
     @Inject(MONGO_DB) db: Db,
     readonly cache: IdentifierCache,
+    private readonly claims: ProfileClaims,
   ) {
     this.identifiers = db.collection<IdentifierDocument>('identifiers');
     this.profiles = db.collection<ProfileDocument>('profiles');
     this.merges = db.collection<MergeDocument>('merges');
     this.conflicts = db.collection<ConflictDocument>('conflicts');
-    this.locks = db.collection<LockDocument>('profile_locks');
     this.settings = db.collection<SettingDocument>('graph_settings');
   }
 
@@ -175,8 +169,8 @@ export class IdentityGraphRepository implements OnModuleInit {
 
   /**
    * Merges started but not finished that involve one of these profiles: the survivor lists its
-   * pending merges, a merged profile names its merge. Only reads by _id (FerretDB pushes nothing
-   * else down to SQLite: any other filter scans the collection).
+   * pending merges, a merged profile names its merge. Only reads by _id (FerretDB pushes only
+   * equality down to PostgreSQL: any other filter reads the whole collection).
    */
   async pendingMerges(
     profileIds: readonly string[],
@@ -192,43 +186,19 @@ export class IdentityGraphRepository implements OnModuleInit {
     return merges.filter((merge): merge is MergeDocument => merge?.status === 'pending');
   }
 
+  /** Runs `work` holding the claims on these ids (see ProfileClaims). */
+  withLocks<T>(ids: readonly string[], work: () => Promise<T>): Promise<T> {
+    return this.claims.withClaims(ids, work);
+  }
+
   /**
-   * Claims the ids (sorted, so two claimants never wait on each other in a cycle) and runs `work`;
-   * a claim left behind by a crashed process expires after LOCK_TTL_MS.
+   * Gives each identifier to `profileId` unless it already has an owner (first writer wins), in one
+   * command. Returns the keys this call gave (an identifier given before, even to `profileId`, is not
+   * among them).
    */
-  async withLocks<T>(ids: readonly string[], work: () => Promise<T>): Promise<T> {
-    const owner = randomUUID();
-    const sorted = [...new Set(ids)].sort();
-    const held: string[] = [];
-    try {
-      for (const id of sorted) {
-        await this.acquire(id, owner);
-        held.push(id);
-      }
-      return await work();
-    } finally {
-      await Promise.all(held.map((id) => this.locks.deleteOne({ _id: id, owner })));
-    }
-  }
-
-  private async acquire(id: string, owner: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.locks.insertOne({ _id: id, owner, expiresAt: new Date(Date.now() + LOCK_TTL_MS) });
-        return;
-      } catch (error) {
-        if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
-      }
-      await this.locks.deleteOne({ _id: id, expiresAt: { $lt: new Date() } });
-      if (attempt > 2_000) throw new Error(`profile ${id} stayed locked`);
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * Math.min(100, 5 * attempt)));
-    }
-  }
-
-  /** Gives each identifier to `profileId` unless it already has an owner (first writer wins). */
-  async claim(identifiers: readonly IdentifierDto[], profileId: string): Promise<void> {
-    if (identifiers.length === 0) return;
-    await this.identifiers.bulkWrite(
+  async claim(identifiers: readonly IdentifierDto[], profileId: string): Promise<Set<string>> {
+    if (identifiers.length === 0) return new Set();
+    const result = await this.identifiers.bulkWrite(
       identifiers.map((identifier) => ({
         updateOne: {
           filter: { _id: identifierKey(identifier) },
@@ -245,6 +215,16 @@ export class IdentityGraphRepository implements OnModuleInit {
           upsert: true,
         },
       })),
+      { ordered: false },
+    );
+    return new Set(Object.values(result.upsertedIds).map(String));
+  }
+
+  /** Takes back identifiers `claim` gave to `profileId` (the caller holds its claim), in one command. */
+  async unclaim(keys: readonly string[], profileId: string): Promise<void> {
+    if (keys.length === 0) return;
+    await this.identifiers.bulkWrite(
+      keys.map((key) => ({ deleteOne: { filter: { _id: key, profileId } } })),
       { ordered: false },
     );
   }
@@ -269,8 +249,8 @@ export class IdentityGraphRepository implements OnModuleInit {
   /**
    * Adds identifier keys and a sighting to a profile; false when the profile changed since it was
    * read (only possible when a claim expired: the caller retries, and the keys it added are its own).
-   * The filter is the _id alone, which FerretDB pushes down to SQLite (a filter with the version too
-   * is evaluated in Go over every profile); the version is compared on the document as it was.
+   * The filter is the _id alone, which FerretDB pushes down to PostgreSQL; the version is compared on
+   * the document as it was.
    */
   async touchProfile(profile: ProfileDocument, keys: readonly string[], seenAt: Date): Promise<boolean> {
     const before = await this.profiles.findOneAndUpdate(
@@ -303,14 +283,14 @@ export class IdentityGraphRepository implements OnModuleInit {
   }
 
   /**
-   * A sighting of a live profile found through the cache; the caller holds its claim. Filters on _id
-   * alone (the one filter FerretDB pushes down) and returns the profile after the update, so the
-   * caller verifies the cache entry against it: null when the profile is gone.
+   * A sighting of a profile found through the cache, in one command and without a claim: it only moves
+   * firstSeen/lastSeen (commutative, and not a version change). Filters on _id alone and returns the
+   * profile after the update, so the caller verifies the cache entry against it: null when it is gone.
    */
   async touchLive(profileId: string, seenAt: Date): Promise<ProfileDocument | null> {
     return this.profiles.findOneAndUpdate(
       { _id: profileId },
-      { $min: { firstSeen: seenAt }, $max: { lastSeen: seenAt }, $inc: { version: 1 } },
+      { $min: { firstSeen: seenAt }, $max: { lastSeen: seenAt } },
       { returnDocument: 'after' },
     );
   }

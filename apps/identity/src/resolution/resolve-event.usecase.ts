@@ -36,8 +36,10 @@ const unique = <T>(values: Iterable<T>) => [...new Set(values)];
  * profiles the event connects — and republishes the event on `identity.resolved.<type>` with it.
  *
  * Several consumers may handle one person's events at once (the handler's order key is one
- * identifier), and FerretDB has no transactions, so every change runs under claims on the profiles
- * it touches, re-reads what it decided on once it holds them, and starts over when the graph moved.
+ * identifier; replicas share the consumer), and FerretDB has no transactions, so every change of the
+ * graph runs under claims (Redis) on the profiles it touches, re-reads what it decided on once it holds
+ * them, and starts over when the graph moved. An event whose identifiers are all cached for one profile
+ * changes nothing but a sighting and needs no claim: one store command.
  * Every step is idempotent and a merge is resumable: its audit entry is written first, and a later
  * event or a redelivery that meets a pending merge completes it.
  */
@@ -118,26 +120,25 @@ export class ResolveEventUseCase {
   }
 
   /**
-   * The hot path: every identifier of the event is cached for one profile. The entries are re-read
-   * under that profile's claim (whoever moves an identifier deletes its entry under the same claim)
-   * and checked against the profile document the sighting returns: live, and listing every key.
+   * The hot path, one store command: every identifier of the event is cached for one profile, and the
+   * sighting written to it returns the profile, live and listing every key. No claim is needed: an
+   * entry is written only under its profile's claim after reading MongoDB, whoever moves an identifier
+   * deletes its entry first, and the sighting only moves firstSeen/lastSeen (commutative), so an event
+   * that meets a merge or split in progress resolves as if it had come just before it.
    * Undefined on a miss, two profiles, or a stale entry: the caller reads MongoDB.
    */
   private async attemptCached(keys: string[], seenAt: Date): Promise<string | undefined> {
     const cached = await this.graph.cache.get(keys);
     const [profileId, ...others] = unique(cached.values());
     if (!profileId || others.length > 0 || cached.size < unique(keys).length) return undefined;
-    return this.graph.withLocks([profileId], async () => {
-      const again = await this.graph.cache.get(keys);
-      if (keys.some((key) => again.get(key) !== profileId)) return undefined;
-      const profile = await this.graph.touchLive(profileId, seenAt);
-      if (profile && !profile.mergedInto && keys.every((key) => profile.identifiers.includes(key))) {
-        return profileId;
-      }
-      this.logger.warn(`stale identifier cache entries for profile ${profileId}: reading MongoDB`);
-      await this.graph.cache.forget(keys);
-      return undefined;
-    });
+    const profile = await this.graph.touchLive(profileId, seenAt);
+    if (profile && !profile.mergedInto && keys.every((key) => profile.identifiers.includes(key))) {
+      return profileId;
+    }
+    this.logger.warn(`stale identifier cache entries for profile ${profileId}: reading MongoDB`);
+    // Deleting an entry is always safe (a miss reads MongoDB); only claim holders write them.
+    await this.graph.cache.forget(keys);
+    return undefined;
   }
 
   /** Resolution from MongoDB, under claims; the identifiers it ends up with are cached for the profile. */
@@ -149,30 +150,28 @@ export class ResolveEventUseCase {
     reason: string,
   ): Promise<string | undefined> {
     const rawIds = unique((await this.graph.owners(keys)).values());
+    if (rawIds.length === 0) return this.attemptNew(envelope, identifiers, keys, seenAt);
     const read = new Map<string, ProfileDocument>();
     let seen = unique((await this.graph.live(rawIds, read)).values()).sort();
     const pending = await this.graph.pendingMerges(unique([...rawIds, ...seen]), read);
     for (const merge of pending) await this.merger.resume(merge);
     if (pending.length > 0) seen = unique((await this.graph.live(rawIds)).values()).sort();
-    // Deterministic, so concurrent first events of one person agree on the new profile's id.
-    const candidate = deterministicId('profile', keys[0]!);
 
-    const locked = seen.length > 0 ? seen : [candidate];
-    return this.graph.withLocks(locked, async () => {
+    return this.graph.withLocks(seen, async () => {
       // Re-read under the claims: go on when every profile the event now meets is one we hold.
       const owners = await this.graph.owners(keys);
       // Profiles read under the claims: current until the claims are released (their writers hold them).
       const held = new Map<string, ProfileDocument>();
       const live = await this.graph.live(unique(owners.values()), held);
       const liveIds = unique(live.values()).sort();
-      if (!liveIds.every((id) => locked.includes(id))) return undefined;
+      // (None left: they were erased or re-keyed meanwhile; the next try starts a new profile.)
+      if (liveIds.length === 0 || !liveIds.every((id) => seen.includes(id))) return undefined;
       const ownerOf = (key: string) => {
         const raw = owners.get(key);
         return raw === undefined ? undefined : live.get(raw);
       };
 
-      let target = candidate;
-      if (liveIds.length === 1) target = liveIds[0]!;
+      let target = liveIds[0]!;
       if (liveIds.length > 1) {
         const profiles = await this.ensureProfiles(liveIds, seenAt, false, held);
         const evidence = identifiers.filter((identifier) => ownerOf(identifierKey(identifier)) !== undefined);
@@ -202,43 +201,90 @@ export class ResolveEventUseCase {
       // Join: the event's new identifiers go to the target, within its limits.
       // (A merge changed the survivor: read it again.)
       if (liveIds.length > 1) held.delete(target);
-      const [profile] = await this.ensureProfiles([target], seenAt, liveIds.length === 0, held);
-      const keysHeld = new Set(profile?.identifiers ?? []);
-      const accepted: IdentifierDto[] = [];
-      const rejected: string[] = [];
-      for (const identifier of identifiers) {
-        const key = identifierKey(identifier);
-        if (owners.has(key)) continue;
-        if (this.merger.overLimit([...keysHeld, key]).length > 0) rejected.push(key);
-        else {
-          accepted.push(identifier);
-          keysHeld.add(key);
-        }
-      }
-      if (rejected.length > 0) {
-        await this.graph.recordConflict({
-          _id: deterministicId('conflict', envelope.id, 'join'),
-          eventId: envelope.id,
-          attachedTo: target,
-          profileIds: [target],
-          rejected,
-          limits: this.merger.rules.limits,
-          reason: 'the profile already holds the most identifiers of this type',
-        });
-      }
-      await this.graph.claim(accepted, target);
-      const after = await this.graph.owners(keys);
+      const [profile] = await this.ensureProfiles([target], seenAt, false, held);
+      const fresh = identifiers.filter((identifier) => !owners.has(identifierKey(identifier)));
+      const accepted = await this.withinLimits(envelope, target, fresh, profile!.identifiers);
+      const given = await this.graph.claim(accepted, target);
+      // Known owners do not move while their live profiles are claimed; a fresh identifier this claim did
+      // not give was taken by someone else meanwhile: read whose.
+      const after = new Map(owners);
+      for (const key of given) after.set(key, target);
+      const taken = accepted.map(identifierKey).filter((key) => !given.has(key));
+      for (const [key, owner] of await this.graph.owners(taken)) after.set(key, owner);
       const mine = keys.filter((key) => after.get(key) === target);
-      const foreign = accepted.some((identifier) => after.get(identifierKey(identifier)) !== target);
-      if (mine.length === 0) return undefined; // a new profile that lost every claim: nothing was created
-      if (!profile) await this.graph.createProfile(target, mine, seenAt);
-      else if (!(await this.graph.touchProfile(profile, mine, seenAt))) return undefined;
+      const foreign = taken.some((key) => after.get(key) !== target);
+      if (!(await this.graph.touchProfile(profile!, mine, seenAt))) return undefined;
       // Another consumer claimed one of the identifiers for a different profile meanwhile: the next try merges.
       if (foreign) return undefined;
       // Still under the claim: these identifiers are the target's, on its list, and it is live.
       await this.graph.cache.set(mine, target);
       return target;
     });
+  }
+
+  /**
+   * A person none of whose identifiers is known: a new profile, under the claim of its deterministic id
+   * (concurrent first events of one person agree on it). The identifiers are claimed in one command
+   * whose result says which it gave; when another profile took one meanwhile, this call gives back what
+   * it took (nobody else writes to a profile id while it is claimed) and the next try joins that one.
+   */
+  private async attemptNew(
+    envelope: IngestedEnvelope,
+    identifiers: IdentifierDto[],
+    keys: string[],
+    seenAt: Date,
+  ): Promise<string | undefined> {
+    const candidate = deterministicId('profile', keys[0]!);
+    return this.graph.withLocks([candidate], async () => {
+      const accepted = await this.withinLimits(envelope, candidate, identifiers, []);
+      const given = await this.graph.claim(accepted, candidate);
+      const taken = accepted.map(identifierKey).filter((key) => !given.has(key));
+      const owners = await this.graph.owners(taken);
+      if ([...owners.values()].some((owner) => owner !== candidate)) {
+        await this.graph.unclaim([...given], candidate);
+        return undefined;
+      }
+      const mine = keys.filter((key) => given.has(key) || owners.has(key));
+      if (mine.length === 0) return undefined;
+      await this.graph.createProfile(candidate, mine, seenAt);
+      await this.graph.cache.set(mine, candidate);
+      return candidate;
+    });
+  }
+
+  /**
+   * The identifiers the target may take on top of those it holds (first come first served within a
+   * type's limit); the rest are recorded as a conflict of the event.
+   */
+  private async withinLimits(
+    envelope: IngestedEnvelope,
+    target: string,
+    identifiers: readonly IdentifierDto[],
+    holding: readonly string[],
+  ): Promise<IdentifierDto[]> {
+    const keysHeld = new Set(holding);
+    const accepted: IdentifierDto[] = [];
+    const rejected: string[] = [];
+    for (const identifier of identifiers) {
+      const key = identifierKey(identifier);
+      if (this.merger.overLimit([...keysHeld, key]).length > 0) rejected.push(key);
+      else {
+        accepted.push(identifier);
+        keysHeld.add(key);
+      }
+    }
+    if (rejected.length > 0) {
+      await this.graph.recordConflict({
+        _id: deterministicId('conflict', envelope.id, 'join'),
+        eventId: envelope.id,
+        attachedTo: target,
+        profileIds: [target],
+        rejected,
+        limits: this.merger.rules.limits,
+        reason: 'the profile already holds the most identifiers of this type',
+      });
+    }
+    return accepted;
   }
 
   /** The profiles, created when missing (an identifier may already point to a profile a crash left unwritten). */
