@@ -7,12 +7,13 @@ import {
   SUBJECTS,
 } from '@mesh/contracts';
 import { MessagePublisher } from '@mesh/messaging';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
+import { IdentityGraphRepository, type ProfileDocument } from '../resolution/identity-graph.repository.js';
+import { identifierKey } from '../resolution/identifiers.js';
 import { ProfileMerger } from '../resolution/profile-merger.js';
 import { type CandidateDocument, DuplicatesRepository } from './duplicates.repository.js';
 import { acceptCandidate } from './review-candidate.usecase.js';
 import { FUZZY_SETTINGS, type FuzzySettings } from './fuzzy-settings.js';
-import { blockingKeys, combine, personOf, similarity } from './person.js';
+import { blockingKeys, personOf, similarity } from './person.js';
 
 export interface DescribedProfile {
   traits: Record<string, unknown>;
@@ -40,15 +41,20 @@ export class DetectDuplicatesUseCase {
 
   async execute(envelope: Envelope<DescribedProfile>): Promise<void> {
     if (!envelope.profileId) return;
-    const profileId = (await this.graph.live([envelope.profileId])).get(envelope.profileId)!;
+    const profileId = await this.liveProfile(envelope.profileId, envelope.data.identifiers);
     // Erased since it was resolved: keep nothing about the person.
-    if ((await this.graph.profilesById([profileId])).size === 0) return;
-    const described = personOf(envelope.data.traits, envelope.data.identifiers);
-    const earlier = await this.duplicates.person(profileId);
-    const person = earlier ? combine(earlier, described) : described;
+    if (!profileId) return;
+    const person = await this.duplicates.describe(
+      profileId,
+      personOf(envelope.data.traits, envelope.data.identifiers),
+    );
+    // None without a last name: such a person matches nobody, so there is nothing to compare.
     const keys = blockingKeys(person);
-    await this.duplicates.savePerson(profileId, person, keys);
-
+    if (keys.length === 0) return;
+    await this.duplicates.recordBlocks(
+      profileId,
+      keys.filter((key) => !person.blockingKeys?.includes(key)),
+    );
     const others = new Map<string, string[]>();
     for (const key of keys) {
       const members = await this.duplicates.joinBlock(key, profileId);
@@ -61,13 +67,17 @@ export class DetectDuplicatesUseCase {
       }
     }
     const live = await this.graph.live([...others.keys()]);
-    for (const [member, sharedKeys] of others) {
-      const otherId = live.get(member)!;
-      if (otherId === profileId) continue;
-      const other = (await this.duplicates.person(otherId)) ?? (await this.duplicates.person(member));
-      if (!other) continue; // erased
-      const { score, attributes } = similarity(person, other);
-      if (score < this.settings.reviewScore) continue;
+    const comparisons = await Promise.all(
+      [...others].map(async ([member, sharedKeys]) => {
+        const otherId = live.get(member)!;
+        if (otherId === profileId) return undefined;
+        const other = (await this.duplicates.person(otherId)) ?? (await this.duplicates.person(member));
+        return other ? { otherId, sharedKeys, ...similarity(person, other) } : undefined; // erased
+      }),
+    );
+    for (const comparison of comparisons) {
+      if (!comparison || comparison.score < this.settings.reviewScore) continue;
+      const { otherId, sharedKeys, score, attributes } = comparison;
       const pair = [profileId, otherId].sort() as [string, string];
       const candidate = await this.duplicates.propose({
         _id: deterministicId('candidate', ...pair),
@@ -80,6 +90,22 @@ export class DetectDuplicatesUseCase {
       await this.announce(envelope, candidate);
       if (candidate.decision === 'auto_merge') await this.autoMerge(envelope, candidate);
     }
+  }
+
+  /**
+   * The live profile the event's profile now is (undefined: erased). An identifier cache entry naming
+   * it proves it without reading MongoDB: entries are written for a live profile's own identifiers, and
+   * whoever merges or erases a profile deletes its entries first.
+   */
+  private async liveProfile(
+    profileId: string,
+    identifiers: readonly IdentifierDto[],
+  ): Promise<string | undefined> {
+    const cached = await this.graph.cache.get(identifiers.map(identifierKey));
+    if ([...cached.values()].includes(profileId)) return profileId;
+    const read = new Map<string, ProfileDocument>();
+    const live = (await this.graph.live([profileId], read)).get(profileId)!;
+    return read.has(live) ? live : undefined;
   }
 
   private async announce(envelope: Envelope<DescribedProfile>, candidate: CandidateDocument): Promise<void> {

@@ -4,10 +4,14 @@ import { type Collection, type Db } from 'mongodb';
 import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
 import { type Person } from './person.js';
 
+/** Phones and e-mail names a person keeps (the latest). */
+const MAX_LISTED = 10;
+
 export interface PersonDocument extends Person {
   /** The profile id. */
   _id: string;
-  blockingKeys: string[];
+  /** Every block the profile joined (absent: none). */
+  blockingKeys?: string[];
   updatedAt: Date;
   schemaVersion: 1;
 }
@@ -62,12 +66,38 @@ export class DuplicatesRepository {
     return this.people.findOne({ _id: profileId });
   }
 
-  async savePerson(profileId: string, person: Person, keys: string[]): Promise<void> {
-    await this.people.replaceOne(
+  /**
+   * Adds a description to the profile's person in one command (what it names replaces what was there,
+   * phones and e-mail names are added, the last MAX_LISTED of each kept) and returns the person.
+   */
+  async describe(profileId: string, described: Person): Promise<PersonDocument> {
+    const { phones, emailNames, ...named } = described;
+    const person = (await this.people.findOneAndUpdate(
       { _id: profileId },
-      { ...person, blockingKeys: keys, updatedAt: new Date(), schemaVersion: 1 },
-      { upsert: true },
-    );
+      {
+        $set: { ...named, updatedAt: new Date(), schemaVersion: 1 },
+        $addToSet: { phones: { $each: phones }, emailNames: { $each: emailNames } },
+      },
+      { upsert: true, returnDocument: 'after' },
+    ))!;
+    // (A list is absent until something was added to it.)
+    person.phones ??= [];
+    person.emailNames ??= [];
+    if (person.phones.length > MAX_LISTED || person.emailNames.length > MAX_LISTED) {
+      person.phones = person.phones.slice(-MAX_LISTED);
+      person.emailNames = person.emailNames.slice(-MAX_LISTED);
+      await this.people.updateOne(
+        { _id: profileId },
+        { $set: { phones: person.phones, emailNames: person.emailNames } },
+      );
+    }
+    return person;
+  }
+
+  /** Records the blocks the profile joins on its person before it joins them (erasure leaves them all). */
+  async recordBlocks(profileId: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.people.updateOne({ _id: profileId }, { $addToSet: { blockingKeys: { $each: [...keys] } } });
   }
 
   /** Adds the profile to the block and returns the block's members. */
@@ -164,7 +194,7 @@ export class DuplicatesRepository {
   async erase(profileIds: readonly string[]): Promise<number> {
     const people = await this.people.find({ _id: { $in: [...profileIds] } }).toArray();
     for (const person of people) {
-      for (const key of person.blockingKeys) {
+      for (const key of person.blockingKeys ?? []) {
         await this.blocks.updateOne({ _id: key }, { $pullAll: { profileIds: [...profileIds] } });
       }
     }

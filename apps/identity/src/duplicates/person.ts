@@ -123,26 +123,18 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-/** A later description of the person adds to an earlier one; what it names replaces what was there. */
-export function combine(earlier: Person, later: Person): Person {
-  return {
-    ...earlier,
-    ...Object.fromEntries(Object.entries(later).filter(([, value]) => typeof value === 'string')),
-    phones: [...new Set([...earlier.phones, ...later.phones])].slice(-10),
-    emailNames: [...new Set([...earlier.emailNames, ...later.emailNames])].slice(-10),
-  };
-}
-
 const sound = (value: string) => phonetic.phoneticIndex(value.replace(/[^a-z]/g, ''), 'metaphone');
 
 /**
  * Blocking keys: only profiles that share one are ever compared. Phonetic last name with postcode
  * (or birthday), the last seven digits of a phone (the part a country or trunk prefix does not
- * change), and the phonetic e-mail local part.
+ * change), and the phonetic e-mail local part. None without a last name: a score needs one on both
+ * sides (see similarity), so such a person is never compared.
  */
 export function blockingKeys(person: Person): string[] {
   const keys = new Set<string>();
-  const last = person.lastName ? sound(person.lastName) : '';
+  if (!person.lastName) return [];
+  const last = sound(person.lastName);
   if (last && person.postalCode) keys.add(`name-postcode:${last}:${person.postalCode}`);
   if (last && person.birthday) keys.add(`name-birthday:${last}:${person.birthday}`);
   for (const phone of person.phones) {
