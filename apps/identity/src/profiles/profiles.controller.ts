@@ -12,7 +12,7 @@ import { type IdentifierDto } from '@mesh/contracts';
 import { AdminTokenGuard } from '@mesh/runtime';
 import { EMAIL_RULES_TOKEN } from '../resolution/graph.module.js';
 import { type EmailRule, identifierKey, normalizeEmail, normalizeId } from '../resolution/identifiers.js';
-import { IdentityGraphRepository } from '../resolution/identity-graph.repository.js';
+import { IdentityGraphRepository, type ProfileDocument } from '../resolution/identity-graph.repository.js';
 import { ProfileIdParams, ProfileLookupQuery } from './profile-query.dto.js';
 import { type MergeView, type ProfileView } from './profile-view.js';
 
@@ -45,17 +45,19 @@ export class ProfilesController {
       });
     }
     const key = identifierKey(this.identifierOf(query));
-    const owner = (await this.cachedOwner(key)) ?? (await this.graph.owners([key])).get(key);
+    const read = new Map<string, ProfileDocument>();
+    const owner = (await this.cachedOwner(key, read)) ?? (await this.graph.owners([key])).get(key);
     if (!owner)
       throw new NotFoundException({ error: 'not_found', message: 'no profile has this identifier' });
-    return this.view(owner, false);
+    return this.view(owner, false, read);
   }
 
   /** The cached owner, if its profile is live and lists the identifier (else MongoDB answers). */
-  private async cachedOwner(key: string): Promise<string | undefined> {
+  private async cachedOwner(key: string, read: Map<string, ProfileDocument>): Promise<string | undefined> {
     const cached = (await this.graph.cache.get([key])).get(key);
     if (!cached) return undefined;
     const profile = (await this.graph.profilesById([cached])).get(cached);
+    if (profile) read.set(cached, profile);
     return profile && !profile.mergedInto && profile.identifiers.includes(key) ? cached : undefined;
   }
 
@@ -74,11 +76,19 @@ export class ProfilesController {
     return { type, value: normalized.value };
   }
 
-  private async view(id: string, showRequested = true): Promise<ProfileView> {
-    const liveId = (await this.graph.live([id])).get(id)!;
-    const profile = await this.graph.profiles.findOne({ _id: liveId });
+  /** Every read an equality on an indexed field or `_id`; profiles in `read` are not read again. */
+  private async view(
+    id: string,
+    showRequested = true,
+    read = new Map<string, ProfileDocument>(),
+  ): Promise<ProfileView> {
+    const liveId = (await this.graph.live([id], read)).get(id)!;
+    const profile = read.get(liveId);
     if (!profile) throw new NotFoundException({ error: 'not_found', message: `no profile ${id}` });
-    const identifiers = await this.graph.identifiers.find({ profileId: liveId }).toArray();
+    const [identifiers, merges] = await Promise.all([
+      this.graph.identifiers.find({ profileId: liveId }).toArray(),
+      this.history(liveId),
+    ]);
     return {
       id: liveId,
       ...(showRequested && liveId !== id ? { requestedId: id } : {}),
@@ -86,7 +96,7 @@ export class ProfilesController {
       firstSeen: profile.firstSeen.toISOString(),
       lastSeen: profile.lastSeen.toISOString(),
       version: profile.version,
-      merges: await this.history(liveId),
+      merges,
     };
   }
 
@@ -95,9 +105,12 @@ export class ProfilesController {
     const found = new Map<string, MergeView>();
     let frontier = [profileId];
     for (let depth = 0; depth < 32 && frontier.length > 0; depth++) {
-      const merges = await this.graph.merges
-        .find({ survivorId: { $in: frontier }, status: 'done' })
-        .toArray();
+      // One equality query per profile (by_survivor): `$in` would read every merge on FerretDB.
+      const merges = (
+        await Promise.all(
+          frontier.map((survivorId) => this.graph.merges.find({ survivorId, status: 'done' }).toArray()),
+        )
+      ).flat();
       frontier = [];
       for (const merge of merges) {
         if (found.has(merge._id)) continue;
