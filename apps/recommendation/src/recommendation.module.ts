@@ -6,7 +6,7 @@ import { EvaluationModule } from './evaluation/evaluation.controller.js';
 import { PrivacyModule } from './privacy/erase.handler.js';
 import { PropensityModule } from './propensity/propensity.module.js';
 import { RecommendingModule } from './recommending/recommending.module.js';
-import { ChangeNotices } from './shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { SignalsModule } from './signals/signals.module.js';
 
 @Module({})

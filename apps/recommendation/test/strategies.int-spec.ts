@@ -21,7 +21,7 @@ import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { type GeneratedEvent, plantedHistory, precisionRecall } from '../src/evaluation/planted-history.js';
 import { CatalogRepository } from '../src/catalog/catalog.repository.js';
-import { ChangeNotices } from '../src/shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { recommendationSpec } from '../src/recommendation.app.js';
 import { rebuildSignals } from '../src/signals/rebuild-signals.js';
 import { CO_OCCURRENCE_KEEP, SignalStore } from '../src/signals/signal-store.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { REDIS } from '@mesh/storage';
+import { REDIS } from './redis.module.js';
 import { type Redis } from 'ioredis';
 
 /** A failed reload is tried again after this (whole), until it succeeds or a newer notice comes. */
@@ -12,8 +12,10 @@ const RETRY_MS = 1_000;
 export type ChangeListener = (message: string | undefined) => Promise<void>;
 
 /**
- * Tells every replica that stored state it keeps in memory changed (the catalog, the promoted model),
- * over Redis pub/sub, so each reads that again instead of polling the store.
+ * Tells every replica of a service that stored state it keeps in memory changed (campaigns, segments,
+ * the catalog, the promoted model…), over Redis pub/sub, so each reads that again instead of polling
+ * the store. A replica whose subscription dropped is told `undefined` when it is back: it may have
+ * missed notices meanwhile.
  */
 @Injectable()
 export class ChangeNotices implements OnApplicationShutdown {

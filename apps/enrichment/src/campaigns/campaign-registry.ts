@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { type Campaign } from './campaign.js';
 import { CampaignsRepository } from './campaigns.repository.js';
 

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EnrichmentEnv } from '../config.js';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { Clock } from '../shared/clock.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileReader } from './profile-reader.js';

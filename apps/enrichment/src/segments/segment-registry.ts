@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { evaluate, type RuleContext } from '../rules/rule.js';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { type Segment } from './segment.js';
 import { SegmentsRepository } from './segments.repository.js';
 

@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type ProductDto } from '@mesh/contracts';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db } from 'mongodb';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 
 /** A product of the catalog: what events and the admin said about it, and its stock if known. */
 export interface CatalogProduct extends ProductDto {

@@ -3,7 +3,7 @@ import { type Envelope, type RecommendationStrategy, type ResolvedTrackPayload }
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { interactionOf, LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
 import { Recommender } from '../recommending/recommender.js';

@@ -1,7 +1,7 @@
 import { type Infra, readMongoCommands, startInfra, uniqueName } from '@mesh/testing';
 import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { type Features, featuresOf } from './features.js';
 import { type FeatureRow, PropensityRepository } from './propensity.repository.js';
 

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { LatestFeatures } from './latest-features.js';
 import { PropensityModel } from './propensity-model.js';
 import { PROMOTED_MODEL_TOPIC, PropensityRepository } from './propensity.repository.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoBulkWriteError } from 'mongodb';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { type FeatureName, type Features } from './features.js';
 import { type ClassifierMetrics } from './metrics.js';
 

@@ -1,7 +1,7 @@
 import { type NatsConnection } from '@nats-io/transport-node';
 import { type Redis } from 'ioredis';
 import { type Db } from 'mongodb';
-import { ChangeNotices } from '../shared/change-notices.js';
+import { ChangeNotices } from '@mesh/storage';
 import { CatalogRepository } from '../catalog/catalog.repository.js';
 import { LearnFromEventUseCase } from '../catalog/learn-from-event.usecase.js';
 import { LatestFeatures } from '../propensity/latest-features.js';
