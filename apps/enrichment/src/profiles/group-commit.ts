@@ -1,18 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { type AnyBulkWriteOperation, type Collection, MongoBulkWriteError, type WithId } from 'mongodb';
 
-/** A versioned document: `version` is the optimistic lock, `writeId` tells whose write landed. */
+/**
+ * A versioned document: `version` is the optimistic lock, `writeId` tells whose write is stored,
+ * `applied` the ids of the last messages whose writes it holds (kept by later writes).
+ */
 export interface Versioned {
   _id: string;
   version: number;
   writeId?: string;
+  applied?: string[];
 }
 
-interface Pending<T extends Versioned> {
+/**
+ * What became of a write: `written`, this very document is (or was) stored; `landed`, its message
+ * is applied in what is stored now, but the content may be another writer's (a later version built
+ * on it, or the same message written by another replica): durable, yet not to be taken as what is
+ * stored; `lost`, it did not land (another writer came first: read again and retry).
+ */
+export type WriteOutcome = 'written' | 'landed' | 'lost';
+
+export interface Pending<T extends Versioned> {
   document: T;
   /** 0: the document must not exist yet (insert), else the version it must still have (replace). */
   expectedVersion: number;
-  resolve: (written: boolean) => void;
+  /** The message this write applies (in `document.applied`), if any. */
+  messageId: string | undefined;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -32,10 +46,20 @@ export class GroupCommit<T extends Versioned> {
 
   constructor(private readonly collection: Collection<T>) {}
 
-  /** Resolves once the write is durable (true), or known not to have landed (false). */
-  write(document: T, expectedVersion: number): Promise<boolean> {
+  /**
+   * Resolves once the write is durable (`written` or `landed`), or known not to have landed (`lost`).
+   * `messageId` names the message the write applies (it must be in `document.applied`): a replace
+   * that later writes covered is still known to have landed by it.
+   */
+  write(document: T, expectedVersion: number, messageId?: string): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ document: { ...document, writeId: randomUUID() }, expectedVersion, resolve, reject });
+      this.queue.push({
+        document: { ...document, writeId: randomUUID() },
+        expectedVersion,
+        messageId,
+        resolve,
+        reject,
+      });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
@@ -79,25 +103,54 @@ export class GroupCommit<T extends Versioned> {
       pending.expectedVersion > 0 && !failed.has(index) ? [pending] : [],
     );
     // A bulk write counts the replaces that matched, not which: only when some missed is each checked.
-    const landed = matched === replaces.length ? undefined : await this.landed(replaces);
+    let outcomes: Map<Pending<T>, WriteOutcome> | undefined;
+    if (matched !== replaces.length) {
+      try {
+        outcomes = await this.check(replaces);
+      } catch (error) {
+        // Whether they landed is unknown: their callers retry, and find out by reading.
+        for (const pending of replaces) pending.reject(error);
+        outcomes = new Map();
+      }
+    }
     batch.forEach((pending, index) => {
       const failure = failed.get(index);
-      if (failure?.code === DUPLICATE_KEY) pending.resolve(false);
+      if (failure?.code === DUPLICATE_KEY) pending.resolve('lost');
       else if (failure) pending.reject(new Error(failure.message));
-      else if (pending.expectedVersion === 0) pending.resolve(true);
-      else pending.resolve(landed?.has(pending.document.writeId!) ?? true);
+      else if (pending.expectedVersion === 0) pending.resolve('written');
+      else if (!outcomes) pending.resolve('written');
+      else {
+        const outcome = outcomes.get(pending);
+        if (outcome) pending.resolve(outcome);
+      }
     });
   }
 
-  /** The write ids among these that are in the database now (one read by `_id` each). */
-  private async landed(replaces: Pending<T>[]): Promise<Set<string>> {
+  /**
+   * What became of each of these replaces, read back by `_id` (one read each). The stored write id
+   * says `written`; but another writer may have replaced the document since (it read this version and
+   * wrote the next one), so a version past the one expected that still lists the write's message as
+   * applied says `landed`: judging by the write id alone would call a landed write lost.
+   */
+  protected async check(replaces: Pending<T>[]): Promise<Map<Pending<T>, WriteOutcome>> {
     const found = await Promise.all(
       replaces.map(({ document }) =>
-        this.collection.findOne({ _id: document._id } as never, { projection: { writeId: 1 } }),
+        this.collection.findOne({ _id: document._id } as never, {
+          projection: { writeId: 1, version: 1, applied: 1 },
+        }),
       ),
     );
-    return new Set(
-      found.flatMap((document: WithId<T> | null) => (document?.writeId ? [document.writeId] : [])),
+    return new Map(
+      replaces.map((pending, index): [Pending<T>, WriteOutcome] => {
+        const stored = found[index] as WithId<T> | null;
+        if (!stored) return [pending, 'lost'];
+        if (stored.writeId === pending.document.writeId) return [pending, 'written'];
+        const landed =
+          pending.messageId !== undefined &&
+          stored.version > pending.expectedVersion &&
+          (stored.applied ?? []).includes(pending.messageId);
+        return [pending, landed ? 'landed' : 'lost'];
+      }),
     );
   }
 }

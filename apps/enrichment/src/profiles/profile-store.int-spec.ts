@@ -1,6 +1,6 @@
 import { type Infra, readMongoCommands, startInfra, uniqueName } from '@mesh/testing';
 import { type Db, MongoClient } from 'mongodb';
-import { GroupCommit, type Versioned } from './group-commit.js';
+import { GroupCommit, type Pending, type Versioned, type WriteOutcome } from './group-commit.js';
 import { emptyProfile } from './profile-model.js';
 import { ProfilesRepository } from './profiles.repository.js';
 
@@ -35,20 +35,78 @@ describe('profile storage against FerretDB', () => {
       ...Array.from({ length: 40 }, (_, i) => commit.write({ _id: `c${i}`, version: 1, count: i }, 0)),
       commit.write({ _id: 'taken', version: 1, count: 1 }, 0),
     ]);
-    expect(inserts.slice(0, 40).every(Boolean)).toBe(true);
-    expect(inserts[40]).toBe(false);
+    expect(inserts.slice(0, 40).every((outcome) => outcome === 'written')).toBe(true);
+    expect(inserts[40]).toBe('lost');
 
     const replaces = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => commit.write({ _id: `c${i}`, version: 2, count: 100 }, 1)),
       // Another writer moved this one to version 2 first.
       commit.write({ _id: 'taken', version: 3, count: 9 }, 2),
     ]);
-    expect(replaces.slice(0, 10).every(Boolean)).toBe(true);
-    expect(replaces[10]).toBe(false);
+    expect(replaces.slice(0, 10).every((outcome) => outcome === 'written')).toBe(true);
+    expect(replaces[10]).toBe('lost');
     expect(await commands('insert')).toBe(insertsBefore + 1);
     expect(await commands('update')).toBe(updatesBefore + 1);
     expect(await counters.findOne({ _id: 'c3' })).toMatchObject({ version: 2, count: 100 });
     expect(await counters.findOne({ _id: 'taken' })).toMatchObject({ version: 1, count: 0 });
+  });
+
+  // Another replica (the profile.updated consumer spans replicas) may read the version a batch just
+  // wrote and replace it before the batch, short of matches, reads back which of its writes landed.
+  it('knows a replace landed when another writer built on it before the check read it back', async () => {
+    const counters = db.collection<Counter>('interleaved');
+    await counters.insertMany([
+      { _id: 'p', version: 5, applied: ['m4'], count: 5 },
+      { _id: 'q', version: 3, applied: ['n2'], count: 3 },
+    ]);
+    class OtherReplicaWritesFirst extends GroupCommit<Counter> {
+      protected override async check(
+        replaces: Pending<Counter>[],
+      ): Promise<Map<Pending<Counter>, WriteOutcome>> {
+        // Replica B read p's version 6 (this batch's write) and writes version 7 on it.
+        const six = await counters.findOne({ _id: 'p' });
+        expect(six).toMatchObject({ version: 6, applied: ['m4', 'm5'] });
+        await counters.replaceOne(
+          { _id: 'p', version: 6 },
+          { version: 7, applied: [...six!.applied!, 'm6'], count: 7, writeId: 'replica-b' },
+        );
+        return super.check(replaces);
+      }
+    }
+    const commit = new OtherReplicaWritesFirst(counters);
+    const [p, q, qAgain] = await Promise.all([
+      commit.write({ _id: 'p', version: 6, applied: ['m4', 'm5'], count: 6 }, 5, 'm5'),
+      // Stale: q is at version 3, so the batch matches fewer replaces than it sent.
+      commit.write({ _id: 'q', version: 3, applied: ['n1'], count: 2 }, 2, 'n1'),
+      // Stale as well, and its message is not in what is stored.
+      commit.write({ _id: 'q', version: 4, applied: ['n2', 'n3'], count: 4 }, 2, 'n3'),
+    ]);
+    expect(p).toBe('landed');
+    expect(q).toBe('lost');
+    expect(qAgain).toBe('lost');
+    expect(await counters.findOne({ _id: 'p' })).toMatchObject({ version: 7, writeId: 'replica-b' });
+  });
+
+  it('tells a redelivered message what it changed though another replica changed the profile since', async () => {
+    const shared = client.db(uniqueName('profile_changes'));
+    const replicaA = new ProfilesRepository(shared);
+    const replicaB = new ProfilesRepository(shared);
+    await replicaA.onModuleInit();
+    const entered = { messageId: 'm1', changed: ['plan'], entered: ['vip'], exited: [] };
+    const ada = { ...emptyProfile('ada'), traits: { plan: 'gold' }, segments: ['vip'], version: 1 };
+    expect(await replicaA.save(ada, 0, entered)).toBe(true);
+    // B changes ada after A's write (another message), then m1 comes again (A's caller was told its
+    // write was lost, or A stopped before acking): it was applied; what it changed is still known.
+    const seen = await replicaB.load('ada');
+    const next = { ...seen!.model, traits: { plan: 'gold', city: 'Paris' } };
+    const other = { messageId: 'm2', changed: ['city'], entered: [], exited: [] };
+    expect(await replicaB.save(next, 1, other, seen!.appliedIds, seen!.changes)).toBe(true);
+    for (const replica of [replicaB, new ProfilesRepository(shared)]) {
+      const again = await replica.load('ada');
+      expect(again?.applied('m1')).toBe(true);
+      expect(again?.changeOf('m1')).toEqual(entered);
+      expect(again?.changeOf('m2')).toEqual(other);
+    }
   });
 
   it('folds the journal of earlier releases into profiles once, and finds profiles by email', async () => {

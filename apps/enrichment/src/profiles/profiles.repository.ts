@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { MONGO_DB } from '@mesh/storage';
 import { type Collection, type Db, MongoServerError } from 'mongodb';
 import { emptyState, type ProfileModel, type ProfileState } from './profile-model.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type WriteOutcome } from './group-commit.js';
 import { decodeValue, encodeValue } from './stored-keys.js';
 
 interface ProfileDocument {
@@ -16,8 +16,13 @@ interface ProfileDocument {
   version: number;
   /** Ids of the last messages applied, so a redelivered one is not applied twice. */
   applied: string[];
-  /** What the last message changed, to announce it again when that message is redelivered. */
+  /** What the last message changed (read by releases before `changes`). */
   lastChange?: LastChange;
+  /**
+   * What each of the last few messages changed, to announce it again when that message is
+   * redelivered, even after other messages changed the profile since.
+   */
+  changes?: LastChange[];
   updatedAt: Date;
   /** The email trait, top-level so that erasure by email is an equality on an index. */
   email?: string;
@@ -40,11 +45,19 @@ export interface StoredProfile {
   appliedIds: string[];
   /** Whether this message id was applied already. */
   applied: (messageId: string) => boolean;
-  lastChange?: LastChange;
+  /** What the last few messages changed, oldest first. */
+  changes: LastChange[];
+  /** What this message changed, if it is one of the last few applied. */
+  changeOf: (messageId: string) => LastChange | undefined;
 }
 
 // Redeliveries come within the ack wait, a few messages of the same profile later.
 const APPLIED_KEPT = 32;
+/**
+ * What the last few messages changed: a message whose write was reported lost (or failed) after it
+ * landed is retried after others may have written, and finds what it changed here.
+ */
+const CHANGES_KEPT = 8;
 /** Profiles this replica wrote last, kept to skip the read before the next write of the same one. */
 const REMEMBERED = 20_000;
 
@@ -58,7 +71,7 @@ const EMAIL_FIELD_MIGRATION = 'profiles.email';
 interface Remembered {
   model: ProfileModel;
   applied: string[];
-  lastChange?: LastChange;
+  changes: LastChange[];
 }
 
 /**
@@ -110,32 +123,30 @@ export class ProfilesRepository implements OnModuleInit {
    */
   loadForWrite(profileId: string): StoredProfile | undefined {
     const known = this.remembered.get(profileId);
-    if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
+    if (known) return this.stored(structuredClone(known.model), known.applied, known.changes);
     return undefined;
   }
 
   async load(profileId: string): Promise<StoredProfile | undefined> {
     const known = this.remembered.get(profileId);
-    if (known) return this.stored(structuredClone(known.model), known.applied, known.lastChange);
+    if (known) return this.stored(structuredClone(known.model), known.applied, known.changes);
     const document = await this.profiles.findOne({ _id: profileId });
     if (!document) return undefined;
     const model = this.toModel(document);
     const applied = document.applied ?? [];
-    this.remember(profileId, {
-      model: structuredClone(model),
-      applied,
-      ...(document.lastChange ? { lastChange: document.lastChange } : {}),
-    });
-    return this.stored(model, applied, document.lastChange);
+    const changes = document.changes ?? (document.lastChange ? [document.lastChange] : []);
+    this.remember(profileId, { model: structuredClone(model), applied, changes });
+    return this.stored(model, applied, changes);
   }
 
-  private stored(model: ProfileModel, appliedIds: string[], lastChange?: LastChange): StoredProfile {
+  private stored(model: ProfileModel, appliedIds: string[], changes: LastChange[]): StoredProfile {
     const applied = new Set(appliedIds);
     return {
       model,
       appliedIds: [...appliedIds],
       applied: (messageId) => applied.has(messageId),
-      ...(lastChange ? { lastChange } : {}),
+      changes: [...changes],
+      changeOf: (messageId) => changes.findLast((change) => change.messageId === messageId),
     };
   }
 
@@ -149,34 +160,41 @@ export class ProfilesRepository implements OnModuleInit {
     expectedVersion: number,
     lastChange: LastChange,
     appliedBefore: readonly string[] = this.remembered.get(model.profileId)?.applied ?? [],
+    changesBefore: readonly LastChange[] = this.remembered.get(model.profileId)?.changes ?? [],
   ): Promise<boolean> {
     const applied = [...appliedBefore, lastChange.messageId].slice(-APPLIED_KEPT);
-    return this.write({ ...model, version: expectedVersion + 1 }, expectedVersion, applied, lastChange);
+    const changes = [...changesBefore, lastChange].slice(-CHANGES_KEPT);
+    return this.write(
+      { ...model, version: expectedVersion + 1 },
+      expectedVersion,
+      applied,
+      changes,
+      lastChange.messageId,
+    );
   }
 
   private async write(
     model: ProfileModel,
     expectedVersion: number,
     applied: string[],
-    lastChange?: LastChange,
+    changes: LastChange[],
+    messageId?: string,
   ): Promise<boolean> {
     const profileId = model.profileId;
-    let written: boolean;
+    let outcome: WriteOutcome;
     try {
-      written = await this.commits.write(this.toDocument(model, applied, lastChange), expectedVersion);
+      const document = this.toDocument(model, applied, changes);
+      outcome = await this.commits.write(document, expectedVersion, messageId);
     } catch (error) {
       this.forget([profileId]);
       throw error;
     }
-    if (!written) {
+    if (outcome !== 'written') {
+      // Lost; or landed, with what is stored now another writer's (read it when next needed).
       this.forget([profileId]);
-      return false;
+      return outcome === 'landed';
     }
-    this.remember(profileId, {
-      model: structuredClone(model),
-      applied,
-      ...(lastChange ? { lastChange } : {}),
-    });
+    this.remember(profileId, { model: structuredClone(model), applied, changes });
     return true;
   }
 
@@ -185,7 +203,7 @@ export class ProfilesRepository implements OnModuleInit {
     const stored = await this.load(profileId);
     if (!stored || stored.model.version !== expectedVersion) return false;
     const model = { ...stored.model, segments, version: expectedVersion + 1 };
-    return this.write(model, expectedVersion, stored.appliedIds, stored.lastChange);
+    return this.write(model, expectedVersion, stored.appliedIds, stored.changes);
   }
 
   /** Profiles in id order after `after`, for back-fills and broadcasts (each row read once per job). */
@@ -280,8 +298,9 @@ export class ProfilesRepository implements OnModuleInit {
     );
   }
 
-  private toDocument(model: ProfileModel, applied: string[], lastChange?: LastChange): ProfileDocument {
+  private toDocument(model: ProfileModel, applied: string[], changes: LastChange[]): ProfileDocument {
     const email = model.traits.email;
+    const lastChange = changes.at(-1);
     return {
       _id: model.profileId,
       traits: encodeValue(model.traits) as Record<string, unknown>,
@@ -292,6 +311,7 @@ export class ProfilesRepository implements OnModuleInit {
       version: model.version,
       applied,
       ...(lastChange ? { lastChange } : {}),
+      changes,
       updatedAt: new Date(),
       ...(typeof email === 'string' ? { email } : {}),
       schemaVersion: 2,

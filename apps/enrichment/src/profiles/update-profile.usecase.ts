@@ -93,7 +93,8 @@ export class UpdateProfileUseCase {
         // The review may not have been scheduled if the process stopped right after the write.
         if (stored.model.state.reviewAt !== undefined)
           await this.reviews.schedule(profileId, stored.model.state.reviewAt);
-        const last = stored.lastChange?.messageId === messageId ? stored.lastChange : undefined;
+        // Found by message id: other messages may have changed the profile since.
+        const last = stored.changeOf(messageId);
         return {
           profile: snapshotOf(stored.model),
           changed: last?.changed ?? [],
@@ -133,7 +134,13 @@ export class UpdateProfileUseCase {
       const entered = model.segments.filter((id) => !before.segments.includes(id));
       const exited = before.segments.filter((id) => !model.segments.includes(id));
       const lastChange = { messageId, changed, entered, exited };
-      const saved = await this.profiles.save(model, expectedVersion, lastChange, stored?.appliedIds ?? []);
+      const saved = await this.profiles.save(
+        model,
+        expectedVersion,
+        lastChange,
+        stored?.appliedIds ?? [],
+        stored?.changes ?? [],
+      );
       if (!saved) continue;
       if (reviewAt !== undefined && reviewAt !== reviewBefore)
         await this.reviews.schedule(profileId, reviewAt);
