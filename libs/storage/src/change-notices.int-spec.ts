@@ -7,9 +7,9 @@ describe('change notices between replicas (real Redis)', () => {
   const clients: Redis[] = [];
   const notices: ChangeNotices[] = [];
 
-  const replica = () => {
+  const replica = (checkEveryMs?: number) => {
     const redis = new Redis(infra.redisUrl!, { keyPrefix: 'enrichment:' });
-    const replicaNotices = new ChangeNotices(redis);
+    const replicaNotices = new ChangeNotices(redis, checkEveryMs === undefined ? {} : { checkEveryMs });
     clients.push(redis);
     notices.push(replicaNotices);
     return replicaNotices;
@@ -52,5 +52,25 @@ describe('change notices between replicas (real Redis)', () => {
     });
     await a.announce('broken');
     await waitFor('the reload to succeed on its second attempt', () => attempts === 2, 5_000);
+  });
+
+  it('reads again at its next check when a notice was lost, and not after notices it heard', async () => {
+    const reloads: (string | undefined)[] = [];
+    const a = replica(300);
+    await a.listen('lossy', async (message) => void reloads.push(message));
+    await a.announce('lossy', 'first');
+    await waitFor('the notice', () => reloads.length === 1);
+    // Heard: the counter moved by as many changes as were heard, so the checks read nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(reloads).toEqual(['first']);
+
+    // A change counted whose notice never came (the publish failed after the change was stored).
+    const admin = new Redis(infra.redisUrl!, { keyPrefix: 'enrichment:' });
+    clients.push(admin);
+    await admin.incr('changed:lossy:version');
+    await waitFor('the check to find the missed change', () => reloads.length === 2, 2_000);
+    expect(reloads[1]).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(reloads).toHaveLength(2);
   });
 });

@@ -7,7 +7,8 @@ const TOPIC = 'campaigns';
 
 /**
  * The campaigns in memory, so each event is matched without a database read: read whole at boot and
- * again when any replica changes one (a change notice), never per event or on a timer.
+ * again when any replica changes one (a change notice, or its counter found moved by the 30 s
+ * check in Redis when a notice was missed), never per event nor by polling the store.
  */
 @Injectable()
 export class CampaignRegistry implements OnModuleInit {
@@ -20,8 +21,9 @@ export class CampaignRegistry implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.reload();
+    // Subscribed first: a change stored while the boot read runs is then heard, not missed.
     await this.notices.listen(TOPIC, () => this.reload());
+    await this.reload();
   }
 
   /** Reads the campaigns again, after any read already under way (it may predate the change). */

@@ -8,7 +8,8 @@ const TOPIC = 'segments';
 
 /**
  * The segment definitions in memory, so each event is evaluated without a database read: read whole
- * at boot and again when any replica changes one (a change notice), never per event or on a timer.
+ * at boot and again when any replica changes one (a change notice, or its counter found moved by the 30 s
+ * check in Redis when a notice was missed), never per event nor by polling the store.
  */
 @Injectable()
 export class SegmentRegistry implements OnModuleInit {
@@ -21,8 +22,9 @@ export class SegmentRegistry implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.reload();
+    // Subscribed first: a change stored while the boot read runs is then heard, not missed.
     await this.notices.listen(TOPIC, () => this.reload());
+    await this.reload();
   }
 
   /** Reads the segments again, after any read already under way (it may predate the change). */
