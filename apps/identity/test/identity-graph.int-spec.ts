@@ -586,6 +586,106 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
         await profiles().countDocuments({ _id: { $in: [anonymous, user] }, identifiers: 'user_id:user-ce' }),
       ).toBe(0);
     });
+
+    /**
+     * Another replica's event, through the cached path (which takes no claim), against an erasure or a
+     * merge paused right after it deleted the cache entries: the replica read the entry just before
+     * they went (written back here), and sights the profile while the erasure or merge is paused.
+     */
+    const raceCacheClear = async (
+      profileId: string,
+      start: () => Promise<unknown>,
+      key: string,
+      racing: Envelope,
+    ) => {
+      const graph = under.service.app.get(IdentityGraphRepository);
+      const forget = graph.cache.forget.bind(graph.cache);
+      const touchLive = graph.touchLive.bind(graph);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let paused = false;
+      let sightings = 0;
+      graph.cache.forget = async (keys) => {
+        await forget(keys);
+        if (paused) return;
+        paused = true; // the erasure's or merge's deletion: the first one from here on
+        await released;
+      };
+      graph.touchLive = async (id, seenAt) => {
+        const profile = await touchLive(id, seenAt);
+        if (id === profileId) sightings++;
+        return profile;
+      };
+      try {
+        const started = start();
+        await waitFor('the cache entries to be deleted', () => paused);
+        await redis.set(`identity:${entryKey(key)}`, profileId);
+        await publisher.publish(`ingest.${racing.type}` as typeof SUBJECTS.ingest.track, racing as never);
+        await waitFor('the racing event to sight the profile', () => sightings > 0);
+        release();
+        await started;
+      } finally {
+        graph.cache.forget = forget;
+        graph.touchLive = touchLive;
+        release();
+      }
+      return (await tap.nextCausedBy(`identity.resolved.${racing.type}`, racing, 30_000)).envelope.profileId!;
+    };
+
+    it('resolves no event through the cache to a profile being erased, whatever entry it read before the erasure deleted it', async () => {
+      const erased = await send(
+        eventOf('identify', {
+          userId: 'user-rx',
+          anonymousId: 'anon-rx',
+          traits: { email: 'rx@example.com' },
+        }),
+      );
+      expect(await cachedOwner('anonymous_id:anon-rx')).toBe(erased);
+      const request = originEnvelope({
+        type: 'privacy.erase.requested',
+        source: 'test-source',
+        occurredAt: new Date().toISOString(),
+        data: {
+          requestId: 'erase-rx',
+          identifiers: [{ type: 'email', value: 'rx@example.com' }],
+        } satisfies EraseRequestedPayload,
+      });
+      const racing = eventOf('track', { anonymousId: 'anon-rx' });
+      const resolvedTo = await raceCacheClear(
+        erased,
+        async () => {
+          await publisher.publish(SUBJECTS.privacy.eraseRequested, request);
+          await tap.nextCausedBy(SUBJECTS.privacy.eraseDone('identity'), request, 30_000);
+        },
+        'anonymous_id:anon-rx',
+        racing,
+      );
+      // Not the erased profile (it would be recreated downstream after its erasure): a new one, after it.
+      expect(resolvedTo).not.toBe(erased);
+      expect(await profiles().findOne({ _id: erased })).toBeNull();
+      expect(await profiles().findOne({ _id: resolvedTo })).toMatchObject({
+        identifiers: ['anonymous_id:anon-rx'],
+      });
+    });
+
+    it('resolves no event through the cache to a profile being merged away, whatever entry it read before the merge deleted it', async () => {
+      const anonymous = await send(
+        eventOf('identify', { anonymousId: 'anon-rm', traits: { email: 'rm@example.com' } }),
+      );
+      const user = await send(eventOf('track', { userId: 'user-rm' }));
+      expect(await cachedOwner('anonymous_id:anon-rm')).toBe(anonymous);
+      const connecting = eventOf('track', { anonymousId: 'anon-rm', userId: 'user-rm' });
+      const racing = eventOf('track', { anonymousId: 'anon-rm' });
+      const resolvedTo = await raceCacheClear(
+        anonymous,
+        async () => expect(await send(connecting)).toBe(user),
+        'anonymous_id:anon-rm',
+        racing,
+      );
+      // The survivor, not the merged-away profile (an orphan downstream after identity.merged).
+      expect(resolvedTo).toBe(user);
+      expect(await profiles().findOne({ _id: anonymous })).toMatchObject({ mergedInto: user });
+    });
   });
 
   describe('with a second identity instance', () => {

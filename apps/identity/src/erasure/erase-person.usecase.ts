@@ -42,7 +42,10 @@ export class ErasePersonUseCase {
     const removed = await this.graph.withLocks(roots, async () => {
       const profileIds = await this.absorbedInto(roots);
       const doomed = { $or: [{ profileId: { $in: profileIds } }, { _id: { $in: keys } }] };
-      // The cache entries go first (under the claims): none may send an event to an erased profile.
+      // Under the claims, first the profiles are marked (the sighting through the cache, which takes no
+      // claim, matches no marked profile), then the cache entries go: none may send an event to an
+      // erased profile.
+      await this.graph.markErasing(profileIds);
       const listed = await this.graph.profilesById(profileIds);
       const stored = await this.graph.identifiers.find(doomed, { projection: { _id: 1 } }).toArray();
       await this.graph.cache.forget([

@@ -11,9 +11,12 @@ export const IDENTIFIER_CACHE_TTL = Symbol('IDENTIFIER_CACHE_TTL');
  * - an entry is written only by a holder of the claim on the profile it names, after reading MongoDB
  *   under that claim (so it was true when written, and stays true until someone else holds the claim);
  * - whoever moves identifiers away from a profile (merge, split, erasure) holds its claim and deletes
- *   the entries before changing MongoDB (a reader cannot write them back while the claim is held);
- * - a reader takes an entry as a hint only: resolution re-reads it under the claim and verifies it
- *   against the profile document it writes anyway, and falls back to MongoDB on a miss or a stale hit.
+ *   the entries before changing MongoDB (a reader cannot write them back while the claim is held); a
+ *   merge or an erasure first marks the profile document (`mergedInto`, `erasing`), because a reader
+ *   may have read an entry just before it was deleted;
+ * - a reader takes an entry as a hint only: resolution's cached path verifies it, without a claim,
+ *   against the profile document its one write returns (matched only when not `erasing`, then live and
+ *   listing the keys), and falls back to MongoDB, under claims, on a miss or a stale hit.
  * Entries expire after a TTL (a miss is always safe). Keys are hashed: no e-mail or phone in Redis.
  */
 @Injectable()

@@ -33,6 +33,11 @@ export interface ProfileDocument {
   mergeId?: string;
   /** On a survivor: merges into it that started and have not finished (found by _id, no query). */
   pendingMerges?: string[];
+  /**
+   * Set by an erasure before it deletes anything (the document itself goes last): from then on no
+   * sighting through the cache matches the profile (see touchLive).
+   */
+  erasing?: true;
   schemaVersion: 1;
 }
 
@@ -284,12 +289,16 @@ export class IdentityGraphRepository implements OnModuleInit {
 
   /**
    * A sighting of a profile found through the cache, in one command and without a claim: it only moves
-   * firstSeen/lastSeen (commutative, and not a version change). Filters on _id alone and returns the
-   * profile after the update, so the caller verifies the cache entry against it: null when it is gone.
+   * firstSeen/lastSeen (commutative, and not a version change). Returns the profile after the update,
+   * so the caller verifies the cache entry against it (live: no `mergedInto`, and listing the keys):
+   * null when it is gone or being erased. Whoever takes identifiers from a profile marks its document
+   * (`erasing`, `mergedInto`) before deleting their cache entries, so a sighting that matches came
+   * before the mark, i.e. before the erasure or merge changed anything. The filter keeps an equality on
+   * _id (FerretDB narrows by it; the `$ne` is evaluated on that one row).
    */
   async touchLive(profileId: string, seenAt: Date): Promise<ProfileDocument | null> {
     return this.profiles.findOneAndUpdate(
-      { _id: profileId },
+      { _id: profileId, erasing: { $ne: true } },
       { $min: { firstSeen: seenAt }, $max: { lastSeen: seenAt } },
       { returnDocument: 'after' },
     );
@@ -317,8 +326,6 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applyMerge(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
-    // Before anything moves: no cache entry may still send the merged profiles' identifiers to them.
-    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     const survivorKeys = new Set<string>();
     let firstSeen: Date | undefined;
     let lastSeen: Date | undefined;
@@ -327,12 +334,16 @@ export class IdentityGraphRepository implements OnModuleInit {
       if (!firstSeen || profile.firstSeen < firstSeen) firstSeen = profile.firstSeen;
       if (!lastSeen || profile.lastSeen > lastSeen) lastSeen = profile.lastSeen;
     }
+    // The merged profiles are marked first: a sighting through an entry read before it is deleted
+    // (touchLive, without a claim) then sees `mergedInto` and reads MongoDB, which waits for this merge.
     for (const id of merge.mergedIds) {
       await this.profiles.updateOne(
         { _id: id },
         { $set: { mergedInto: merge.survivorId, mergeId: merge._id }, $inc: { version: 1 } },
       );
     }
+    // Then, before any identifier moves: no cache entry may still send them to the merged profiles.
+    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
     await this.profiles.updateOne(
       { _id: merge.survivorId },
       {
@@ -371,6 +382,17 @@ export class IdentityGraphRepository implements OnModuleInit {
     await this.profiles.updateOne({ _id: profile._id }, { $set: { identifiers }, $inc: { version: 1 } });
     await this.cache.forget([oldKey]);
     await this.identifiers.deleteOne({ _id: oldKey });
+  }
+
+  /**
+   * The first step of an erasure (the caller holds the profiles' claims): each profile is marked
+   * `erasing`, one by _id, before its cache entries are deleted, so from here on no sighting through
+   * the cache (touchLive) matches it, whatever entry it read.
+   */
+  async markErasing(profileIds: readonly string[]): Promise<void> {
+    for (const id of unique(profileIds)) {
+      await this.profiles.updateOne({ _id: id }, { $set: { erasing: true }, $inc: { version: 1 } });
+    }
   }
 
   /** The e-mail rules the stored addresses were last rewritten under (undefined: never). */

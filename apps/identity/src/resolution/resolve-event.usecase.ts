@@ -122,10 +122,13 @@ export class ResolveEventUseCase {
   /**
    * The hot path, one store command: every identifier of the event is cached for one profile, and the
    * sighting written to it returns the profile, live and listing every key. No claim is needed: an
-   * entry is written only under its profile's claim after reading MongoDB, whoever moves an identifier
-   * deletes its entry first, and the sighting only moves firstSeen/lastSeen (commutative), so an event
-   * that meets a merge or split in progress resolves as if it had come just before it.
-   * Undefined on a miss, two profiles, or a stale entry: the caller reads MongoDB.
+   * entry is written only under its profile's claim after reading MongoDB; an erasure or a merge marks
+   * the profile document (`erasing`, `mergedInto`) before it deletes the entries, and the sighting
+   * matches no `erasing` profile and is refused on `mergedInto`; the sighting only moves
+   * firstSeen/lastSeen (commutative). So an event resolved here was sighted before the erasure or merge
+   * changed anything, as when this path held the claim (its publish may still land after the erasure or
+   * merge began, then as now). Undefined on a miss, two profiles, a marked profile or a stale entry:
+   * the caller reads MongoDB, under claims.
    */
   private async attemptCached(keys: string[], seenAt: Date): Promise<string | undefined> {
     const cached = await this.graph.cache.get(keys);
@@ -166,6 +169,8 @@ export class ResolveEventUseCase {
       const liveIds = unique(live.values()).sort();
       // (None left: they were erased or re-keyed meanwhile; the next try starts a new profile.)
       if (liveIds.length === 0 || !liveIds.every((id) => seen.includes(id))) return undefined;
+      // An erasure that failed part way (it runs again) left a marked profile: never resolve to it.
+      if (liveIds.some((id) => held.get(id)?.erasing)) return undefined;
       const ownerOf = (key: string) => {
         const raw = owners.get(key);
         return raw === undefined ? undefined : live.get(raw);
