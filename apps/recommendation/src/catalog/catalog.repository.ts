@@ -70,11 +70,13 @@ export class CatalogRepository implements OnModuleInit {
       })),
       { ordered: false },
     );
-    for (const { product_id: id, quantity: _quantity, ...fields } of changed)
-      catalog.set(id, { ...catalog.get(id), ...defined(fields), product_id: id });
     const ids = [...new Set(changed.map((product) => product.product_id))];
     const change: CatalogChange = { from: this.replica, ...(ids.length <= NAMED_CHANGES ? { ids } : {}) };
+    // Announced before this replica's memory takes the change: if the announcement fails, the
+    // redelivered message still finds the change new here, so it writes and announces it again.
     await this.notices.announce(TOPIC, JSON.stringify(change));
+    for (const { product_id: id, quantity: _quantity, ...fields } of changed)
+      catalog.set(id, { ...catalog.get(id), ...defined(fields), product_id: id });
   }
 
   /** The known products among `ids`, in that order. */
