@@ -686,6 +686,34 @@ describe('identity graph: joins, merges, limits, alias, concurrency', () => {
       expect(resolvedTo).toBe(user);
       expect(await profiles().findOne({ _id: anonymous })).toMatchObject({ mergedInto: user });
     });
+
+    it('resolves no event through the cache to the survivor for an identifier a split is giving back', async () => {
+      const anonymous = await send(eventOf('track', { anonymousId: 'anon-rt' }));
+      const user = await send(eventOf('track', { userId: 'user-rt' }));
+      await send(eventOf('track', { anonymousId: 'anon-rt', userId: 'user-rt' }));
+      await send(eventOf('track', { anonymousId: 'anon-rt' })); // cached for the survivor
+      expect(await cachedOwner('anonymous_id:anon-rt')).toBe(user);
+      const merge = await merges().findOne({ survivorId: user, mergedIds: anonymous });
+      const racing = eventOf('track', { anonymousId: 'anon-rt' });
+      const resolvedTo = await raceCacheClear(
+        user,
+        async () => {
+          const response = await fetch(`${under.service.url}/api/profiles/${user}/split`, {
+            method: 'POST',
+            headers: {
+              authorization: 'Bearer identity-test-admin-token',
+              'content-type': 'application/json',
+            },
+            body: JSON.stringify({ mergeId: merge!._id }),
+          });
+          expect(response.status).toBe(200);
+        },
+        'anonymous_id:anon-rt',
+        racing,
+      );
+      expect(resolvedTo).toBe(anonymous);
+      expect((await profiles().findOne({ _id: user }))!.identifiers).toEqual(['user_id:user-rt']);
+    });
   });
 
   describe('with a second identity instance', () => {

@@ -434,29 +434,30 @@ export class IdentityGraphRepository implements OnModuleInit {
    */
   async applySplit(merge: MergeDocument): Promise<void> {
     const merged = await this.profilesById(merge.mergedIds);
+    const returned = new Set([...merged.values()].flatMap((profile) => profile.identifiers));
+    // The survivor stops listing the returning identifiers first: a sighting through an entry read
+    // before it is deleted (touchLive, without a claim) then fails its check and reads MongoDB, which
+    // waits for this split. (An event under the survivor's claim after a crash here lists one again;
+    // the resumed split takes it off again.)
+    await this.profiles.updateOne(
+      { _id: merge.survivorId },
+      { $pullAll: { identifiers: [...returned] }, $inc: { version: 1 } },
+    );
     // Before anything moves: the returning identifiers' entries name the survivor.
-    await this.cache.forget([...merged.values()].flatMap((profile) => profile.identifiers));
-    const returned = new Set<string>();
+    await this.cache.forget(returned);
     await this.profiles.updateMany(
       { _id: { $in: merge.mergedIds }, mergeId: merge._id },
       { $unset: { mergedInto: '', mergeId: '' }, $inc: { version: 1 } },
     );
     const moves = [...merged.values()].flatMap((profile) =>
-      profile.identifiers.map((key) => {
-        returned.add(key);
-        return {
-          updateOne: {
-            filter: { _id: key, profileId: merge.survivorId },
-            update: { $set: { profileId: profile._id } },
-          },
-        };
-      }),
+      profile.identifiers.map((key) => ({
+        updateOne: {
+          filter: { _id: key, profileId: merge.survivorId },
+          update: { $set: { profileId: profile._id } },
+        },
+      })),
     );
     if (moves.length > 0) await this.identifiers.bulkWrite(moves, { ordered: false });
-    await this.profiles.updateOne(
-      { _id: merge.survivorId },
-      { $pullAll: { identifiers: [...returned] }, $inc: { version: 1 } },
-    );
   }
 
   async recordConflict(conflict: Omit<ConflictDocument, 'createdAt' | 'schemaVersion'>): Promise<void> {
