@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { ChangeNotices } from '@mesh/storage';
 import { type Features, featuresOf } from './features.js';
+import { LatestFeatures } from './latest-features.js';
 import { type FeatureRow, PropensityRepository } from './propensity.repository.js';
 
 describe('feature rows (real FerretDB)', () => {
@@ -48,5 +49,40 @@ describe('feature rows (real FerretDB)', () => {
     await repository.saveFeatures({ profileId: 'ada', at: at(4), features: features(4) });
     expect(await row('ada')).toMatchObject({ at: at(4), features: { cart_value: 4 } });
     expect(await db.collection('feature_rows').countDocuments({ profileId: 'ada' })).toBe(1);
+  });
+
+  // The profile.updated consumer is not ordered by profile, and a profile's later version may come
+  // from an event that happened earlier (a late event): the version decides, not the time.
+  it('keeps the highest profile version, in the day row and in Redis, whatever the event times', async () => {
+    const latest = new LatestFeatures(redis);
+    const snapshot = (version: number, minute: number, cartValue: number) => ({
+      profileId: 'cy',
+      at: at(minute),
+      features: features(cartValue),
+      version,
+    });
+    // Version 7 (built from an event of 12:05) is handled first, then version 6 (an event of 12:10).
+    for (const [version, minute, cartValue] of [
+      [7, 5, 70],
+      [6, 10, 60],
+    ] as const) {
+      await repository.saveFeatures(snapshot(version, minute, cartValue));
+      await latest.save('cy', snapshot(version, minute, cartValue));
+    }
+    expect(await row('cy')).toMatchObject({ version: 7, features: { cart_value: 70 } });
+    expect((await latest.get('cy'))?.features.cart_value).toBe(70);
+    // Together in one batch, in the same order.
+    await Promise.all([
+      repository.saveFeatures(snapshot(9, 6, 90)),
+      repository.saveFeatures(snapshot(8, 11, 80)),
+    ]);
+    expect(await row('cy')).toMatchObject({ version: 9, features: { cart_value: 90 } });
+    // A redelivery of the newest writes it again; a newer version replaces it.
+    await repository.saveFeatures(snapshot(9, 6, 90));
+    await repository.saveFeatures(snapshot(10, 1, 100));
+    await latest.save('cy', snapshot(10, 1, 100));
+    expect(await row('cy')).toMatchObject({ version: 10, at: at(1), features: { cart_value: 100 } });
+    expect((await latest.get('cy'))?.features.cart_value).toBe(100);
+    expect(await db.collection('feature_rows').countDocuments({ profileId: 'cy' })).toBe(1);
   });
 });

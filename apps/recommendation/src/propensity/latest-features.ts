@@ -3,16 +3,23 @@ import { REDIS } from '@mesh/storage';
 import { type Redis } from 'ioredis';
 import { type Features } from './features.js';
 
-// Keeps the snapshot only if it is not older than the one held (redeliveries and late copies lose).
+// Keeps the snapshot only if it is not older than the one held (redeliveries and late copies lose):
+// by profile version when both have one (snapshots of one profile may be handled out of order, and a
+// later version may come from an event that happened earlier), else by time.
 const SAVE_IF_NEWER = `
-local held = redis.call('HGET', KEYS[1], 'at')
-if held and tonumber(held) > tonumber(ARGV[1]) then return 0 end
+local held = redis.call('HMGET', KEYS[1], 'at', 'version')
+if ARGV[3] ~= '' and held[2] then
+  if tonumber(held[2]) > tonumber(ARGV[3]) then return 0 end
+elseif held[1] and tonumber(held[1]) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'at', ARGV[1], 'features', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'version', ARGV[3]) else redis.call('HDEL', KEYS[1], 'version') end
 return 1`;
 
 export interface LatestFeatureRow {
   at: Date;
   features: Features;
+  /** The profile version the snapshot is of (enrichment's, one more per change). */
+  version?: number;
 }
 
 /**
@@ -31,6 +38,7 @@ export class LatestFeatures {
       `feat:${profileId}`,
       String(row.at.getTime()),
       JSON.stringify(row.features),
+      row.version === undefined ? '' : String(row.version),
     );
   }
 
@@ -51,6 +59,7 @@ export class LatestFeatures {
         `feat:${row.profileId}`,
         String(row.at.getTime()),
         JSON.stringify(row.features),
+        row.version === undefined ? '' : String(row.version),
       );
     await pipeline.exec();
   }

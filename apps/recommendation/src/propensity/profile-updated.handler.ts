@@ -13,8 +13,9 @@ export class ProfileUpdatedHandler {
     private readonly latest: LatestFeatures,
   ) {}
 
-  // Not ordered by profile: rows and snapshots keep the newest by time whatever the order, and a
-  // profile's snapshots arriving together are written as one row (PropensityRepository.saveFeatures).
+  // Not ordered by profile: rows and snapshots keep the newest profile version whatever the order
+  // (not the newest occurredAt: a later version may come from an earlier event), and a profile's
+  // snapshots arriving together are written as one row (PropensityRepository.saveFeatures).
   @OnMessage('enrichment.profile.updated')
   async handle(@Payload() envelope: EnvelopeOf<'enrichment.profile.updated'>): Promise<void> {
     const { profile } = envelope.data;
@@ -26,8 +27,9 @@ export class ProfileUpdatedHandler {
       profileId: profile.profileId,
       at,
       features,
+      version: profile.version,
       ...(typeof country === 'string' && country !== '' ? { country } : {}),
     });
-    await this.latest.save(profile.profileId, { at, features });
+    await this.latest.save(profile.profileId, { at, features, version: profile.version });
   }
 }

@@ -10,6 +10,8 @@ export interface FeatureRow {
   profileId: string;
   at: Date;
   features: Features;
+  /** The profile version the snapshot is of: the day's row keeps the highest. */
+  version?: number;
   country?: string;
   schemaVersion: 1;
 }
@@ -98,14 +100,18 @@ class FeatureRowBatch {
     for (const { row } of batch) {
       const id = rowIdOf(row);
       const held = newest.get(id);
-      if (!held || held.at <= row.at) newest.set(id, row);
+      if (!held || !newer(held, row)) newest.set(id, row);
     }
     try {
       await this.features.bulkWrite(
         [...newest].map(([_id, row]) => ({
           updateOne: {
-            // A row of the same day that is newer already stays (a late or redelivered snapshot).
-            filter: { _id, at: { $lte: row.at } },
+            // A row of the same day that is newer already stays (a late or redelivered snapshot):
+            // by profile version (a later version may come from an earlier event), else by time.
+            filter:
+              row.version === undefined
+                ? { _id, at: { $lte: row.at } }
+                : { _id, version: { $not: { $gt: row.version } } },
             update: { $set: { ...row, schemaVersion: 1 as const } },
             upsert: true,
           },
@@ -123,6 +129,10 @@ class FeatureRowBatch {
     for (const pending of batch) pending.resolve();
   }
 }
+
+/** Whether `held` is a newer snapshot of its profile than `row` (by version when both have one). */
+const newer = (held: NewFeatureRow, row: NewFeatureRow) =>
+  held.version !== undefined && row.version !== undefined ? held.version > row.version : held.at > row.at;
 
 /** One row per profile per day. */
 const rowIdOf = (row: NewFeatureRow) => `${row.profileId}:${Math.floor(row.at.getTime() / DAY_MS)}`;

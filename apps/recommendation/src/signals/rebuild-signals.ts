@@ -40,7 +40,7 @@ async function restoreLatestFeatures(redis: Redis, db: Db): Promise<number> {
   let batch: FeatureRow[] = [];
   for await (const row of db
     .collection<FeatureRow>('feature_rows')
-    .find({}, { projection: { profileId: 1, at: 1, features: 1 }, batchSize: 5_000 })) {
+    .find({}, { projection: { profileId: 1, at: 1, features: 1, version: 1 }, batchSize: 5_000 })) {
     profiles.add(row.profileId);
     batch.push(row);
     if (batch.length === 1_000) {
