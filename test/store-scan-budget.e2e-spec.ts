@@ -6,9 +6,12 @@ import {
   freePort,
   type Infra,
   readCollectionStats,
-  readMongoCommands,
+  operationsSince,
+  readMongoDataOperations,
   readTopStatements,
   resetCollectionStats,
+  sendShopper,
+  shopperAddress,
   SmtpSink,
   startInfra,
   startServiceProcesses,
@@ -33,23 +36,6 @@ const GROWING_COLLECTION_ROWS = 1_000;
 const IDLE_SECONDS = 15;
 /** Data commands FerretDB may serve per shopper (two events and one email). */
 const MONGO_OPERATIONS_PER_SHOPPER = 15;
-/** Driver housekeeping, not data operations. */
-const NOT_DATA_COMMANDS = new Set([
-  'hello',
-  'isMaster',
-  'ismaster',
-  'ping',
-  'buildInfo',
-  'buildinfo',
-  'getParameter',
-  'saslStart',
-  'saslContinue',
-  'endSessions',
-  'listCollections',
-  'listIndexes',
-  'createIndexes',
-  'create',
-]);
 
 /**
  * The embedded store (FerretDB on PostgreSQL) holding ≥ 20k shoppers' worth of data, a few hundred new
@@ -96,37 +82,7 @@ describe('the store under the whole mesh', () => {
   });
 
   const shopper = async (i: number) => {
-    const id = token(i);
-    const response = await fetch(`${mesh.url('ingest')}/v1/batch`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        batch: [
-          {
-            type: 'identify',
-            userId: `user-${id}`,
-            traits: { email: `${id}@example.com`, first_name: 'Ada' },
-          },
-          {
-            type: 'track',
-            userId: `user-${id}`,
-            event: 'Product Added',
-            properties: {
-              product_id: 'sku-laptop-13',
-              name: 'Laptop 13',
-              price: 1299,
-              currency: 'EUR',
-              cart_id: `cart-${id}`,
-            },
-          },
-        ],
-      }),
-    });
-    expect(response.status).toBe(200);
-    await response.body?.cancel();
+    expect(await sendShopper(mesh.url('ingest'), WRITE_KEY, token(i))).toBe(200);
   };
 
   /** Shoppers from..to-1 arrive at a fixed rate; resolves once each has its email. */
@@ -139,7 +95,7 @@ describe('the store under the whole mesh', () => {
       calls.push(shopper(i));
     }
     await Promise.all(calls);
-    const addresses = new Set(Array.from({ length: to - from }, (_, k) => `${token(from + k)}@example.com`));
+    const addresses = new Set(Array.from({ length: to - from }, (_, k) => shopperAddress(token(from + k))));
     await waitFor(
       `${to - from} emails`,
       () => sink.messages().filter((email) => email.to.some((to) => addresses.has(to))).length >= to - from,
@@ -147,10 +103,7 @@ describe('the store under the whole mesh', () => {
     );
   };
 
-  const dataOperations = async () => {
-    const commands = await readMongoCommands(infra.mongo!.metricsUrl!);
-    return [...commands].filter(([command]) => !NOT_DATA_COMMANDS.has(command));
-  };
+  const dataOperations = () => readMongoDataOperations(infra.mongo!.metricsUrl!);
 
   const transactions = () =>
     withPostgres(infra.mongo!.postgresUrl, async (client) => {
@@ -183,7 +136,7 @@ describe('the store under the whole mesh', () => {
     await statisticsReported();
 
     const stats = await readCollectionStats(infra.mongo!.postgresUrl);
-    const operations = subtract(await dataOperations(), operationsBefore);
+    const operations = operationsSince(operationsBefore, await dataOperations());
     const totalOperations = [...operations.values()].reduce((sum, count) => sum + count, 0);
     const perShopper = (value: number) => (value / MEASURED_SHOPPERS).toFixed(2);
     report('per shopper', [
@@ -208,7 +161,7 @@ describe('the store under the whole mesh', () => {
     const idleOperationsBefore = await dataOperations();
     await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1_000));
     const idleStats = await readCollectionStats(infra.mongo!.postgresUrl);
-    const idleOperations = subtract(await dataOperations(), idleOperationsBefore);
+    const idleOperations = operationsSince(idleOperationsBefore, await dataOperations());
     report(`idle for ${IDLE_SECONDS} s`, [
       `Mongo data operations: ${[...idleOperations].map(([command, count]) => `${command} ${count}`).join(', ') || 'none'}`,
       ...describeReads(idleStats),
@@ -278,15 +231,6 @@ function describeReads(stats: readonly CollectionReads[]): string[] {
         `${collection.rowsReadBySequentialScans} rows, ${collection.indexScans} index scans, ` +
         `+${collection.inserted} ~${collection.updated} -${collection.deleted}`,
     );
-}
-
-function subtract(after: Array<[string, number]>, before: Array<[string, number]>): Map<string, number> {
-  const earlier = new Map(before);
-  return new Map(
-    after
-      .map(([command, count]): [string, number] => [command, count - (earlier.get(command) ?? 0)])
-      .filter(([, count]) => count > 0),
-  );
 }
 
 function report(title: string, lines: string[]): void {

@@ -6,6 +6,8 @@ import {
   fillLikeShoppers,
   freePort,
   type ReceivedEmail,
+  sendShopper,
+  shopperAddress,
   SmtpSink,
   startMongo,
   startNats,
@@ -79,7 +81,7 @@ const groups: ProcessGroup[] = [
 
 const run = randomBytes(3).toString('hex');
 const token = (i: number) => `m${run}q${String(i).padStart(7, '0')}z`;
-const addressOf = (i: number) => `${token(i)}@example.com`;
+const addressOf = (i: number) => shopperAddress(token(i));
 /** When each shopper's call went out, and when each address got an email. */
 const sentAt = new Map<string, number>();
 const arrivals = new Map<string, number[]>();
@@ -89,35 +91,9 @@ sink.onEmail((email: ReceivedEmail) => {
 });
 
 async function shopper(i: number): Promise<boolean> {
-  const id = token(i);
   sentAt.set(addressOf(i), performance.now());
   try {
-    const response = await fetch(`${mesh.url('ingest')}/v1/batch`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        batch: [
-          { type: 'identify', userId: `user-${id}`, traits: { email: addressOf(i), first_name: 'Ada' } },
-          {
-            type: 'track',
-            userId: `user-${id}`,
-            event: 'Product Added',
-            properties: {
-              product_id: 'sku-laptop-13',
-              name: 'Laptop 13',
-              price: 1299,
-              currency: 'EUR',
-              cart_id: `cart-${id}`,
-            },
-          },
-        ],
-      }),
-    });
-    await response.body?.cancel();
-    return response.ok;
+    return (await sendShopper(mesh.url('ingest'), WRITE_KEY, token(i))) === 200;
   } catch {
     return false;
   }

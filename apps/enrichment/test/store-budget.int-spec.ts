@@ -6,7 +6,8 @@ import {
   type Infra,
   MessageTap,
   readCollectionStats,
-  readMongoCommands,
+  operationsSince,
+  readMongoDataOperations,
   readTopStatements,
   resetCollectionStats,
   startInfra,
@@ -23,24 +24,6 @@ const SHOPPERS_PER_SECOND = 20;
  * profile's insert and its update, and the campaign entry written with the check for an earlier one.
  */
 const OPERATIONS_PER_SHOPPER = 3;
-/** Driver housekeeping, not data operations. */
-const HOUSEKEEPING = new Set([
-  'hello',
-  'isMaster',
-  'ismaster',
-  'ping',
-  'buildInfo',
-  'buildinfo',
-  'getParameter',
-  'saslStart',
-  'saslContinue',
-  'endSessions',
-  'listCollections',
-  'listIndexes',
-  'createIndexes',
-  'create',
-]);
-
 /**
  * What enrichment asks of its store per shopper (the whole mesh's budget is 15 operations for two
  * events and an email): FerretDB's own command counts and PostgreSQL's per-collection counters.
@@ -76,16 +59,8 @@ describe('enrichment: store operations per shopper', () => {
     await infra?.stop();
   });
 
-  const dataOperations = async () => {
-    const commands = await readMongoCommands(infra.mongo!.metricsUrl!);
-    return new Map([...commands].filter(([command]) => !HOUSEKEEPING.has(command)));
-  };
-  const since = (before: Map<string, number>, after: Map<string, number>) =>
-    new Map(
-      [...after]
-        .map(([command, count]): [string, number] => [command, count - (before.get(command) ?? 0)])
-        .filter(([, count]) => count > 0),
-    );
+  const dataOperations = () => readMongoDataOperations(infra.mongo!.metricsUrl!);
+  const since = operationsSince;
   const total = (operations: Map<string, number>) => [...operations.values()].reduce((a, b) => a + b, 0);
 
   const shop = async (from: number, to: number) => {

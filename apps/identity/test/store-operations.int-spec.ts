@@ -14,32 +14,14 @@ import {
   type Infra,
   MessageTap,
   readCollectionStats,
-  readMongoCommands,
+  operationsSince,
+  readMongoDataOperations,
   resetCollectionStats,
   startInfra,
   uniqueName,
   waitFor,
 } from '@mesh/testing';
 import { identitySpec } from '../src/identity.app.js';
-
-/** Driver housekeeping, not data operations (`unknown`: the legacy OP_QUERY handshake of a new connection). */
-const NOT_DATA_COMMANDS = new Set([
-  'unknown',
-  'hello',
-  'isMaster',
-  'ismaster',
-  'ping',
-  'buildInfo',
-  'buildinfo',
-  'getParameter',
-  'saslStart',
-  'saslContinue',
-  'endSessions',
-  'listCollections',
-  'listIndexes',
-  'createIndexes',
-  'create',
-]);
 
 const SHOPPERS = 40;
 /** Store commands identity may send per shopper (an identify of a new person and a track). */
@@ -119,10 +101,7 @@ describe('identity: store operations per shopper', () => {
     });
   };
 
-  const dataOperations = async () => {
-    const commands = await readMongoCommands(infra.mongo!.metricsUrl!);
-    return new Map([...commands].filter(([command]) => !NOT_DATA_COMMANDS.has(command)));
-  };
+  const dataOperations = () => readMongoDataOperations(infra.mongo!.metricsUrl!);
 
   it(`sends at most ${OPERATIONS_PER_SHOPPER} store commands per new shopper`, async () => {
     await shop(0, 5);
@@ -133,12 +112,10 @@ describe('identity: store operations per shopper', () => {
 
     const after = await dataOperations();
     const perShopper = new Map(
-      [...after]
-        .map(([command, count]): [string, number] => [
-          command,
-          (count - (before.get(command) ?? 0)) / SHOPPERS,
-        ])
-        .filter(([, count]) => count > 0),
+      [...operationsSince(before, after)].map(([command, count]): [string, number] => [
+        command,
+        count / SHOPPERS,
+      ]),
     );
     const total = [...perShopper.values()].reduce((sum, count) => sum + count, 0);
     const stats = await readCollectionStats(infra.mongo!.postgresUrl);

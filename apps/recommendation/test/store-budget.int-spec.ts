@@ -12,7 +12,8 @@ import {
   type BootedService,
   type Infra,
   MessageTap,
-  readMongoCommands,
+  operationsSince,
+  readMongoDataOperations,
   readTopStatements,
   resetCollectionStats,
   startInfra,
@@ -25,22 +26,6 @@ const SHOPPERS = 100;
 const SHOPPERS_PER_SECOND = 20;
 /** Store operations per shopper: its feature rows (one upsert, often shared with other shoppers). */
 const OPERATIONS_PER_SHOPPER = 1;
-const HOUSEKEEPING = new Set([
-  'hello',
-  'isMaster',
-  'ismaster',
-  'ping',
-  'buildInfo',
-  'buildinfo',
-  'getParameter',
-  'saslStart',
-  'saslContinue',
-  'endSessions',
-  'listCollections',
-  'listIndexes',
-  'createIndexes',
-  'create',
-]);
 const CART_REMINDER: CampaignSpecDto = {
   campaignId: 'cart-abandonment',
   name: 'You left something in your cart',
@@ -83,16 +68,8 @@ describe('recommendation: store operations per shopper', () => {
     await infra?.stop();
   });
 
-  const dataOperations = async () => {
-    const commands = await readMongoCommands(infra.mongo!.metricsUrl!);
-    return new Map([...commands].filter(([command]) => !HOUSEKEEPING.has(command)));
-  };
-  const since = (before: Map<string, number>, after: Map<string, number>) =>
-    new Map(
-      [...after]
-        .map(([command, count]): [string, number] => [command, count - (before.get(command) ?? 0)])
-        .filter(([, count]) => count > 0),
-    );
+  const dataOperations = () => readMongoDataOperations(infra.mongo!.metricsUrl!);
+  const since = operationsSince;
   const total = (operations: Map<string, number>) => [...operations.values()].reduce((a, b) => a + b, 0);
 
   const shopper = async (i: number) => {

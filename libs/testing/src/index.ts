@@ -22,3 +22,4 @@ export * from './harness/otlp-receiver.js';
 export * from './harness/jetstream-probe.js';
 export * from './harness/service-under-test.js';
 export * from './harness/store-filler.js';
+export * from './harness/shoppers.js';

@@ -140,3 +140,43 @@ export async function readMongoCommands(metricsUrl: string): Promise<Map<string,
   }
   return counts;
 }
+
+/**
+ * What a MongoDB driver sends on its own: handshakes (FerretDB names a new connection's legacy OP_QUERY
+ * handshake `unknown`), monitoring, sessions, authentication and boot-time schema work.
+ */
+const DRIVER_HOUSEKEEPING = new Set([
+  'unknown',
+  'hello',
+  'isMaster',
+  'ismaster',
+  'ping',
+  'buildInfo',
+  'buildinfo',
+  'getParameter',
+  'saslStart',
+  'saslContinue',
+  'endSessions',
+  'listCollections',
+  'listIndexes',
+  'createIndexes',
+  'create',
+]);
+
+/** The data operations (find, insert, update, findAndModify…) FerretDB served so far, by command. */
+export async function readMongoDataOperations(metricsUrl: string): Promise<Map<string, number>> {
+  const commands = await readMongoCommands(metricsUrl);
+  return new Map([...commands].filter(([command]) => !DRIVER_HOUSEKEEPING.has(command)));
+}
+
+/** The counts that grew from `before` to `after`, by how much. */
+export function operationsSince(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Map<string, number> {
+  return new Map(
+    [...after]
+      .map(([command, count]): [string, number] => [command, count - (before.get(command) ?? 0)])
+      .filter(([, count]) => count > 0),
+  );
+}
