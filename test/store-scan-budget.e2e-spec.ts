@@ -12,6 +12,7 @@ import {
   resetCollectionStats,
   sendShopper,
   shopperAddress,
+  shopperProfileId,
   SmtpSink,
   startInfra,
   startServiceProcesses,
@@ -22,6 +23,7 @@ import {
 } from '@mesh/testing';
 
 const WRITE_KEY = 'scan-budget-write-key-0123456789';
+const ADMIN_TOKEN = 'scan-budget-admin-token-0123456789';
 const WARM_UP_SHOPPERS = 20;
 /** Copies of each warm-up shopper's documents: ≥ 20k profiles already in the store. */
 const FILL_COPIES = 1_000;
@@ -62,7 +64,7 @@ describe('the store under the whole mesh', () => {
         NATS_URL: infra.natsUrl!,
         REDIS_URL: infra.redisUrl!,
         NATS_STREAM_MAX_BYTES: String(256 * 1024 * 1024),
-        MESH_ADMIN_TOKEN: 'scan-budget-admin-token-0123456789',
+        MESH_ADMIN_TOKEN: ADMIN_TOKEN,
         MESH_DEMO: 'true',
         MESH_DEMO_WRITE_KEY: WRITE_KEY,
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
@@ -115,7 +117,11 @@ describe('the store under the whole mesh', () => {
 
   it('reads no growing collection by a sequential scan, and few rows of any', async () => {
     await shop(0, WARM_UP_SHOPPERS);
-    const tokens = Array.from({ length: WARM_UP_SHOPPERS }, (_, i) => token(i));
+    const shoppers = Array.from({ length: WARM_UP_SHOPPERS }, (_, i) => token(i));
+    const profileIds = await Promise.all(
+      shoppers.map((shopper) => shopperProfileId(mesh.url('identity'), ADMIN_TOKEN, shopper)),
+    );
+    const tokens = [...shoppers, ...profileIds];
     const filled = await fillLikeShoppers(
       infra.mongoUrl!,
       SERVICES.map(databaseOf),

@@ -8,6 +8,7 @@ import {
   type ReceivedEmail,
   sendShopper,
   shopperAddress,
+  shopperProfileId,
   SmtpSink,
   startMongo,
   startNats,
@@ -15,6 +16,8 @@ import {
   startRedis,
   startServiceProcesses,
 } from '@mesh/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { MongoClient } from 'mongodb';
 import { percentiles } from '../messaging/bench-stats.js';
 import { childPids, CpuMeter, type ProcessGroup } from '../support/process-cpu.js';
@@ -41,6 +44,26 @@ const DRAIN_MS = 30_000;
 const SUSTAINABLE_P99_MS = 1_000;
 const WRITE_KEY = 'bench-mesh-write-key-0123456789';
 const ADMIN_TOKEN = 'bench-mesh-admin-token-0123456789';
+
+/** Warnings and errors the services logged (pino levels 40 and up), the first few of each kept. */
+const problems = new Map<string, { count: number; first: string[] }>();
+function noteLogLine(service: ServiceName, line: string): void {
+  let level: number;
+  let message = line;
+  try {
+    const entry = JSON.parse(line) as { level?: number; msg?: string };
+    level = entry.level ?? 0;
+    message = entry.msg ?? line;
+  } catch {
+    level = /\b(WARN|ERROR|FATAL)\b/.test(line) ? 40 : 0;
+  }
+  if (level < 40) return;
+  const seen = problems.get(service) ?? { count: 0, first: [] };
+  seen.count++;
+  if (seen.first.length < 3) seen.first.push(message.slice(0, 300));
+  problems.set(service, seen);
+  if (process.env.BENCH_VERBOSE) console.log(`${service} | ${line}`);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const load = () =>
@@ -70,6 +93,7 @@ const mesh = await startServiceProcesses({
       : {}),
   },
   serviceEnv: (service) => ({ PORT: String(ports.get(service)), MONGO_URL: `${mongo.url}/${service}` }),
+  onLine: (service, line) => noteLogLine(service, line),
 });
 const groups: ProcessGroup[] = [
   ...SERVICES.map((service) => ({ name: service, pids: () => [mesh.pid(service)!] })),
@@ -120,6 +144,24 @@ async function emailsFor(from: number, count: number, timeoutMs: number): Promis
   }
 }
 
+const natsClient = await connect({ servers: nats.url });
+const jsm = await jetstreamManager(natsClient);
+
+/** Consumers with messages not yet delivered (pending) or delivered and not yet acked (in flight). */
+async function consumerLag(): Promise<string[]> {
+  const lagging: string[] = [];
+  for await (const stream of jsm.streams.list()) {
+    for await (const consumer of jsm.consumers.list(stream.config.name)) {
+      if (consumer.num_pending + consumer.num_ack_pending > 0) {
+        lagging.push(
+          `${consumer.name} ${consumer.num_pending} pending, ${consumer.num_ack_pending} in flight`,
+        );
+      }
+    }
+  }
+  return lagging;
+}
+
 // The store's own rates, the baselines.
 const baselineClient = new MongoClient(mongo.url);
 const scratch = baselineClient.db('bench_baseline').collection<{ _id: string; n: number }>('upserts');
@@ -143,7 +185,12 @@ await emailsFor(0, WARM_UP_SHOPPERS, 60_000);
 const filled = await fillLikeShoppers(
   mongo.url,
   SERVICES,
-  Array.from({ length: WARM_UP_SHOPPERS }, (_, i) => token(i)),
+  await Promise.all(
+    Array.from({ length: WARM_UP_SHOPPERS }, (_, i) => token(i)).flatMap(async (shopper) => [
+      shopper,
+      await shopperProfileId(mesh.url('identity'), ADMIN_TOKEN, shopper),
+    ]),
+  ).then((pairs) => pairs.flat()),
   Math.ceil(PROFILES / WARM_UP_SHOPPERS) - 1,
   WARM_UP_SHOPPERS / 2,
 );
@@ -191,6 +238,7 @@ interface RateResult {
   duplicates: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   cpuMsPerShopper: Record<string, number>;
+  consumerLagAtEnd: string[];
   sustainable: boolean;
 }
 const results: RateResult[] = [];
@@ -206,6 +254,7 @@ for (const rate of RATES) {
   await emailsFor(from, count, DRAIN_MS);
   clearInterval(sampler);
   const cpu = meter.stop();
+  const lag = await consumerLag();
   const latencies: number[] = [];
   let missing = 0;
   let duplicates = 0;
@@ -225,8 +274,9 @@ for (const rate of RATES) {
     missing,
     duplicates,
     latencyMs: latency,
+    consumerLagAtEnd: lag,
     cpuMsPerShopper: Object.fromEntries([...cpu].map(([name, seconds]) => [name, (seconds * 1_000) / count])),
-    sustainable: missing === 0 && duplicates === 0 && latency.p99 < SUSTAINABLE_P99_MS,
+    sustainable: missing === 0 && duplicates === 0 && latency.p99 < SUSTAINABLE_P99_MS && lag.length === 0,
   };
   results.push(result);
   console.log(
@@ -239,15 +289,20 @@ for (const rate of RATES) {
       .map(([name, seconds]) => `${name} ${((seconds * 1_000) / count).toFixed(1)}`)
       .join(', ')}; total ${(([...cpu.values()].reduce((a, b) => a + b, 0) * 1_000) / count).toFixed(1)}`,
   );
+  console.log(`      consumer lag at the end: ${lag.join('; ') || 'none'}`);
   if (!result.sustainable) break;
 }
 
 await baselineClient.close();
+await natsClient.close();
 await mesh.stop();
 await sink.stop();
 await Promise.all([mongo.stop(), nats.stop(), redis.stop()]);
 await postgres.stop();
 
+for (const [service, seen] of problems) {
+  console.log(`${service} logged ${seen.count} warnings or errors, first: ${seen.first.join(' | ')}`);
+}
 const sustained = results.filter((result) => result.sustainable).map((result) => result.rate);
 console.log(
   `highest sustained rate: ${sustained.length > 0 ? `${Math.max(...sustained)} shoppers/s` : 'none'} ` +

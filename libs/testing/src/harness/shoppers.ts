@@ -42,3 +42,15 @@ export async function sendShopper(ingestUrl: string, writeKey: string, token: st
   await response.body?.cancel();
   return response.status;
 }
+
+/** The profile id identity gave the shopper named `token` (through its admin API). */
+export async function shopperProfileId(
+  identityUrl: string,
+  adminToken: string,
+  token: string,
+): Promise<string> {
+  const url = `${identityUrl}/api/profiles?email=${encodeURIComponent(shopperAddress(token))}`;
+  const response = await fetch(url, { headers: { authorization: `Bearer ${adminToken}` } });
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  return ((await response.json()) as { id: string }).id;
+}

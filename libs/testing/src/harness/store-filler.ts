@@ -13,10 +13,11 @@ export interface FillReport {
 /**
  * Makes the store look like one that has served many more shoppers: every collection that holds a
  * document per shopper after a warm-up (at least `minimumDocuments`) gets `copies` copies of each,
- * with every occurrence of the shoppers' own tokens (their ids, addresses and carts all contain one)
- * made unique per copy, and the `_id` made unique when the tokens do not reach it (a hash, a random
- * id). A copy that would break another unique index is left out. Collections of configuration (one
- * campaign, one template) are left alone.
+ * with every occurrence of the shoppers' own tokens made unique per copy, and the `_id` made unique
+ * when the tokens do not reach it (a hash). Tokens are what the shoppers' ids, addresses and carts
+ * contain, and the ids the mesh gave them (their profile ids: without those, every copy of a shopper
+ * would belong to one profile). A copy that would break another unique index is left out.
+ * Collections of configuration (one campaign, one template) are left alone.
  */
 export async function fillLikeShoppers(
   mongoUrl: string,
@@ -61,6 +62,7 @@ async function fillCollection(
   if (originals.length < minimumDocuments) return undefined;
   const templates = originals.map((document) => EJSON.stringify(document, { relaxed: false }));
   const copiesPerBatch = Math.ceil(INSERT_BATCH / templates.length);
+  let inserted = originals.length;
   for (let first = 1; first <= copies; first += copiesPerBatch) {
     const batch: Document[] = [];
     for (let k = first; k <= Math.min(copies, first + copiesPerBatch - 1); k++) {
@@ -77,9 +79,10 @@ async function fillCollection(
         batch.push(copy);
       }
     }
-    await insertIgnoringDuplicates(collection, batch);
+    inserted += await insertIgnoringDuplicates(collection, batch);
   }
-  return collection.estimatedDocumentCount();
+  // Counted here: FerretDB answers a count by reading every row.
+  return inserted;
 }
 
 function distinctId(id: unknown, copy: number): unknown {
@@ -89,14 +92,16 @@ function distinctId(id: unknown, copy: number): unknown {
   return new ObjectId();
 }
 
-async function insertIgnoringDuplicates(collection: Collection, documents: Document[]): Promise<void> {
+/** Inserts what it can; resolves with how many went in. */
+async function insertIgnoringDuplicates(collection: Collection, documents: Document[]): Promise<number> {
   try {
-    await collection.insertMany(documents, { ordered: false });
+    return (await collection.insertMany(documents, { ordered: false })).insertedCount;
   } catch (error) {
     const onlyDuplicates =
       error instanceof MongoBulkWriteError &&
       [error.writeErrors].flat().every((writeError) => writeError.code === DUPLICATE_KEY);
     if (!onlyDuplicates) throw error;
+    return error.insertedCount;
   }
 }
 
