@@ -14,7 +14,10 @@ export function printSummary(config: LocalConfig, mailboxUrl: string, demo: Demo
     row('mailbox', `${mailboxUrl}  (SMTP 127.0.0.1:${config.smtp.port})`),
     row('NATS', `nats://127.0.0.1:${config.nats.port}`),
     row('Redis', `redis://127.0.0.1:${config.redis.port}`),
-    row('MongoDB', `mongodb://127.0.0.1:${config.mongo.port}  (FerretDB on PostgreSQL, 127.0.0.1:${config.postgres.port})`),
+    row(
+      'MongoDB',
+      `mongodb://127.0.0.1:${config.mongo.port}  (FerretDB on PostgreSQL, 127.0.0.1:${config.postgres.port})`,
+    ),
     row('write key', config.demoWriteKey),
     row('admin token', config.adminToken),
     '',
