@@ -82,13 +82,15 @@ export class ProfilesController {
     showRequested = true,
     read = new Map<string, ProfileDocument>(),
   ): Promise<ProfileView> {
-    const liveId = (await this.graph.live([id], read)).get(id)!;
+    // The profile's identifiers and history are read beside the profile itself, for the id asked
+    // for: one round trip instead of two, again only when that id turns out merged into another.
+    const details = (profileId: string) =>
+      Promise.all([this.graph.identifiers.find({ profileId }).toArray(), this.history(profileId)]);
+    const [live, early] = await Promise.all([this.graph.live([id], read), details(id)]);
+    const liveId = live.get(id)!;
     const profile = read.get(liveId);
     if (!profile) throw new NotFoundException({ error: 'not_found', message: `no profile ${id}` });
-    const [identifiers, merges] = await Promise.all([
-      this.graph.identifiers.find({ profileId: liveId }).toArray(),
-      this.history(liveId),
-    ]);
+    const [identifiers, merges] = liveId === id ? early : await details(liveId);
     return {
       id: liveId,
       ...(showRequested && liveId !== id ? { requestedId: id } : {}),
