@@ -44,8 +44,9 @@ function postgresDefinition(durable: boolean): ServerDefinition {
       ...settings({
         listen_addresses: '127.0.0.1',
         unix_socket_directories: '',
-        // One FerretDB per test file, each with a pool: more than the default 100.
-        max_connections: '300',
+        // FerretDB needs a connection per operation in flight (see mongo-server.ts), and a test run has
+        // one FerretDB per test file: far more than the default 100, opened only as needed.
+        max_connections: '1000',
         // FerretDB sends `_jsonb->$1 @> $2` as a prepared statement; only a custom plan, which sees the
         // field name, can use the GIN companion of that field. Generic plans would read every row.
         plan_cache_mode: 'force_custom_plan',
