@@ -29,18 +29,8 @@ import { type NatsConnection } from './nats-connection.js';
 import { decideSettlement } from './settlement.js';
 import { durableName, streamFor } from './streams.js';
 
-/**
- * How long one pull request waits for messages before the next is sent, and how often the server
- * says it is still there while none come. Messages arriving meanwhile are delivered at once; the
- * length only sets what an idle consumer costs: 42 consumers pulling every 5 s with heartbeats every
- * 2.5 s cost nats-server 1.1 % of a core and their clients 1.3 %, every 30 s with heartbeats every
- * 10 s 0.4 % and 0.3 % (measured side by side). A pull the server lost (it restarted) is re-sent
- * by nats.js when the connection comes back, or else after two missed heartbeats.
- */
-const PULL_EXPIRES_MS = 30_000;
-const PULL_HEARTBEAT_MS = 10_000;
-/** How often an idle consumer (nothing in flight) asks the server for its pending count. */
-const IDLE_PENDING_REFRESH_MS = 60_000;
+/** How long one pull request waits for messages before the next is sent. */
+const PULL_EXPIRES_MS = 5_000;
 const PULL_RETRY_MS = 1_000;
 /** Enough of a dead message's body to read it; the stream sequence points at the whole of it. */
 const DEAD_LETTER_BODY_BYTES = 64 * 1024;
@@ -77,7 +67,6 @@ export class ConsumerLoop {
   /** Messages whose handler is running, with when it started, for the progress heartbeat. */
   private readonly working = new Map<JsMsg, number>();
   private heartbeat?: NodeJS.Timeout;
-  private pendingRefreshedAt = 0;
   /** Wakes the pull loop when a slot frees up. */
   private slotFreed?: () => void;
   /** The last queued handler run per ordering key. */
@@ -130,14 +119,9 @@ export class ConsumerLoop {
     this.heartbeat = setInterval(() => {
       const now = performance.now();
       for (const [message, started] of this.working) if (now - started >= beat) message.working();
-      // Busy, the lag moves and each message reports it too; idle, it rarely changes.
-      if (this.working.size > 0 || now - this.pendingRefreshedAt >= IDLE_PENDING_REFRESH_MS) {
-        this.pendingRefreshedAt = now;
-        void this.refreshPending();
-      }
+      void this.refreshPending();
     }, beat);
     this.heartbeat.unref();
-
     this.running = this.pull(this.consumer);
   }
 
@@ -193,7 +177,6 @@ export class ConsumerLoop {
         this.batch = await consumer.fetch({
           max_messages: limit - this.inFlight.size,
           expires: PULL_EXPIRES_MS,
-          idle_heartbeat: PULL_HEARTBEAT_MS,
         });
         for await (const message of this.batch) {
           if (this.stopping) message.nak();
